@@ -1,0 +1,142 @@
+//! gantry-store: everything Gantry keeps, behind backend-neutral traits.
+//!
+//! Owns: the [`Store`] traits ([`EventLog`], [`Settings`], [`Access`],
+//! [`Leases`]), their SQLite implementation ([`SqliteStore`], the embedded
+//! default) and PostgreSQL implementation ([`PgStore`], for several server
+//! replicas sharing one database), each with its own migrations, and
+//! [`follow`], which turns any event log into a live stream.
+//!
+//! Invariants:
+//! - an append that returned `Ok` is durable (committed and synced) and its
+//!   events are visible to every reader, in `seq` order, with no later commit
+//!   ever receiving a smaller `seq` (so a cursor never skips an event);
+//! - nothing outside this crate writes SQL or knows which backend is in use;
+//! - secrets are never stored in plain form: tokens arrive here already hashed.
+//!
+//! Entry points: [`open`] (by URL), [`SqliteStore::open`], [`PgStore::connect`].
+
+mod common;
+mod error;
+mod follow;
+mod model;
+mod postgres;
+mod sqlite;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use gantry_core::{Event, Id, NewEvent, Role, Timestamp};
+
+pub use error::{Result, StoreError};
+pub use follow::follow;
+pub use model::{ApiToken, EventQuery, Lease, MAX_PAGE, NewToken, Order, User};
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// The append-only event log.
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    /// Appends all of `events` atomically (all or none) and durably, assigning
+    /// each a `seq` greater than any event committed before; returns them in
+    /// the order given. Concurrent callers are batched into shared
+    /// transactions (group commit).
+    async fn append(&self, events: Vec<NewEvent>) -> Result<Vec<Event>>;
+
+    /// One page of events matching `query`.
+    async fn list(&self, query: &EventQuery) -> Result<Vec<Event>>;
+
+    /// The highest committed `seq`, or 0 for an empty log.
+    async fn last_seq(&self) -> Result<i64>;
+
+    /// A receiver whose value is (at least) the highest committed `seq`; it
+    /// changes after events commit — through this handle or, for a shared
+    /// backend, through any other replica.
+    fn watch_seq(&self) -> tokio::sync::watch::Receiver<i64>;
+}
+
+/// Small JSON settings, by key.
+#[async_trait]
+pub trait Settings: Send + Sync {
+    async fn get_setting(&self, key: &str) -> Result<Option<serde_json::Value>>;
+    async fn set_setting(&self, key: &str, value: &serde_json::Value) -> Result<()>;
+    /// True when the key existed.
+    async fn delete_setting(&self, key: &str) -> Result<bool>;
+    /// All settings, ordered by key.
+    async fn list_settings(&self) -> Result<Vec<(String, serde_json::Value)>>;
+}
+
+/// Users and API tokens.
+#[async_trait]
+pub trait Access: Send + Sync {
+    /// Fails with [`StoreError::Conflict`] when the name is taken.
+    async fn create_user(&self, name: &str, role: Role) -> Result<User>;
+    async fn get_user(&self, name: &str) -> Result<Option<User>>;
+    async fn list_users(&self) -> Result<Vec<User>>;
+    /// Fails with [`StoreError::NotFound`] when there is no such user.
+    async fn set_user_role(&self, name: &str, role: Role) -> Result<User>;
+
+    /// Stores a token's hash and metadata. Fails with [`StoreError::Conflict`]
+    /// when the hash is already stored.
+    async fn create_token(&self, token: NewToken) -> Result<ApiToken>;
+    /// The token with this SHA-256 hash, revoked or not.
+    async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<ApiToken>>;
+    async fn get_token(&self, id: Id) -> Result<Option<ApiToken>>;
+    /// All tokens, oldest first, revoked ones included.
+    async fn list_tokens(&self) -> Result<Vec<ApiToken>>;
+    /// True when the token existed and was not yet revoked.
+    async fn revoke_token(&self, id: Id) -> Result<bool>;
+    /// Records a use of the token.
+    async fn touch_token(&self, id: Id, at: Timestamp) -> Result<()>;
+}
+
+/// Named, expiring leases for job claims and leader election.
+#[async_trait]
+pub trait Leases: Send + Sync {
+    /// Takes the lease if it is free, expired, or already held by `holder`
+    /// (which renews it). A fresh acquisition gets a fencing token greater
+    /// than any earlier holder's; a renewal keeps the token. `None` when
+    /// another holder has it and it has not expired. Expiry is judged by the
+    /// database's clock.
+    async fn try_acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<Option<Lease>>;
+    /// True when `holder` held the lease and gave it up.
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<bool>;
+    /// The current unexpired lease, if any.
+    async fn get_lease(&self, name: &str) -> Result<Option<Lease>>;
+}
+
+/// Everything Gantry keeps.
+#[async_trait]
+pub trait Store: EventLog + Settings + Access + Leases {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+    /// Succeeds when the database answers a query.
+    async fn ping(&self) -> Result<()>;
+    /// Finishes queued writes, then closes connections. Later calls fail with
+    /// [`StoreError::Closed`].
+    async fn close(&self);
+}
+
+/// Opens a store from a URL: `sqlite:PATH` / `sqlite://PATH` (created when
+/// missing) or `postgres://...` / `postgresql://...` (migrated on open).
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        Ok(Arc::new(
+            SqliteStore::open(std::path::Path::new(path)).await?,
+        ))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url).await?))
+    } else {
+        Err(StoreError::Invalid(
+            "database URL must start with sqlite: or postgres://".into(),
+        ))
+    }
+}

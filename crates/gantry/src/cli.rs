@@ -1,0 +1,217 @@
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use gantry_core::Role;
+
+use crate::{CmdResult, client, server_cmd, validate};
+
+#[derive(Parser)]
+#[command(
+    name = "gantry",
+    version,
+    about = "CI/CD, infrastructure as code, monitoring, security and incident response in one binary",
+    after_help = "Examples:\n  gantry up --demo                      run the server with the demo workspace\n  gantry validate -C path/to/repo       check gantry.yml and gantry.d/*.yml\n  gantry token create --role viewer     create an API token (printed once)\n  gantry events list --kind 'server.*'  read the event log\n\nExit codes: 0 ok, 1 the job failed or found problems, 2 usage or configuration error."
+)]
+pub struct Cli {
+    /// Log format on standard error [default: server.log-format in gantry.yml, else text].
+    #[arg(long, global = true, value_enum, env = "GANTRY_LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server on the embedded store (SQLite under the data dir).
+    #[command(
+        after_help = "Examples:\n  gantry up --demo\n  gantry up --listen 0.0.0.0:8080 --data-dir /var/lib/gantry\n\nOn first start the server creates an admin token and writes it to DATA_DIR/admin-token (mode 0600)."
+    )]
+    Up(UpArgs),
+    /// Run one server replica on a shared PostgreSQL database.
+    #[command(
+        after_help = "Examples:\n  gantry serve --database-url postgres://gantry@db/gantry --listen 0.0.0.0:8080\n\nSeveral replicas may share one database; the first to start creates the admin token."
+    )]
+    Serve(ServeArgs),
+    /// Check every configuration file Gantry knows; exit 2 on any error.
+    #[command(after_help = "Examples:\n  gantry validate\n  gantry validate -C path/to/repo")]
+    Validate(ValidateArgs),
+    /// Create, list and revoke API tokens (needs an admin token).
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Read and write the event log of a running server.
+    #[command(subcommand)]
+    Events(EventsCmd),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  gantry completions bash > /etc/bash_completion.d/gantry\n  gantry completions zsh > \"${fpath[1]}/_gantry\""
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Args)]
+pub struct ServerArgs {
+    /// Address to listen on [default: server.listen in gantry.yml, else 127.0.0.1:8080].
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Where Gantry keeps its data [default: server.data-dir in gantry.yml, else ./.gantry].
+    #[arg(long, env = "GANTRY_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The workspace holding gantry.yml [default: .].
+    #[arg(short = 'C', long = "dir")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Start with the demo workspace (created under the data dir if absent).
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// PostgreSQL URL shared by all replicas [default: server.database-url in gantry.yml].
+    #[arg(long, env = "GANTRY_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ValidateArgs {
+    /// The workspace to check [default: .].
+    #[arg(short = 'C', long = "dir", default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[derive(Args, Clone)]
+pub struct ClientArgs {
+    /// Server URL.
+    #[arg(
+        long,
+        env = "GANTRY_SERVER",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub server: String,
+    /// Data dir whose admin-token is used when GANTRY_TOKEN is unset.
+    #[arg(
+        long,
+        env = "GANTRY_DATA_DIR",
+        default_value = ".gantry",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum TokenCmd {
+    /// Create a token; its secret is printed once and never stored.
+    #[command(
+        after_help = "Examples:\n  gantry token create --role viewer --name grafana\n  GANTRY_TOKEN=$(gantry token create --role operator --name ci --quiet)"
+    )]
+    Create {
+        #[arg(long)]
+        role: Role,
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Print only the secret.
+        #[arg(long, short)]
+        quiet: bool,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Revoke a token by id; it stops working at once.
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum EventsCmd {
+    /// List events, oldest first from a cursor or newest first.
+    #[command(
+        after_help = "Examples:\n  gantry events list --kind 'server.*' --limit 20\n  gantry events list --after 1200 --json"
+    )]
+    List {
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        subject: Option<String>,
+        #[arg(long)]
+        after: Option<i64>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Newest first.
+        #[arg(long)]
+        desc: bool,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Append an event (needs an operator token).
+    #[command(
+        after_help = "Examples:\n  gantry events emit deploy.finished service/api --data '{\"version\":\"1.4.2\"}'"
+    )]
+    Emit {
+        kind: String,
+        subject: String,
+        /// JSON data.
+        #[arg(long, default_value = "{}")]
+        data: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GANTRY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+pub fn dispatch(cli: Cli) -> CmdResult {
+    // The servers read gantry.yml first, which may choose the log format.
+    match cli.command {
+        Command::Up(args) => return server_cmd::up(args, cli.log_format),
+        Command::Serve(args) => return server_cmd::serve(args, cli.log_format),
+        _ => init_logging(cli.log_format.unwrap_or(LogFormat::Text)),
+    }
+    match cli.command {
+        Command::Up(_) | Command::Serve(_) => Ok(()),
+        Command::Validate(args) => validate::run(&args.dir),
+        Command::Token(cmd) => client::token(cmd),
+        Command::Events(cmd) => client::events(cmd),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "gantry", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}
