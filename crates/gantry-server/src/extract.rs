@@ -60,8 +60,12 @@ impl<S: Send + Sync> FromRequest<S> for RawJson {
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| {
+        let what = match e.classify() {
+            serde_json::error::Category::Data => "invalid request body",
+            _ => "invalid JSON",
+        };
         ApiError::bad_request(format!(
-            "invalid JSON at line {} column {}: {}",
+            "{what} at line {} column {}: {}",
             e.line(),
             e.column(),
             strip_location(&e.to_string())

@@ -317,8 +317,12 @@ async fn errors_have_a_stable_shape() {
 
     for (body, needle) in [
         (
-            json!({"kind": "Bad Kind", "subject": "s"}),
+            json!({"kind": "Bad.Kind", "subject": "s"}),
             "invalid segment",
+        ),
+        (
+            json!({"kind": "deploy", "subject": "s"}),
+            "at least two dot-separated segments",
         ),
         (
             json!({"kind": "a.b", "subject": ""}),

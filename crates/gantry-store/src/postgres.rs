@@ -190,7 +190,7 @@ async fn run_batch(
     appends: Vec<Vec<NewEvent>>,
 ) -> Result<Vec<Result<Vec<Event>>>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT $1::bigint")
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(APPEND_LOCK_KEY)
         .execute(&mut *tx)
         .await?;

@@ -941,6 +941,7 @@ async fn close_finishes_and_rejects_later_calls(h: Harness) {
         }));
     }
     let mut ok = Vec::new();
+    let mut follower = follow(s.clone(), EventQuery::default()).boxed();
     tokio::time::sleep(Duration::from_millis(5)).await;
     s.close().await;
     for p in pending {
@@ -965,6 +966,17 @@ async fn close_finishes_and_rejects_later_calls(h: Harness) {
     ));
     assert!(matches!(s.ping().await, Err(StoreError::Closed)));
     s.close().await; // twice is fine
+
+    // A follower ends once the store is closed (possibly after an error).
+    let ended = tokio::time::timeout(PATIENCE, async {
+        while let Some(item) = follower.next().await {
+            if let Err(e) = item {
+                assert!(matches!(e, StoreError::Closed), "{e:?}");
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "follow kept waiting after close");
 
     let reopened = h.open_again().await;
     let all = all_events(&*reopened).await;
@@ -1157,6 +1169,57 @@ async fn postgres_replicas_share_one_order_and_followers_miss_nothing() {
             "the follower on B saw every event once, in order"
         );
         assert!(a.last_seq().await.unwrap() == b.last_seq().await.unwrap());
+        b.close().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_watch_recovers_after_connections_are_killed() {
+    run_postgres(|h: Harness| async move {
+        let a = h.store.clone();
+        let b = h.open_again().await;
+        let mut on_b = follow(b.clone(), EventQuery::default()).boxed();
+        let first = a
+            .append(vec![ev("test.reconnect", "r", json!(1))])
+            .await
+            .unwrap();
+        assert_eq!(next(&mut on_b).await, first[0]);
+
+        // Kill every connection to the test database (B's listener too).
+        let Target::Postgres(url) = &h.target else {
+            unreachable!("postgres harness")
+        };
+        let mut killer = admin_connection(url).await;
+        let killed: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(&mut killer)
+        .await
+        .unwrap();
+        assert!(!killed.is_empty());
+
+        // Appends work again once the pool notices, and B's follower sees
+        // them: the listener reconnected and caught up.
+        let mut second = None;
+        for _ in 0..50 {
+            match a.append(vec![ev("test.reconnect", "r", json!(2))]).await {
+                Ok(out) => {
+                    second = Some(out);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        let second = second.expect("appends recover after connections are killed");
+        // B learns of it only through its listener.
+        let mut watch = b.watch_seq();
+        tokio::time::timeout(PATIENCE, watch.wait_for(|s| *s >= second[0].seq))
+            .await
+            .expect("B's listener reconnected and caught up")
+            .expect("watch open");
+        assert_eq!(next(&mut on_b).await, second[0]);
         b.close().await;
     })
     .await;

@@ -113,6 +113,20 @@ fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, Failure> {
     }
 }
 
+/// Creates the data dir readable by its owner only (it holds the database
+/// and the admin token); an existing one is left as it is.
+fn create_data_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating data dir {}", dir.display()))
+}
+
 pub fn up(args: UpArgs, log_format: Option<LogFormat>) -> CmdResult {
     let (workspace, data_dir_hint) = if args.demo {
         let data_dir = args
@@ -174,13 +188,12 @@ fn run(
 ) -> CmdResult {
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async move {
-        std::fs::create_dir_all(&opts.data_dir)
-            .with_context(|| format!("creating data dir {}", opts.data_dir.display()))?;
+        create_data_dir(&opts.data_dir)?;
         let store = open.await?;
-        if let Some(path) = gantry_server::bootstrap_admin_token(&*store, &opts.data_dir)
+        let created = gantry_server::bootstrap_admin_token(&*store, &opts.data_dir)
             .await
-            .map_err(anyhow::Error::from)?
-        {
+            .map_err(anyhow::Error::from)?;
+        if let Some(path) = &created {
             tracing::info!(path = %path.display(), "created the first admin token");
         }
         let listener = gantry_server::bind(opts.listen).await.map_err(anyhow::Error::from)?;
@@ -188,6 +201,10 @@ fn run(
         tracing::info!(%addr, backend = store.backend(), data_dir = %opts.data_dir.display(), "gantry is serving");
         // One line on stdout that scripts and tests can wait for.
         println!("gantry listening on http://{addr}");
+        let token_file = opts.data_dir.join(gantry_server::ADMIN_TOKEN_FILE);
+        if token_file.exists() {
+            println!("sign in with the admin token in {}", token_file.display());
+        }
         let _ = std::io::stdout().flush();
         gantry_server::serve(store, listener, &opts, shutdown_signal())
             .await
