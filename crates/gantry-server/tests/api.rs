@@ -6,9 +6,33 @@ use std::time::Duration;
 use futures::StreamExt;
 use gantry_core::Role;
 use gantry_server::{Access, ServerOptions, auth::issue_token, routes};
-use gantry_store::{SqliteStore, Store};
+use gantry_store::testing::TestDatabase;
+use gantry_store::{PgStore, SqliteStore, Store};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+#[derive(Clone, Copy, Debug)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A store of the given kind, with whatever keeps it alive.
+async fn open_store(
+    backend: Backend,
+    dir: &std::path::Path,
+) -> (Arc<dyn Store>, Option<TestDatabase>) {
+    match backend {
+        Backend::Sqlite => (
+            Arc::new(SqliteStore::open(&dir.join("gantry.db")).await.unwrap()),
+            None,
+        ),
+        Backend::Postgres => {
+            let db = TestDatabase::create().await;
+            (Arc::new(PgStore::connect(&db.url).await.unwrap()), Some(db))
+        }
+    }
+}
 
 struct TestServer {
     base: String,
@@ -17,16 +41,13 @@ struct TestServer {
     task: Option<tokio::task::JoinHandle<()>>,
     http: reqwest::Client,
     _dir: tempfile::TempDir,
+    _db: Option<TestDatabase>,
 }
 
 impl TestServer {
-    async fn start(body_limit: usize) -> TestServer {
+    async fn start(backend: Backend, body_limit: usize) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open(&dir.path().join("gantry.db"))
-                .await
-                .unwrap(),
-        );
+        let (store, db) = open_store(backend, dir.path()).await;
         let listener = gantry_server::bind("127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
@@ -52,6 +73,7 @@ impl TestServer {
             task: Some(task),
             http: reqwest::Client::new(),
             _dir: dir,
+            _db: db,
         }
     }
 
@@ -90,9 +112,8 @@ async fn error_of(resp: reqwest::Response) -> (StatusCode, String, String) {
     (status, code, msg)
 }
 
-#[tokio::test]
-async fn every_route_enforces_its_declared_role() {
-    let srv = TestServer::start(1 << 20).await;
+async fn every_route_enforces_its_declared_role(backend: Backend) {
+    let srv = TestServer::start(backend, 1 << 20).await;
     let mut tokens = vec![(None, None)];
     for role in Role::ALL {
         tokens.push((Some(role), Some(srv.token(role).await)));
@@ -135,9 +156,8 @@ async fn every_route_enforces_its_declared_role() {
     srv.shutdown().await;
 }
 
-#[tokio::test]
-async fn bad_credentials_are_401_and_revocation_is_immediate() {
-    let srv = TestServer::start(1 << 20).await;
+async fn bad_credentials_are_401_and_revocation_is_immediate(backend: Backend) {
+    let srv = TestServer::start(backend, 1 << 20).await;
     let (status, code, _) = error_of(
         srv.req(Method::GET, "/api/v1/events", Some("gantry_00"))
             .send()
@@ -250,9 +270,8 @@ async fn bad_credentials_are_401_and_revocation_is_immediate() {
     srv.shutdown().await;
 }
 
-#[tokio::test]
-async fn errors_have_a_stable_shape() {
-    let srv = TestServer::start(4096).await;
+async fn errors_have_a_stable_shape(backend: Backend) {
+    let srv = TestServer::start(backend, 4096).await;
     let op = srv.token(Role::Operator).await;
 
     let (status, code, _) =
@@ -392,9 +411,8 @@ async fn errors_have_a_stable_shape() {
     srv.shutdown().await;
 }
 
-#[tokio::test]
-async fn events_append_list_and_paginate() {
-    let srv = TestServer::start(1 << 20).await;
+async fn events_append_list_and_paginate(backend: Backend) {
+    let srv = TestServer::start(backend, 1 << 20).await;
     let op = srv.token(Role::Operator).await;
     let viewer = srv.token(Role::Viewer).await;
     let one: Value = srv
@@ -519,9 +537,8 @@ async fn read_sse(resp: reqwest::Response, n: usize) -> Vec<(i64, Value)> {
     out
 }
 
-#[tokio::test]
-async fn sse_streams_live_and_resumes_with_last_event_id() {
-    let srv = TestServer::start(1 << 20).await;
+async fn sse_streams_live_and_resumes_with_last_event_id(backend: Backend) {
+    let srv = TestServer::start(backend, 1 << 20).await;
     let op = srv.token(Role::Operator).await;
     let post = |i: usize| {
         srv.req(Method::POST, "/api/v1/events", Some(&op))
@@ -594,9 +611,8 @@ async fn sse_streams_live_and_resumes_with_last_event_id() {
     srv.shutdown().await;
 }
 
-#[tokio::test]
-async fn health_ready_and_metrics() {
-    let srv = TestServer::start(1 << 20).await;
+async fn health_ready_and_metrics(backend: Backend) {
+    let srv = TestServer::start(backend, 1 << 20).await;
     let op = srv.token(Role::Operator).await;
     let h: Value = srv
         .req(Method::GET, "/healthz", None)
@@ -615,7 +631,8 @@ async fn health_ready_and_metrics() {
         .json()
         .await
         .unwrap();
-    assert_eq!(r["store"], "sqlite");
+    assert_eq!(r["store"], srv.store.backend());
+    assert_eq!(r["store"], format!("{backend:?}").to_lowercase());
     for _ in 0..3 {
         srv.req(Method::POST, "/api/v1/events", Some(&op))
             .json(&json!({"kind": "test.m", "subject": "s"}))
@@ -646,9 +663,8 @@ async fn health_ready_and_metrics() {
     srv.shutdown().await;
 }
 
-#[tokio::test]
-async fn dashboard_signs_in_with_a_cookie_that_only_reads() {
-    let srv = TestServer::start(1 << 20).await;
+async fn dashboard_signs_in_with_a_cookie_that_only_reads(backend: Backend) {
+    let srv = TestServer::start(backend, 1 << 20).await;
     let admin = srv.token(Role::Admin).await;
     srv.req(Method::POST, "/api/v1/events", Some(&admin))
         .json(&json!({"kind": "test.html", "subject": "<script>alert(1)</script>"}))
@@ -726,15 +742,10 @@ async fn dashboard_signs_in_with_a_cookie_that_only_reads() {
     srv.shutdown().await;
 }
 
-#[tokio::test]
-async fn bootstrap_creates_one_private_admin_token() {
+async fn bootstrap_creates_one_private_admin_token(backend: Backend) {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&dir.path().join("gantry.db"))
-            .await
-            .unwrap(),
-    );
+    let (store, _db) = open_store(backend, dir.path()).await;
     let path = gantry_server::bootstrap_admin_token(&*store, dir.path())
         .await
         .unwrap()
@@ -758,3 +769,36 @@ async fn bootstrap_creates_one_private_admin_token() {
     assert_eq!(store.list_tokens().await.unwrap().len(), 1);
     store.close().await;
 }
+
+/// Every test above, once per backend.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    every_route_enforces_its_declared_role,
+    bad_credentials_are_401_and_revocation_is_immediate,
+    errors_have_a_stable_shape,
+    events_append_list_and_paginate,
+    sse_streams_live_and_resumes_with_last_event_id,
+    health_ready_and_metrics,
+    dashboard_signs_in_with_a_cookie_that_only_reads,
+    bootstrap_creates_one_private_admin_token,
+);

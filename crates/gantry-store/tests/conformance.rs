@@ -14,14 +14,13 @@ use std::time::Duration;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use gantry_core::{Event, EventKind, Id, NewEvent, Role, Timestamp};
+use gantry_store::testing::TestDatabase;
 use gantry_store::{
     EventLog, EventQuery, MAX_PAGE, NewToken, Order, PgStore, Settings, SqliteStore, Store,
     StoreError, follow,
 };
 use serde_json::{Value, json};
-use sqlx::Connection;
 
-const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// Upper bound for anything a test waits on, so a bug fails instead of hanging.
 const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -74,77 +73,27 @@ where
     }
 }
 
-fn pg_url() -> String {
-    std::env::var("GANTRY_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_string())
-}
-
-/// `url` with its database name replaced by `db`.
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let host_start = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[host_start..].find('/') {
-        Some(i) => &base[..host_start + i],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{db}?{q}"),
-        None => format!("{base}/{db}"),
-    }
-}
-
-async fn admin_connection(url: &str) -> sqlx::PgConnection {
-    match sqlx::PgConnection::connect(url).await {
-        Ok(c) => c,
-        Err(e) => panic!(
-            "PostgreSQL is not reachable at {url}: {e}\n\
-             The store conformance tests need a PostgreSQL server. Start one \
-             (Debian: `apt-get install postgresql && service postgresql start`, \
-             with trust auth for 127.0.0.1) or point GANTRY_TEST_DATABASE_URL at \
-             one whose user may CREATE DATABASE."
-        ),
-    }
-}
-
 async fn run_postgres<F, Fut>(body: F)
 where
     F: FnOnce(Harness) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let admin_url = pg_url();
-    let db = format!("gantry_test_{}", Id::new().as_uuid().simple());
-    let mut admin = admin_connection(&admin_url).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-        .execute(&mut admin)
-        .await
-        .expect("create test database");
-    let url = with_database(&admin_url, &db);
-
-    let outcome = match PgStore::connect(&url).await {
-        Ok(store) => {
-            let store: Arc<dyn Store> = Arc::new(store);
-            let h = Harness {
-                store: store.clone(),
-                target: Target::Postgres(url),
-            };
-            let outcome = tokio::spawn(body(h)).await.map_err(|e| e.into_panic());
-            store.close().await;
-            outcome
-        }
-        Err(e) => Err(Box::new(format!("PgStore::connect failed: {e}")) as Box<_>),
+    let db = TestDatabase::create().await;
+    let store: Arc<dyn Store> = Arc::new(
+        PgStore::connect(&db.url)
+            .await
+            .unwrap_or_else(|e| panic!("PgStore::connect failed: {e}")),
+    );
+    let h = Harness {
+        store: store.clone(),
+        target: Target::Postgres(db.url.clone()),
     };
-
-    let dropped = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await;
+    let outcome = tokio::spawn(body(h)).await;
+    store.close().await;
+    drop(db);
     if let Err(e) = outcome {
-        std::panic::resume_unwind(e);
+        std::panic::resume_unwind(e.into_panic());
     }
-    dropped.expect("drop test database");
 }
 
 /// Declares each test body once and instantiates it for both backends.
@@ -1190,7 +1139,9 @@ async fn postgres_watch_recovers_after_connections_are_killed() {
         let Target::Postgres(url) = &h.target else {
             unreachable!("postgres harness")
         };
-        let mut killer = admin_connection(url).await;
+        let mut killer = <sqlx::PgConnection as sqlx::Connection>::connect(url)
+            .await
+            .unwrap();
         let killed: Vec<bool> = sqlx::query_scalar(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
              WHERE datname = current_database() AND pid <> pg_backend_pid()",

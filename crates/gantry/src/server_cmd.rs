@@ -196,6 +196,7 @@ fn run(
         if let Some(path) = &created {
             tracing::info!(path = %path.display(), "created the first admin token");
         }
+        let stop = shutdown_signal()?;
         let listener = gantry_server::bind(opts.listen).await.map_err(anyhow::Error::from)?;
         let addr = listener.local_addr().context("reading the bound address")?;
         tracing::info!(%addr, backend = store.backend(), data_dir = %opts.data_dir.display(), "gantry is serving");
@@ -206,28 +207,23 @@ fn run(
             println!("sign in with the admin token in {}", token_file.display());
         }
         let _ = std::io::stdout().flush();
-        gantry_server::serve(store, listener, &opts, shutdown_signal())
+        gantry_server::serve(store, listener, &opts, stop)
             .await
             .map_err(anyhow::Error::from)?;
         Ok::<(), Failure>(())
     })
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Installs SIGINT and SIGTERM handlers now (so a signal that arrives
+/// before serving starts is not fatal) and resolves on the first of them.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
+    })
 }

@@ -36,8 +36,13 @@ async fn acknowledged_events_survive_kill_9() {
                 if resp.status() != 201 {
                     break;
                 }
-                let Ok(body) = resp.json::<Value>().await else { break };
-                acked.lock().unwrap().push((body["seq"].as_i64().unwrap(), subject));
+                let Ok(body) = resp.json::<Value>().await else {
+                    break;
+                };
+                acked
+                    .lock()
+                    .unwrap()
+                    .push((body["seq"].as_i64().unwrap(), subject));
             }
         }));
     }
@@ -53,7 +58,11 @@ async fn acknowledged_events_survive_kill_9() {
         let _ = w.await;
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() > 100, "too few appends before the kill: {}", acked.len());
+    assert!(
+        acked.len() > 100,
+        "too few appends before the kill: {}",
+        acked.len()
+    );
 
     // Restart on the same data dir: every acknowledged event is there, at its seq.
     let server = Server::start(dir.path(), &["up", "--data-dir", &data_arg]);
@@ -61,7 +70,10 @@ async fn acknowledged_events_survive_kill_9() {
     let mut after = 0;
     loop {
         let page: Value = http
-            .get(format!("{}/api/v1/events?kind=test.crash&limit=1000&after={after}", server.url))
+            .get(format!(
+                "{}/api/v1/events?kind=test.crash&limit=1000&after={after}",
+                server.url
+            ))
             .bearer_auth(&token)
             .send()
             .await
@@ -81,7 +93,11 @@ async fn acknowledged_events_survive_kill_9() {
         }
     }
     for (seq, subject) in &acked {
-        assert_eq!(stored.get(seq), Some(subject), "acknowledged event {seq} ({subject}) lost");
+        assert_eq!(
+            stored.get(seq),
+            Some(subject),
+            "acknowledged event {seq} ({subject}) lost"
+        );
     }
     // Each writer's events are in the order it wrote them.
     let mut last_i: std::collections::HashMap<String, i64> = Default::default();
@@ -92,11 +108,16 @@ async fn acknowledged_events_survive_kill_9() {
         let i: i64 = parts.next().unwrap().parse().unwrap();
         let writer = parts.next().unwrap().to_string();
         let prev = last_i.insert(writer, i);
-        assert!(prev.is_none_or(|p| p < i), "writer order broken at {subject}");
+        assert!(
+            prev.is_none_or(|p| p < i),
+            "writer order broken at {subject}"
+        );
     }
     assert_eq!(server.terminate().code(), Some(0));
 
-    let store = gantry_store::SqliteStore::open(&data.join("gantry.db")).await.unwrap();
+    let store = gantry_store::SqliteStore::open(&data.join("gantry.db"))
+        .await
+        .unwrap();
     assert_eq!(store.integrity_check().await.unwrap(), "ok");
     gantry_store::Store::close(&store).await;
 }

@@ -46,8 +46,16 @@ async fn sigterm_drains_and_shuts_down_cleanly() {
         .json()
         .await
         .unwrap();
-    let kinds: Vec<&str> = page["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["server.started", "server.stopped", "server.started"]);
+    let kinds: Vec<&str> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["server.started", "server.stopped", "server.started"]
+    );
     // The first token is not replaced on restart.
     assert_eq!(admin_token(&data), token);
     assert_eq!(server.terminate().code(), Some(0));
@@ -60,13 +68,21 @@ fn demo_creates_its_workspace_once_and_keeps_edits() {
     let demo = dir.path().join(".gantry/demo/gantry.yml");
     let original = std::fs::read_to_string(&demo).unwrap();
     assert!(original.contains("version: 1"));
-    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(dir.path().join(".gantry/admin-token")).unwrap().permissions());
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(dir.path().join(".gantry/admin-token"))
+            .unwrap()
+            .permissions(),
+    );
     assert_eq!(mode & 0o777, 0o600);
     assert_eq!(server.terminate().code(), Some(0));
 
     std::fs::write(&demo, format!("{original}\n# edited\n")).unwrap();
     let server = Server::start(dir.path(), &["up", "--demo"]);
-    assert!(std::fs::read_to_string(&demo).unwrap().ends_with("# edited\n"));
+    assert!(
+        std::fs::read_to_string(&demo)
+            .unwrap()
+            .ends_with("# edited\n")
+    );
     assert_eq!(server.terminate().code(), Some(0));
 
     // A broken demo config stops the server with diagnostics and exit 2.
@@ -78,5 +94,8 @@ fn demo_creates_its_workspace_once_and_keeps_edits() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("gantry.yml:2:1") && err.contains("did you mean `server`?"), "{err}");
+    assert!(
+        err.contains("gantry.yml:2:1") && err.contains("did you mean `server`?"),
+        "{err}"
+    );
 }

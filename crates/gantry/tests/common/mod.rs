@@ -9,7 +9,13 @@ use std::time::Duration;
 
 pub fn gantry() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gantry"));
-    for var in ["GANTRY_TOKEN", "GANTRY_SERVER", "GANTRY_DATA_DIR", "GANTRY_DATABASE_URL", "GANTRY_LOG_FORMAT"] {
+    for var in [
+        "GANTRY_TOKEN",
+        "GANTRY_SERVER",
+        "GANTRY_DATA_DIR",
+        "GANTRY_DATABASE_URL",
+        "GANTRY_LOG_FORMAT",
+    ] {
         cmd.env_remove(var);
     }
     cmd
