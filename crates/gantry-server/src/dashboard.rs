@@ -32,7 +32,6 @@ struct DashboardPage {
     caller_name: String,
     caller_role: String,
     backend: &'static str,
-    event_count_text: String,
     last_seq: i64,
     events: Vec<Event>,
 }
@@ -76,17 +75,12 @@ pub async fn index(
         Some(e) => e.seq,
         None => state.store.last_seq().await?,
     };
-    let event_count_text = match last_seq {
-        0 => "no events yet".to_string(),
-        n => format!("{n} events in the log, newest first"),
-    };
     page(
         StatusCode::OK,
         &DashboardPage {
             caller_name: caller.name,
             caller_role: caller.role.to_string(),
             backend: state.store.backend(),
-            event_count_text,
             last_seq,
             events,
         },
