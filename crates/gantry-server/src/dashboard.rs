@@ -23,12 +23,15 @@ const RECENT: u32 = 50;
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
+    site_name: Option<String>,
     error: Option<String>,
 }
 
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
+    site_name: Option<String>,
+    site_description: Option<String>,
     caller_name: String,
     caller_role: String,
     backend: &'static str,
@@ -55,13 +58,23 @@ fn page(status: StatusCode, t: &impl Template) -> Result<Response, ApiError> {
     Ok(resp)
 }
 
+fn site_name(state: &AppState) -> Option<String> {
+    state.site_name.as_deref().map(str::to_owned)
+}
+
 /// `GET /`: the activity feed for a signed-in caller, else the sign-in form.
 pub async fn index(
     State(state): State<AppState>,
     Extension(caller): Extension<Option<Caller>>,
 ) -> Result<Response, ApiError> {
     let Some(caller) = caller else {
-        return page(StatusCode::OK, &LoginPage { error: None });
+        return page(
+            StatusCode::OK,
+            &LoginPage {
+                site_name: site_name(&state),
+                error: None,
+            },
+        );
     };
     let events = state
         .store
@@ -78,6 +91,8 @@ pub async fn index(
     page(
         StatusCode::OK,
         &DashboardPage {
+            site_name: site_name(&state),
+            site_description: state.site_description.as_deref().map(str::to_owned),
             caller_name: caller.name,
             caller_role: caller.role.to_string(),
             backend: state.store.backend(),
@@ -103,6 +118,7 @@ pub async fn login(
         return page(
             StatusCode::UNAUTHORIZED,
             &LoginPage {
+                site_name: site_name(&state),
                 error: Some("That token is not valid or has been revoked.".into()),
             },
         );

@@ -52,6 +52,8 @@ pub struct AppState {
     touch: Arc<auth::TouchThrottle>,
     /// Becomes `true` when shutdown begins; long-lived responses end then.
     shutdown: tokio::sync::watch::Receiver<bool>,
+    site_name: Option<Arc<str>>,
+    site_description: Option<Arc<str>>,
 }
 
 /// One route: method, path, who may call it, and its handler.
@@ -197,6 +199,13 @@ pub struct ServerOptions {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub body_limit: usize,
+    /// Events older than this are pruned hourly (`events.retention`); `None`
+    /// keeps everything.
+    pub retention: Option<Duration>,
+    /// Shown in the dashboard's header (`demo.name`).
+    pub site_name: Option<String>,
+    /// Shown above the dashboard's feed (`demo.description`).
+    pub site_description: Option<String>,
 }
 
 /// Errors that stop the server from starting or running.
@@ -238,8 +247,13 @@ pub async fn serve(
         store: store.clone(),
         metrics: Arc::new(Metrics::new()),
         touch: Arc::default(),
-        shutdown: shutdown_rx,
+        shutdown: shutdown_rx.clone(),
+        site_name: opts.site_name.clone().map(Arc::from),
+        site_description: opts.site_description.clone().map(Arc::from),
     };
+    let retention = opts
+        .retention
+        .map(|keep| tokio::spawn(retention_loop(store.clone(), keep, shutdown_rx)));
     let addr = listener.local_addr()?;
     record(&*store, "server.started", &addr.to_string()).await;
     let app = router(state, opts.body_limit);
@@ -250,6 +264,9 @@ pub async fn serve(
             let _ = shutdown_tx.send(true);
         })
         .await;
+    if let Some(task) = retention {
+        let _ = task.await;
+    }
     record(&*store, "server.stopped", &addr.to_string()).await;
     store.close().await;
     tracing::info!("store closed");
@@ -271,6 +288,72 @@ async fn record(store: &dyn Store, kind: &str, subject: &str) {
     if let Err(e) = store.append(vec![event]).await {
         tracing::error!(error = %e, "could not record server lifecycle event");
     }
+}
+
+/// How often retention runs.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+/// Rows deleted per transaction, so pruning never holds the writer long.
+const PRUNE_BATCH: u32 = 10_000;
+
+async fn retention_loop(
+    store: Arc<dyn Store>,
+    keep: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(RETENTION_EVERY);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.wait_for(|stopping| *stopping) => return,
+        }
+        if let Err(e) = enforce_retention(&*store, keep).await {
+            tracing::error!(error = %e, "event retention failed");
+        }
+    }
+}
+
+/// Deletes events older than `keep` (one replica at a time, under a lease)
+/// and records how many went as an `events.pruned` event. Returns the count.
+pub async fn enforce_retention(
+    store: &dyn Store,
+    keep: Duration,
+) -> Result<u64, gantry_store::StoreError> {
+    let holder = format!("retention-{}", gantry_core::Id::new());
+    if store
+        .try_acquire_lease("events.retention", &holder, Duration::from_secs(600))
+        .await?
+        .is_none()
+    {
+        return Ok(0);
+    }
+    let cutoff = chrono::TimeDelta::from_std(keep)
+        .ok()
+        .and_then(|d| {
+            gantry_core::Timestamp::now()
+                .as_datetime()
+                .checked_sub_signed(d)
+        })
+        .map(gantry_core::Timestamp::from_datetime);
+    let mut total = 0;
+    if let Some(before) = cutoff {
+        loop {
+            let n = store.prune_events(before, PRUNE_BATCH).await?;
+            total += n;
+            if n < u64::from(PRUNE_BATCH) {
+                break;
+            }
+        }
+        if total > 0
+            && let Ok(kind) = EventKind::new("events.pruned")
+        {
+            let data = serde_json::json!({ "count": total, "before": before });
+            store
+                .append(vec![NewEvent::new(kind, "events", "system", data)])
+                .await?;
+        }
+    }
+    store.release_lease("events.retention", &holder).await?;
+    Ok(total)
 }
 
 /// Name of the file in the data dir that holds the first admin token.

@@ -56,6 +56,9 @@ impl TestServer {
             listen: listener.local_addr().unwrap(),
             data_dir: dir.path().to_path_buf(),
             body_limit,
+            retention: None,
+            site_name: Some("Test site <b>".into()),
+            site_description: Some("About this site".into()),
         };
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let s = store.clone();
@@ -721,6 +724,10 @@ async fn dashboard_signs_in_with_a_cookie_that_only_reads(backend: Backend) {
         "subject is escaped"
     );
     assert!(!page.contains("<script>alert(1)</script>"));
+    assert!(
+        page.contains("Test site &#60;b&#62;") || page.contains("Test site &lt;b&gt;"),
+        "site name shown, escaped"
+    );
     // The cookie works for reads but never for writes.
     let read = srv
         .http
@@ -770,6 +777,39 @@ async fn bootstrap_creates_one_private_admin_token(backend: Backend) {
     store.close().await;
 }
 
+async fn retention_prunes_old_events_and_says_so(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _db) = open_store(backend, dir.path()).await;
+    let kind = gantry_core::EventKind::new("test.retention").unwrap();
+    let old = gantry_core::NewEvent {
+        time: "2020-01-01T00:00:00Z".parse().unwrap(),
+        ..gantry_core::NewEvent::new(kind.clone(), "old", "system", json!({}))
+    };
+    let fresh = gantry_core::NewEvent::new(kind, "fresh", "system", json!({}));
+    store.append(vec![old.clone(), fresh]).await.unwrap();
+    let keep = Duration::from_secs(90 * 86400);
+    assert_eq!(
+        gantry_server::enforce_retention(&*store, keep)
+            .await
+            .unwrap(),
+        1
+    );
+    let left = store.list(&Default::default()).await.unwrap();
+    let subjects: Vec<&str> = left.iter().map(|e| e.subject.as_str()).collect();
+    assert_eq!(subjects, ["fresh", "events"]);
+    assert_eq!(left[1].kind.as_str(), "events.pruned");
+    assert_eq!(left[1].data["count"], 1);
+    // Nothing more to do: no second pruned event.
+    assert_eq!(
+        gantry_server::enforce_retention(&*store, keep)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(store.list(&Default::default()).await.unwrap().len(), 2);
+    store.close().await;
+}
+
 /// Every test above, once per backend.
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
@@ -793,6 +833,7 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    retention_prunes_old_events_and_says_so,
     every_route_enforces_its_declared_role,
     bad_credentials_are_401_and_revocation_is_immediate,
     errors_have_a_stable_shape,

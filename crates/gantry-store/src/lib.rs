@@ -51,6 +51,13 @@ pub trait EventLog: Send + Sync {
     /// The highest committed `seq`, or 0 for an empty log.
     async fn last_seq(&self) -> Result<i64>;
 
+    /// Retention: deletes up to `max_rows` of the oldest events, stopping at
+    /// the first event (in `seq` order) whose time is at or after `before`,
+    /// and never deleting the newest event (so `seq` keeps counting from
+    /// it). Returns how many were deleted; call again while it returns
+    /// `max_rows`.
+    async fn prune_events(&self, before: Timestamp, max_rows: u32) -> Result<u64>;
+
     /// A receiver whose value is (at least) the highest committed `seq`; it
     /// changes after events commit — through this handle or, for a shared
     /// backend, through any other replica.

@@ -443,6 +443,25 @@ impl EventLog for PgStore {
         )
     }
 
+    async fn prune_events(&self, before: Timestamp, max_rows: u32) -> Result<u64> {
+        self.check_open()?;
+        // Walks from the oldest event in primary-key order to the first one
+        // inside retention, keeping the newest event.
+        let done = sqlx::query(
+            "DELETE FROM events WHERE seq IN ( \
+               SELECT seq FROM events WHERE seq < COALESCE( \
+                 (SELECT seq FROM events WHERE time >= $1 ORDER BY seq LIMIT 1), \
+                 (SELECT MAX(seq) FROM events)) \
+               ORDER BY seq LIMIT $2)",
+        )
+        .bind(before.as_datetime())
+        .bind(i64::from(max_rows))
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
     fn watch_seq(&self) -> watch::Receiver<i64> {
         self.seq.clone()
     }

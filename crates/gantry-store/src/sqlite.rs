@@ -161,6 +161,10 @@ enum Op {
         name: String,
         holder: String,
     },
+    PruneEvents {
+        before_micros: i64,
+        max_rows: i64,
+    },
 }
 
 impl Op {
@@ -179,6 +183,7 @@ enum Reply {
     User(User),
     Token(ApiToken),
     Lease(Option<Lease>),
+    Count(u64),
 }
 
 struct Request {
@@ -420,8 +425,27 @@ async fn apply(conn: &mut SqliteConnection, op: Op) -> Result<Reply> {
             .await?;
             Ok(Reply::Bool(done.rows_affected() > 0))
         }
+        Op::PruneEvents {
+            before_micros,
+            max_rows,
+        } => {
+            let done = sqlx::query(PRUNE_SQL)
+                .bind(before_micros)
+                .bind(max_rows)
+                .execute(&mut *conn)
+                .await?;
+            Ok(Reply::Count(done.rows_affected()))
+        }
     }
 }
+
+/// Walks from the oldest event (primary-key order, so no index on time is
+/// needed) to the first one inside retention, keeping the newest event.
+const PRUNE_SQL: &str = "DELETE FROM events WHERE seq IN ( \
+       SELECT seq FROM events WHERE seq < COALESCE( \
+         (SELECT seq FROM events WHERE time >= ?1 ORDER BY seq LIMIT 1), \
+         (SELECT MAX(seq) FROM events)) \
+       ORDER BY seq LIMIT ?2)";
 
 async fn append(conn: &mut SqliteConnection, events: Vec<NewEvent>) -> Result<Vec<Event>> {
     let mut out = Vec::with_capacity(events.len());
@@ -555,6 +579,17 @@ impl EventLog for SqliteStore {
                 .await
                 .map_err(db_err)?,
         )
+    }
+
+    async fn prune_events(&self, before: Timestamp, max_rows: u32) -> Result<u64> {
+        let op = Op::PruneEvents {
+            before_micros: before.unix_micros(),
+            max_rows: i64::from(max_rows),
+        };
+        match self.write(op).await? {
+            Reply::Count(n) => Ok(n),
+            _ => Err(wrong_reply()),
+        }
     }
 
     fn watch_seq(&self) -> watch::Receiver<i64> {

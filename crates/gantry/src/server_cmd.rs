@@ -39,7 +39,8 @@ fn resolve(
     data_dir: Option<PathBuf>,
     log_format: Option<LogFormat>,
 ) -> Result<Resolved, Failure> {
-    let server = crate::validate::load(workspace)?.config.server;
+    let config = crate::validate::load(workspace)?.config;
+    let server = config.server;
     init_logging(log_format.unwrap_or(match server.log_format {
         Some(gantry_config::LogFormat::Json) => LogFormat::Json,
         _ => LogFormat::Text,
@@ -70,6 +71,9 @@ fn resolve(
             listen,
             data_dir,
             body_limit,
+            retention: config.events.retention,
+            site_name: config.demo.name,
+            site_description: config.demo.description,
         },
         database_url: server.database_url,
     })
