@@ -2,7 +2,7 @@
 # Durable event appends per second: Gantry over HTTP (SQLite, PostgreSQL)
 # against raw SQLite floors, in one run. See README.md next to this script.
 #
-# Knobs (environment): BENCH_EVENTS (20000), BENCH_FLOOR_EVENTS (min(events, 5000)),
+# Knobs (environment): BENCH_EVENTS (20000), BENCH_FLOOR_EVENTS (min(events, 10000)),
 # BENCH_RUNS (3), BENCH_CLIENTS (32), BENCH_TMPDIR (system temp dir),
 # GANTRY_TEST_DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres),
 # CARGO_TARGET_DIR, GANTRY_BIN (skip the build and use this binary).

@@ -47,7 +47,7 @@ fn env_usize(name: &str, default: usize) -> anyhow::Result<usize> {
 impl Config {
     fn from_env() -> anyhow::Result<Config> {
         let events = env_usize("BENCH_EVENTS", 20_000)?;
-        let floor_events = env_usize("BENCH_FLOOR_EVENTS", events.min(5_000))?;
+        let floor_events = env_usize("BENCH_FLOOR_EVENTS", events.min(10_000))?;
         let runs = env_usize("BENCH_RUNS", 3)?;
         let clients = env_usize("BENCH_CLIENTS", 32)?;
         let bin = match std::env::var_os("GANTRY_BIN") {
@@ -327,8 +327,13 @@ async fn http_load(
             token.to_string(),
             next.clone(),
         );
+        let capacity = if until.is_some() {
+            1024
+        } else {
+            total / clients + 1
+        };
         tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::with_capacity(total / clients + 1);
+            let mut latencies = Vec::with_capacity(capacity);
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 match until {
@@ -621,7 +626,7 @@ fn machine_facts(cfg: &Config) {
         })
         .unwrap_or_else(|| "unknown".into());
     let tmp = cfg.tmp.to_string_lossy();
-    let fs = command_output("df", &["-T", "--output=source,fstype,target", &tmp])
+    let fs = command_output("df", &["--output=source,fstype,target", &tmp])
         .and_then(|s| {
             s.lines()
                 .nth(1)
@@ -629,7 +634,10 @@ fn machine_facts(cfg: &Config) {
         })
         .unwrap_or_else(|| "unknown".into());
     let kernel = command_output("uname", &["-r"]).unwrap_or_else(|| "unknown".into());
-    println!("machine: nproc={cpus}; cpu: {model}; kernel {kernel}");
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into());
+    println!("machine: nproc={cpus}; cpu: {model}; kernel {kernel}; loadavg at start {load}");
     println!("temp dir: {tmp} on {fs} (source fstype mountpoint)");
     println!("gantry binary: {}", cfg.bin.display());
     println!(
