@@ -183,9 +183,52 @@ async fn writer(
     }
 }
 
-/// Appends each request's events under a savepoint, in one transaction
-/// holding the append lock. `Err` when the transaction itself failed.
+/// Appends a batch of requests in one transaction holding the append lock.
+/// Optimistically first: every request's events in one multi-row insert (one
+/// round trip for the whole batch). If that fails, it is rolled back and the
+/// batch runs again with a savepoint per request, so only the failing
+/// requests fail. `Err` when the transaction itself failed.
 async fn run_batch(
+    pool: &PgPool,
+    appends: Vec<Vec<NewEvent>>,
+) -> Result<Vec<Result<Vec<Event>>>, sqlx::Error> {
+    if appends.len() > 1 {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(APPEND_LOCK_KEY)
+            .execute(&mut *tx)
+            .await?;
+        let all: Vec<NewEvent> = appends.iter().flatten().cloned().collect();
+        if let Ok(stored) = insert_events(&mut tx, all).await {
+            if let Some(last) = stored.last() {
+                notify(&mut tx, last.seq).await?;
+            }
+            tx.commit().await?;
+            let mut stored = stored.into_iter();
+            return Ok(appends
+                .iter()
+                .map(|req| Ok(stored.by_ref().take(req.len()).collect()))
+                .collect());
+        }
+        tx.rollback().await?;
+    }
+    run_batch_isolated(pool, appends).await
+}
+
+async fn notify(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    max: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(EVENTS_CHANNEL)
+        .bind(max.to_string())
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+}
+
+/// Appends each request's events under its own savepoint.
+async fn run_batch_isolated(
     pool: &PgPool,
     appends: Vec<Vec<NewEvent>>,
 ) -> Result<Vec<Result<Vec<Event>>>, sqlx::Error> {
@@ -213,11 +256,7 @@ async fn run_batch(
         results.push(result);
     }
     if let Some(max) = max {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(EVENTS_CHANNEL)
-            .bind(max.to_string())
-            .execute(&mut *tx)
-            .await?;
+        notify(&mut tx, max).await?;
     }
     tx.commit().await?;
     Ok(results)
