@@ -7,16 +7,16 @@ use crate::yaml::{Entry, Kind, Node, ScalarType, join, place};
 
 /// One known key of a mapping and how its value is read into `T`. The
 /// reader gets the value node and its dotted path, like `server.listen`.
-pub(crate) type Field<T> = (&'static str, fn(&mut Checker, &Node, &str, &mut T));
+pub type Field<T> = (&'static str, fn(&mut Checker, &Node, &str, &mut T));
 
 /// Collects the diagnostics of one walk over a tree.
 #[derive(Debug, Default)]
-pub(crate) struct Checker {
+pub struct Checker {
     pub diags: Vec<Diagnostic>,
 }
 
 /// An error pointing at `node`.
-pub(crate) fn error_at(node: &Node, message: impl Into<String>) -> Diagnostic {
+pub fn error_at(node: &Node, message: impl Into<String>) -> Diagnostic {
     Diagnostic::error(&*node.file, message).with_span(node.span)
 }
 
@@ -98,7 +98,7 @@ impl Checker {
 }
 
 /// "`a`, `b`, `c`".
-pub(crate) fn quoted_list(items: &[&str]) -> String {
+pub fn quoted_list(items: &[&str]) -> String {
     let quoted: Vec<String> = items.iter().map(|item| format!("`{item}`")).collect();
     quoted.join(", ")
 }

@@ -25,7 +25,7 @@ impl fmt::Display for Severity {
 
 /// A region of a source file: `line` and `col` are 1-based and count
 /// characters; `len` counts characters (0 still draws one caret).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Span {
     pub line: usize,
     pub col: usize,

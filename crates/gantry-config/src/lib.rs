@@ -8,20 +8,22 @@
 //! to; never panics on input. Unknown keys are errors everywhere.
 //!
 //! Entry points: [`load_dir`], [`load_str`]; [`Diagnostics::render_all`] and
-//! [`Diagnostic::render`] for output.
+//! [`Diagnostic::render`] for output. Other loaders (workflow YAML) reuse
+//! the span-carrying tree ([`yaml`]), the schema helpers ([`check`]), the
+//! did-you-mean helper ([`suggest`]) and [`read_source`].
 
-mod check;
+pub mod check;
 mod config;
 mod diagnostic;
 mod load;
 mod sections;
-mod suggest;
+pub mod suggest;
 mod values;
-mod yaml;
+pub mod yaml;
 
 pub use config::Config;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, SourceFile, Span};
-pub use load::{Loaded, load_dir, load_str};
+pub use load::{Loaded, MAX_FILE_BYTES, ReadError, load_dir, load_str, read_source};
 pub use sections::demo::DemoConfig;
 pub use sections::events::EventsConfig;
 pub use sections::server::{LogFormat, ServerConfig};

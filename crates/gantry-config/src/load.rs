@@ -11,7 +11,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, position};
 use crate::yaml::{self, Entry, Kind, Node, join};
 
 /// Files larger than this are rejected without being read whole.
-const MAX_FILE_BYTES: u64 = 4 << 20;
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
 
 /// What [`load_dir`] read: the merged configuration and the files it came
 /// from, in load order.
@@ -126,7 +126,9 @@ fn discover(dir: &Path, diags: &mut Diagnostics) -> Vec<(String, PathBuf)> {
     found
 }
 
-enum ReadError {
+/// Why [`read_source`] could not return a file's text.
+#[derive(Debug)]
+pub enum ReadError {
     Io(io::ErrorKind),
     TooLarge,
     /// `text` is the lossy decoding, for rendering.
@@ -136,8 +138,9 @@ enum ReadError {
     },
 }
 
-/// Reads a file, never more than [`MAX_FILE_BYTES`] + 1 bytes of it.
-fn read_source(path: &Path) -> Result<String, ReadError> {
+/// Reads a source file as UTF-8, never more than [`MAX_FILE_BYTES`] + 1
+/// bytes of it.
+pub fn read_source(path: &Path) -> Result<String, ReadError> {
     let io_error = |err: io::Error| ReadError::Io(err.kind());
     let file = File::open(path).map_err(io_error)?;
     if file.metadata().map_err(io_error)?.len() > MAX_FILE_BYTES {

@@ -2,7 +2,7 @@
 
 /// The candidate `word` most likely stands for: one that differs only in case
 /// or `_` versus `-`, else the nearest within two edits.
-pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let normal = |s: &str| s.to_lowercase().replace('_', "-");
     let word = normal(word);
     if let Some(exact) = candidates.iter().find(|c| normal(c) == word) {

@@ -11,7 +11,7 @@ use serde_saphyr::{DuplicateKeyPolicy, Location, MessageFormatter, Spanned, User
 use crate::diagnostic::{Diagnostic, Span, position};
 
 #[derive(Debug, Clone)]
-pub(crate) struct Node {
+pub struct Node {
     pub kind: Kind,
     /// Display path of the file the node came from.
     pub file: Rc<str>,
@@ -19,19 +19,18 @@ pub(crate) struct Node {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) enum Kind {
+pub enum Kind {
     /// `text` is the string for string scalars and the source text for the
     /// others, so `name: yes` can still be read as the string "yes".
     Scalar { text: String, ty: ScalarType },
-    /// No schema reads sequence items yet; they are still checked for
-    /// duplicate keys.
-    Seq,
+    /// Items in source order.
+    Seq(Vec<Node>),
     /// Entries in source order, without duplicates.
     Map(Vec<Entry>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ScalarType {
+pub enum ScalarType {
     Null,
     Bool,
     Int(i128),
@@ -40,7 +39,7 @@ pub(crate) enum ScalarType {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct Entry {
+pub struct Entry {
     pub key: String,
     pub key_span: Span,
     pub value: Node,
@@ -51,7 +50,7 @@ impl Node {
     pub fn describe(&self) -> &'static str {
         match &self.kind {
             Kind::Map(_) => "a mapping",
-            Kind::Seq => "a sequence",
+            Kind::Seq(_) => "a sequence",
             Kind::Scalar { ty, .. } => match ty {
                 ScalarType::Null => "null",
                 ScalarType::Bool => "a boolean",
@@ -70,7 +69,7 @@ impl Node {
 }
 
 /// `parent.key`, or `key` at the top level.
-pub(crate) fn join(parent: &str, key: &str) -> String {
+pub fn join(parent: &str, key: &str) -> String {
     if parent.is_empty() {
         key.to_string()
     } else {
@@ -79,7 +78,7 @@ pub(crate) fn join(parent: &str, key: &str) -> String {
 }
 
 /// How a path reads in a message: "the top level" or "`server`".
-pub(crate) fn place(path: &str) -> String {
+pub fn place(path: &str) -> String {
     if path.is_empty() {
         "the top level".to_string()
     } else {
@@ -89,7 +88,7 @@ pub(crate) fn place(path: &str) -> String {
 
 /// Parses one YAML document. Syntax errors and duplicate keys are pushed to
 /// `diags`; the tree is `None` only when the YAML could not be parsed.
-pub(crate) fn parse(file: &Rc<str>, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Node> {
+pub fn parse(file: &Rc<str>, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Node> {
     let options = serde_saphyr::options! {
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
     };
@@ -142,12 +141,13 @@ impl Builder<'_> {
                 ty,
             },
             Raw::Scalar { ty, text } => Kind::Scalar { text, ty },
-            Raw::Seq(items) => {
-                for (i, item) in items.into_iter().enumerate() {
-                    self.node(item, &format!("{path}[{i}]"));
-                }
-                Kind::Seq
-            }
+            Raw::Seq(items) => Kind::Seq(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| self.node(item, &format!("{path}[{i}]")))
+                    .collect(),
+            ),
             Raw::Map(pairs) => Kind::Map(self.entries(pairs, path)),
         };
         Node {

@@ -15,4 +15,5 @@
 
 pub mod exec;
 pub mod expr;
+pub mod run;
 pub mod workflow;

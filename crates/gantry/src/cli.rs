@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use gantry_core::Role;
 
-use crate::{CmdResult, client, server_cmd, validate};
+use crate::{CmdResult, client, run_cmd, server_cmd, validate};
 
 #[derive(Parser)]
 #[command(
@@ -38,6 +38,11 @@ pub enum Command {
         after_help = "Examples:\n  gantry serve --database-url postgres://gantry@db/gantry --listen 0.0.0.0:8080\n\nSeveral replicas may share one database; the first to start creates the admin token."
     )]
     Serve(ServeArgs),
+    /// Run a GitHub Actions workflow here, now.
+    #[command(
+        after_help = "Examples:\n  gantry run                       the only workflow in .gantry/workflows or .github/workflows\n  gantry run ci -j test --matrix os=ubuntu-latest\n  gantry run deploy.yml --event workflow_dispatch --input env=staging --secret TOKEN=abc\n  gantry run --list\n\nExit codes: 0 every required job succeeded, 1 a job failed, 2 the workflow or the arguments are invalid (nothing ran)."
+    )]
+    Run(RunArgs),
     /// Check every configuration file Gantry knows; exit 2 on any error.
     #[command(after_help = "Examples:\n  gantry validate\n  gantry validate -C path/to/repo")]
     Validate(ValidateArgs),
@@ -86,6 +91,48 @@ pub struct ServeArgs {
     /// PostgreSQL URL shared by all replicas [default: server.database-url in gantry.yml].
     #[arg(long, env = "GANTRY_DATABASE_URL")]
     pub database_url: Option<String>,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// The workflow: a path, a file name or stem, or its `name:` [default: the only one].
+    pub workflow: Option<String>,
+    /// The repository holding .gantry/workflows or .github/workflows [default: .].
+    #[arg(short = 'C', long = "dir")]
+    pub dir: Option<PathBuf>,
+    /// Run only this job (and the jobs it needs).
+    #[arg(short = 'j', long = "job")]
+    pub job: Option<String>,
+    /// The triggering event.
+    #[arg(long, default_value = "push", value_parser = ["push", "pull_request", "workflow_dispatch", "schedule"])]
+    pub event: String,
+    /// A workflow_dispatch input, NAME=VALUE (repeatable).
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub input: Vec<String>,
+    /// Run only matrix legs with this value, KEY=VALUE (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub matrix: Vec<String>,
+    /// Legs running at once [default: the number of CPUs].
+    #[arg(long)]
+    pub parallel: Option<usize>,
+    /// List jobs and matrix legs without running them.
+    #[arg(long)]
+    pub list: bool,
+    /// One JSON event per line instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// A secret, NAME=VALUE (repeatable); also GANTRY_SECRET_<NAME> variables.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub secret: Vec<String>,
+    /// A dotenv file of secrets (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Vec<PathBuf>,
+    /// Also run jobs whose runs-on has this label here (repeatable).
+    #[arg(long, value_name = "LABEL")]
+    pub map_label: Vec<String>,
+    /// Data dir whose event log records the run [default: DIR/.gantry if it exists].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -207,6 +254,7 @@ pub fn dispatch(cli: Cli) -> CmdResult {
     match cli.command {
         Command::Up(_) | Command::Serve(_) => Ok(()),
         Command::Validate(args) => validate::run(&args.dir),
+        Command::Run(args) => run_cmd::run(args),
         Command::Token(cmd) => client::token(cmd),
         Command::Events(cmd) => client::events(cmd),
         Command::Completions { shell } => {

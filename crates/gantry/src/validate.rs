@@ -1,4 +1,6 @@
-//! `gantry validate`: every configuration file Gantry knows, with diagnostics.
+//! `gantry validate`: every configuration file Gantry knows, with diagnostics:
+//! gantry.yml and gantry.d/*.yml, plus every workflow in `.gantry/workflows`
+//! and `.github/workflows`.
 
 use std::path::Path;
 
@@ -7,30 +9,64 @@ use crate::{CmdResult, Failure};
 /// Loads the workspace's configuration; on errors prints the diagnostics and
 /// fails with exit code 2.
 pub fn load(dir: &Path) -> Result<gantry_config::Loaded, Failure> {
-    if !dir.is_dir() {
-        return Err(Failure::Usage(anyhow::anyhow!(
-            "{} is not a directory",
-            dir.display()
-        )));
-    }
+    check_dir(dir)?;
     gantry_config::load_dir(dir).map_err(|diags| {
         eprint!("{}", diags.render_all());
         Failure::Reported(2)
     })
 }
 
+fn check_dir(dir: &Path) -> Result<(), Failure> {
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(Failure::Usage(anyhow::anyhow!(
+            "{} is not a directory",
+            dir.display()
+        )))
+    }
+}
+
 pub fn run(dir: &Path) -> CmdResult {
-    let loaded = load(dir)?;
-    if loaded.files.is_empty() {
+    check_dir(dir)?;
+    let mut failed = false;
+    let mut checked = 0;
+    let mut printed_diags = false;
+    match gantry_config::load_dir(dir) {
+        Ok(loaded) => {
+            for f in &loaded.files {
+                println!("ok  {}", f.path.display());
+            }
+            checked += loaded.files.len();
+        }
+        Err(diags) => {
+            eprint!("{}", diags.render_all());
+            printed_diags = true;
+            failed = true;
+        }
+    }
+    let (workflows, diags) = gantry_pipeline::workflow::load_dir(dir);
+    for workflow in &workflows {
+        println!("ok  {}", workflow.file);
+    }
+    checked += workflows.len();
+    if !diags.is_empty() {
+        if printed_diags {
+            eprintln!();
+        }
+        eprint!("{}", diags.render_all());
+        failed |= diags.has_errors();
+    }
+    if failed {
+        return Err(Failure::Reported(2));
+    }
+    if checked == 0 {
         println!(
-            "no configuration files in {} (looked for gantry.yml and gantry.d/*.yml)",
+            "no configuration files in {} (looked for gantry.yml, gantry.d/*.yml, .gantry/workflows and .github/workflows)",
             dir.display()
         );
         return Ok(());
     }
-    for f in &loaded.files {
-        println!("ok  {}", f.path.display());
-    }
-    println!("{} file(s) checked, no problems", loaded.files.len());
+    println!("{checked} file(s) checked, no problems");
     Ok(())
 }

@@ -254,3 +254,55 @@ fn json_logs_are_json_lines() {
         assert!(v["level"].is_string() && v["fields"].is_object(), "{line}");
     }
 }
+
+#[test]
+fn validate_checks_workflows() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join(".github/workflows")).unwrap();
+    std::fs::create_dir_all(root.join(".gantry/workflows")).unwrap();
+    let ok =
+        "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n";
+    std::fs::write(root.join(".github/workflows/ci.yml"), ok).unwrap();
+    std::fs::write(root.join(".gantry/workflows/deploy.yaml"), ok).unwrap();
+    std::fs::write(root.join("gantry.yml"), "version: 1\n").unwrap();
+    let (code, out, err) = run(
+        &["validate", "-C", root.to_str().unwrap()],
+        std::path::Path::new("/"),
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "ok  gantry.yml",
+            "ok  .gantry/workflows/deploy.yaml",
+            "ok  .github/workflows/ci.yml",
+            "3 file(s) checked, no problems",
+        ],
+        "{out}"
+    );
+
+    // A workflow with errors: listed diagnostics, exit 2, the good ones
+    // still listed.
+    std::fs::write(
+        root.join(".github/workflows/release.yml"),
+        "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n  publish:\n    needs: biuld\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.ref == }}\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&["validate"], root);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(out.contains("ok  .github/workflows/ci.yml"), "{out}");
+    assert!(!out.contains("release.yml"), "{out}");
+    assert!(err.contains(".github/workflows/release.yml:8:12"), "{err}");
+    assert!(err.contains("did you mean `build`?"), "{err}");
+    assert!(err.contains(".github/workflows/release.yml:11:34"), "{err}");
+    assert!(err.contains("invalid expression"), "{err}");
+
+    // Workflows alone (no gantry.yml) are checked too.
+    std::fs::remove_file(root.join("gantry.yml")).unwrap();
+    std::fs::remove_file(root.join(".github/workflows/release.yml")).unwrap();
+    let (code, out, _) = run(&["validate"], root);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("2 file(s) checked"), "{out}");
+}
