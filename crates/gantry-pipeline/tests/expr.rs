@@ -47,7 +47,7 @@ fn fixture(status: Status) -> Fixture {
                 "empty": [],
                 "nested": {"a": {"x": 1}, "b": {"x": 2}},
                 "big": 1234567890123456_u64,
-                "pi": 3.141_592_653_589_793_f64,
+                "pi": std::f64::consts::PI,
                 "neg": -0.5,
                 "zero": 0,
                 "str_num": "42"
@@ -399,7 +399,7 @@ fn value_cases() -> Vec<(&'static str, Value)> {
         ("Success()", json!(true)),
         ("success() && github.event_name", json!("push")),
         // numbers read from the context
-        ("github.event.pi", json!(3.141_592_653_589_793_f64)),
+        ("github.event.pi", json!(std::f64::consts::PI)),
         ("github.event.neg", json!(-0.5)),
         (
             "github.event.zero || 'zero is falsy'",

@@ -106,7 +106,12 @@ fn boolean(ck: &mut Checker, node: &Node, path: &str) -> Option<bool> {
         text,
     } = &node.kind
     {
-        return Some(matches!(text.as_str(), "true" | "True" | "TRUE"));
+        // YAML 1.1 spellings (`yes`, `on`) are strings to GitHub.
+        match text.as_str() {
+            "true" | "True" | "TRUE" => return Some(true),
+            "false" | "False" | "FALSE" => return Some(false),
+            _ => {}
+        }
     }
     let found = node.describe();
     ck.push(error_at(
@@ -248,7 +253,13 @@ pub(crate) fn json(node: &Node) -> Value {
     match &node.kind {
         Kind::Scalar { text, ty } => match ty {
             ScalarType::Null => Value::Null,
-            ScalarType::Bool => Value::Bool(matches!(text.as_str(), "true" | "True" | "TRUE")),
+            // Workflows are YAML 1.2 (GitHub reads `on:` as a string): only
+            // true/false are booleans; `yes`, `on`, `y` stay strings.
+            ScalarType::Bool => match text.as_str() {
+                "true" | "True" | "TRUE" => Value::Bool(true),
+                "false" | "False" | "FALSE" => Value::Bool(false),
+                _ => Value::String(text.clone()),
+            },
             ScalarType::Int(n) => i64::try_from(*n)
                 .map(Value::from)
                 .or_else(|_| u64::try_from(*n).map(Value::from))

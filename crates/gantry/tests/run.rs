@@ -1,0 +1,241 @@
+//! `gantry run` end to end: real workflows, real shells, the real binary.
+
+mod common;
+
+use std::path::Path;
+
+use common::gantry;
+use serde_json::Value;
+
+/// A git repository holding `workflows` under .github/workflows.
+fn repo(workflows: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join(".github/workflows");
+    std::fs::create_dir_all(&wf).unwrap();
+    for (name, text) in workflows {
+        std::fs::write(wf.join(name), text).unwrap();
+    }
+    std::fs::write(dir.path().join("README.md"), "committed content\n").unwrap();
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+            .output()
+            .unwrap()
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "init"]);
+    dir
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = gantry().arg("run").args(args).current_dir(dir).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `--json` events.
+fn events(stdout: &str) -> Vec<Value> {
+    stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
+}
+
+const PIPELINE: &str = r#"
+name: CI
+on: [push, workflow_dispatch]
+env:
+  GREETING: hello
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    outputs:
+      version: ${{ steps.v.outputs.version }}
+    steps:
+      - uses: actions/checkout@v4
+      - id: v
+        run: |
+          echo "version=1.2.${{ github.run_number }}" >> "$GITHUB_OUTPUT"
+          cat README.md
+      - name: multi-line output
+        id: notes
+        run: |
+          {
+            echo "text<<EOF"
+            echo "line one"
+            echo "line two"
+            echo "EOF"
+          } >> "$GITHUB_OUTPUT"
+      - run: test "${{ steps.notes.outputs.text }}" = "$(printf 'line one\nline two')"
+  test:
+    needs: build
+    runs-on: ${{ matrix.os }}
+    strategy:
+      matrix:
+        os: [ubuntu-latest, windows-latest]
+        n: [1, 2]
+        include:
+          - os: ubuntu-latest
+            extra: yes
+    steps:
+      - run: echo "leg ${{ matrix.n }} ${{ matrix.os }} ${{ matrix.extra }} v=${{ needs.build.outputs.version }} $GREETING"
+      - run: exit 3
+        if: matrix.n == 2
+        continue-on-error: true
+"#;
+
+#[test]
+fn a_pipeline_runs_with_needs_outputs_matrix_and_checkout() {
+    let dir = repo(&[("ci.yml", PIPELINE)]);
+    let (code, out, err) = run_in(dir.path(), &["--json"]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let ev = events(&out);
+    let logs: Vec<String> = ev
+        .iter()
+        .filter(|e| e["event"] == "log")
+        .map(|e| format!("{} {}", e["job"].as_str().unwrap(), e["text"].as_str().unwrap_or("")))
+        .collect();
+    // checkout brought the committed README into the workspace.
+    assert!(logs.contains(&"build committed content".to_string()), "{logs:#?}");
+    for expect in [
+        "test leg 1 ubuntu-latest yes v=1.2.1 hello",
+        "test leg 2 ubuntu-latest yes v=1.2.1 hello",
+    ] {
+        assert!(logs.iter().any(|l| l == expect), "missing {expect:?} in {logs:#?}");
+    }
+    let legs: Vec<(String, Value, String)> = ev
+        .iter()
+        .filter(|e| e["event"] == "leg_finished")
+        .map(|e| (e["job"].as_str().unwrap().to_string(), e["leg"].clone(), e["conclusion"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(legs.len(), 5, "{legs:?}");
+    assert!(legs.contains(&("build".into(), Value::Null, "success".into())));
+    assert!(legs.contains(&("test".into(), "(windows-latest, 1)".into(), "skipped".into())));
+    assert!(legs.contains(&("test".into(), "(ubuntu-latest, 2, yes)".into(), "success".into())), "{legs:?}");
+    // continue-on-error: outcome failure, conclusion success.
+    let coe = ev
+        .iter()
+        .find(|e| e["event"] == "step_finished" && e["step"] == "Run exit 3")
+        .expect("the exit 3 step ran");
+    assert_eq!((coe["outcome"].as_str(), coe["conclusion"].as_str()), (Some("failure"), Some("success")));
+}
+
+#[test]
+fn failures_skip_dependents_unless_always_and_exit_1() {
+    let wf = r#"
+on: push
+jobs:
+  fails:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo about to fail; exit 1
+      - run: echo never runs
+      - if: failure()
+        run: echo cleanup after failure
+  dependent:
+    needs: fails
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo should not run
+  reporter:
+    needs: [fails, dependent]
+    if: always()
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "fails=${{ needs.fails.result }} dependent=${{ needs.dependent.result }}"
+"#;
+    let dir = repo(&[("ci.yml", wf)]);
+    let (code, out, _) = run_in(dir.path(), &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("fails | cleanup after failure"), "{out}");
+    assert!(!out.contains("never runs\n"), "{out}");
+    assert!(!out.contains("should not run\n"), "{out}");
+    assert!(out.contains("reporter | fails=failure dependent=skipped"), "{out}");
+    let summary = out.split("\njob ").nth(1).expect("summary table");
+    assert!(summary.contains("fails") && summary.contains("failure"), "{summary}");
+}
+
+#[test]
+fn secrets_are_masked_and_untrusted_values_cannot_inject() {
+    let wf = r#"
+on: workflow_dispatch
+jobs:
+  j:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "token is ${{ secrets.API_TOKEN }}"
+      - env:
+          TITLE: ${{ github.event.inputs.title }}
+        run: echo "title is $TITLE"
+    "#;
+    let dir = repo(&[("ci.yml", wf)]);
+    let marker = dir.path().join("pwned");
+    let hostile = format!("\"; touch {}; echo \"", marker.display());
+    let wf_with_input = wf.replace("on: workflow_dispatch", "on:\n  workflow_dispatch:\n    inputs:\n      title: {}");
+    std::fs::write(dir.path().join(".github/workflows/ci.yml"), wf_with_input).unwrap();
+    let (code, out, err) = run_in(
+        dir.path(),
+        &["--event", "workflow_dispatch", "--input", &format!("title={hostile}"), "--secret", "API_TOKEN=s3cr3t-value"],
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("token is ***"), "{out}");
+    assert!(!out.contains("s3cr3t-value"));
+    assert!(out.contains("title is \"; touch"), "{out}");
+    assert!(!marker.exists(), "an input value ran as shell code");
+}
+
+#[test]
+fn list_and_bad_input_exit_2_without_running() {
+    let dir = repo(&[("ci.yml", PIPELINE)]);
+    let (code, out, _) = run_in(dir.path(), &["--list"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("test (ubuntu-latest, 1, yes)  (needs build)"), "{out}");
+    assert!(out.contains("test (windows-latest, 2)"), "{out}");
+
+    let (code, _, err) = run_in(dir.path(), &["nope"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no workflow \"nope\""), "{err}");
+    let (code, _, err) = run_in(dir.path(), &["--input", "x=1"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no workflow_dispatch inputs") || err.contains("no such input"), "{err}");
+
+    let unknown_action = "on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/setup-node@v4\n";
+    let dir2 = repo(&[("ci.yml", unknown_action)]);
+    let (code, out, err) = run_in(dir2.path(), &[]);
+    assert_eq!(code, Some(2));
+    assert!(out.is_empty(), "nothing ran: {out}");
+    assert!(err.contains("actions/setup-node@v4") && err.contains("built in: actions/checkout"), "{err}");
+
+    let broken = "on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    needs: missing\n    steps:\n      - run: echo hi\n";
+    let dir3 = repo(&[("ci.yml", broken)]);
+    let (code, out, err) = run_in(dir3.path(), &[]);
+    assert_eq!(code, Some(2));
+    assert!(out.is_empty());
+    assert!(err.contains("ci.yml:5:"), "{err}");
+}
+
+#[test]
+fn job_filter_and_matrix_filter() {
+    let dir = repo(&[("ci.yml", PIPELINE)]);
+    let (code, out, _) = run_in(dir.path(), &["-j", "test", "--matrix", "n=1", "--json"]);
+    assert_eq!(code, Some(0), "{out}");
+    let ev = events(&out);
+    let legs: Vec<String> = ev
+        .iter()
+        .filter(|e| e["event"] == "leg_finished")
+        .map(|e| format!("{} {}", e["job"].as_str().unwrap(), e["leg"].as_str().unwrap_or("-")))
+        .collect();
+    // The job it needs runs too; only n=1 legs.
+    assert_eq!(legs.len(), 3, "{legs:?}");
+    assert!(legs.contains(&"build -".to_string()));
+    assert!(legs.iter().all(|l| !l.contains(", 2")), "{legs:?}");
+}
