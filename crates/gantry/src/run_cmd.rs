@@ -323,7 +323,7 @@ async fn execute(
             } else {
                 print_event(&mut out, &event);
             }
-            if let RunEvent::LegFinished { .. } = &event {
+            if let RunEvent::LegFinished { .. } | RunEvent::Summary { .. } = &event {
                 finished.push(event);
             }
         }
@@ -333,8 +333,11 @@ async fn execute(
     let result = run::run_workflow(wf, opts, tx, cancel_rx).await;
     let finished = printer.await.unwrap_or_default();
     let summary = result.map_err(|e| Failure::Failed(anyhow!(e.to_string())))?;
+    let mut summaries = Vec::new();
     for e in finished {
-        if let RunEvent::LegFinished {
+        if let RunEvent::Summary { job, leg, markdown } = e {
+            summaries.push((label(&job, &leg), markdown));
+        } else if let RunEvent::LegFinished {
             job,
             leg,
             conclusion,
@@ -367,6 +370,9 @@ async fn execute(
     }
     if !json_out {
         print_summary(&summary);
+        for (who, markdown) in summaries {
+            println!("\n── summary: {who} ──\n{}", markdown.trim_end());
+        }
     }
     Ok(summary)
 }
@@ -420,6 +426,7 @@ fn print_event(out: &mut impl Write, event: &RunEvent) {
             };
             writeln!(out, "{} | {mark} {step}{note}", label(job, leg))
         }
+        RunEvent::Summary { .. } => Ok(()),
         RunEvent::LegFinished {
             job,
             leg,

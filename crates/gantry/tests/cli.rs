@@ -296,7 +296,7 @@ fn validate_checks_workflows() {
     assert!(!out.contains("release.yml"), "{out}");
     assert!(err.contains(".github/workflows/release.yml:8:12"), "{err}");
     assert!(err.contains("did you mean `build`?"), "{err}");
-    assert!(err.contains(".github/workflows/release.yml:11:34"), "{err}");
+    assert!(err.contains(".github/workflows/release.yml:11:37"), "{err}");
     assert!(err.contains("invalid expression"), "{err}");
 
     // Workflows alone (no gantry.yml) are checked too.

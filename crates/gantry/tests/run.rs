@@ -239,3 +239,37 @@ fn job_filter_and_matrix_filter() {
     assert!(legs.contains(&"build -".to_string()));
     assert!(legs.iter().all(|l| !l.contains(", 2")), "{legs:?}");
 }
+
+#[test]
+fn the_demo_pipeline_runs() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo");
+    let out = gantry().args(["run", "-C"]).arg(&demo).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("release | releasing gantry-demo 1.0.1"), "{stdout}");
+    assert!(stdout.contains("### integration tests passed"), "{stdout}");
+    for leg in ["build    -", "test     (unit)", "test     (integration, true)", "release  -"] {
+        assert!(stdout.contains(leg), "summary row {leg:?} in {stdout}");
+    }
+}
+
+#[test]
+fn runs_are_recorded_in_the_event_log() {
+    let dir = repo(&[("ci.yml", "on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n")]);
+    let data = dir.path().join(".gantry");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // A data dir with a store: the run appends its events there.
+    rt.block_on(async {
+        let s = gantry_store::SqliteStore::open(&data.join("gantry.db")).await.unwrap();
+        gantry_store::Store::close(&s).await;
+    });
+    let (code, _, _) = run_in(dir.path(), &[]);
+    assert_eq!(code, Some(0));
+    let kinds = rt.block_on(async {
+        let s = gantry_store::SqliteStore::open(&data.join("gantry.db")).await.unwrap();
+        let events = gantry_store::EventLog::list(&s, &Default::default()).await.unwrap();
+        gantry_store::Store::close(&s).await;
+        events.into_iter().map(|e| e.kind.to_string()).collect::<Vec<_>>()
+    });
+    assert_eq!(kinds, ["pipeline.run.started", "pipeline.job.finished", "pipeline.run.finished"]);
+}

@@ -123,6 +123,12 @@ pub enum RunEvent {
         conclusion: Conclusion,
         duration_ms: u128,
     },
+    /// The leg's `$GITHUB_STEP_SUMMARY` contents (Markdown, masked).
+    Summary {
+        job: String,
+        leg: Option<String>,
+        markdown: String,
+    },
 }
 
 /// One row of the summary.
@@ -828,6 +834,13 @@ async fn run_leg(
         }
     }
     exec::cleanup_job(&mut state, exec::DEFAULT_KILL_GRACE).await;
+    if !state.summary.trim().is_empty() {
+        send(RunEvent::Summary {
+            job: id.to_string(),
+            leg: leg_name.clone(),
+            markdown: std::mem::take(&mut state.summary),
+        });
+    }
 
     // Job outputs, rendered with the final steps context.
     ctx.set("steps", Value::Object(steps_ctx));
