@@ -236,6 +236,8 @@ pub fn run(args: RunArgs) -> CmdResult {
     let opts = RunOptions {
         repo_root: dir.canonicalize().unwrap_or(dir.clone()),
         work_dir: work.path().to_path_buf(),
+        state_dir: args.data_dir.clone().unwrap_or_else(|| dir.join(".gantry")),
+        run_id: gantry_core::Id::new().to_string(),
         event_name: event_name.clone(),
         event,
         inputs,
@@ -296,7 +298,7 @@ async fn execute(
 ) -> Result<RunSummary, Failure> {
     let store = open_log(args, dir).await;
     let subject = format!("workflow/{}", wf.file);
-    let run_id = gantry_core::Id::new();
+    let run_id = opts.run_id.clone();
     record(
         &store,
         "pipeline.run.started",

@@ -273,3 +273,33 @@ fn runs_are_recorded_in_the_event_log() {
     });
     assert_eq!(kinds, ["pipeline.run.started", "pipeline.job.finished", "pipeline.run.finished"]);
 }
+
+#[test]
+fn fail_fast_cancels_running_siblings() {
+    let wf = r#"
+on: push
+jobs:
+  m:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        kind: [quick-fail, slow]
+    steps:
+      - run: |
+          if [ "${{ matrix.kind }}" = quick-fail ]; then sleep 0.5; exit 1; fi
+          sleep 60
+          echo slow finished
+"#;
+    let dir = repo(&[("ci.yml", wf)]);
+    let (code, out, _) = run_in(dir.path(), &["--parallel", "2", "--json"]);
+    assert_eq!(code, Some(1));
+    let ev = events(&out);
+    let conclusion = |leg: &str| {
+        ev.iter()
+            .find(|e| e["event"] == "leg_finished" && e["leg"] == leg)
+            .map(|e| e["conclusion"].as_str().unwrap().to_string())
+    };
+    assert_eq!(conclusion("(quick-fail)").as_deref(), Some("failure"));
+    assert_eq!(conclusion("(slow)").as_deref(), Some("cancelled"), "{out}");
+    assert!(!out.contains("slow finished"));
+}

@@ -5,7 +5,7 @@
 //! rendered [`crate::exec::StepSpec`]s), so a later agent can run it in
 //! another process.
 
-mod checkout;
+mod actions;
 mod context;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -25,15 +25,19 @@ use crate::workflow::{
 };
 use context::{Ctx, object};
 
-pub use checkout::BUILT_IN_ACTIONS;
+pub use actions::BUILT_IN_ACTIONS;
 
 /// What to run and with what.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
     /// The repository the workflow belongs to (checked out by `actions/checkout`).
     pub repo_root: PathBuf,
-    /// Where job workspaces and temp dirs are created.
+    /// Where job workspaces and temp dirs are created (removed after the run).
     pub work_dir: PathBuf,
+    /// What outlives a run: the cache and artifact stores of built-in actions.
+    pub state_dir: PathBuf,
+    /// This run's id (names its artifacts).
+    pub run_id: String,
     pub event_name: String,
     pub event: Value,
     pub inputs: BTreeMap<String, String>,
@@ -189,7 +193,7 @@ pub fn check_supported(wf: &Workflow, jobs: &[String]) -> Result<(), RunError> {
         }
         for step in &job.steps {
             if let StepAction::Uses(u) = &step.action
-                && checkout::builtin(&u.value).is_none()
+                && actions::builtin(&u.value).is_none()
             {
                 return Err(RunError::Unsupported(format!(
                     "{}:{}:{}: `uses: {}` is not a built-in action; built in: {}",
@@ -755,12 +759,26 @@ async fn run_leg(
         .unwrap_or(360.0);
     let deadline = Instant::now() + Duration::from_secs_f64((job_timeout * 60.0).max(0.0));
 
+    // Cancelled by the user or by fail-fast: running steps are stopped too.
+    let (leg_cancel_tx, leg_cancel) = watch::channel(false);
+    let forward = {
+        let mut user = shared.cancel.clone();
+        let mut sibling = stop.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = until_true(&mut user) => {}
+                () = until_true(&mut sibling) => {}
+            }
+            let _ = leg_cancel_tx.send(true);
+        })
+    };
+
     let mut steps_ctx = serde_json::Map::new();
     let mut job_status = Status::Success;
     let mut timed_out = false;
+    let mut posts: Vec<(String, actions::PostStep)> = Vec::new();
     for step in &job.steps {
-        let cancelled = *shared.cancel.borrow() || *stop.borrow() || timed_out;
-        if cancelled {
+        if *leg_cancel.borrow() || timed_out {
             job_status = Status::Cancelled;
         }
         ctx.status = job_status;
@@ -769,7 +787,8 @@ async fn run_leg(
         let name = step_name(step, &ctx);
         let mut step_env = env.clone();
         let mut step_ctx = ctx.clone();
-        let outcome = match prepare_and_run(
+        let step_start = Instant::now();
+        let ran = prepare_and_run(
             shared,
             job,
             step,
@@ -778,27 +797,42 @@ async fn run_leg(
             &mut step_env,
             &mut state,
             deadline,
-            id,
-            leg_name.clone(),
+            (id, leg_name.clone()),
+            leg_cancel.clone(),
         )
-        .await
-        {
-            Ok(Some(result)) => Some(result),
-            Ok(None) => None,
+        .await;
+        let ran = match ran {
+            Ok(ran) => ran,
             Err(reason) => {
                 send(RunEvent::Log {
                     job: id.to_string(),
                     leg: leg_name.clone(),
                     line: LogLine::Err(format!("error: {reason}")),
                 });
-                Some((Conclusion::Failure, BTreeMap::new(), false))
+                Some(StepRun {
+                    outcome: Conclusion::Failure,
+                    outputs: BTreeMap::new(),
+                    timed_out: false,
+                    post: None,
+                })
             }
         };
-        let (outcome, outputs, step_timed_out) =
-            outcome.unwrap_or((Conclusion::Skipped, BTreeMap::new(), false));
-        timed_out |= step_timed_out && Instant::now() >= deadline;
+        let Some(ran) = ran else {
+            if let Some(sid) = &step.id {
+                steps_ctx.insert(
+                    sid.value.clone(),
+                    json!({ "outputs": {}, "outcome": "skipped", "conclusion": "skipped" }),
+                );
+            }
+            continue;
+        };
+        timed_out |= ran.timed_out && Instant::now() >= deadline;
+        if let Some(post) = ran.post {
+            posts.push((format!("Post {name}"), post));
+        }
         let continue_on_error =
             bool_or_expr(step.continue_on_error.as_ref(), &ctx, false).unwrap_or(false);
+        let outcome = ran.outcome;
         let conclusion = if outcome == Conclusion::Failure && continue_on_error {
             Conclusion::Success
         } else {
@@ -815,24 +849,66 @@ async fn run_leg(
             steps_ctx.insert(
                 sid.value.clone(),
                 json!({
-                    "outputs": object(&outputs),
+                    "outputs": object(&ran.outputs),
                     "outcome": outcome.as_str(),
                     "conclusion": conclusion.as_str(),
                 }),
             );
         }
-        if outcome != Conclusion::Skipped {
-            send(RunEvent::StepFinished {
+        send(RunEvent::StepFinished {
+            job: id.to_string(),
+            leg: leg_name.clone(),
+            step: name,
+            outcome,
+            conclusion,
+            outputs: ran.outputs,
+            duration_ms: step_start.elapsed().as_millis(),
+        });
+    }
+    // Post steps, last first, like GitHub's post-job cleanup.
+    for (name, post) in posts.into_iter().rev() {
+        if post.condition == actions::PostIf::Success && job_status != Status::Success {
+            continue;
+        }
+        let step_start = Instant::now();
+        send(RunEvent::StepStarted {
+            job: id.to_string(),
+            leg: leg_name.clone(),
+            step: name.clone(),
+        });
+        let mut log = |line: LogLine| {
+            let _ = shared.events.send(RunEvent::Log {
                 job: id.to_string(),
                 leg: leg_name.clone(),
-                step: name,
-                outcome,
-                conclusion,
-                outputs,
-                duration_ms: 0,
+                line,
             });
+        };
+        let mut env = actions::ActionEnv {
+            opts: &shared.opts,
+            state: &mut state,
+            log: &mut log,
+        };
+        let outcome = match actions::run_post(&post, &mut env).await {
+            Ok(c) => c,
+            Err(reason) => {
+                log(LogLine::Err(format!("error: {reason}")));
+                Conclusion::Failure
+            }
+        };
+        if outcome == Conclusion::Failure {
+            job_status = Status::Failure;
         }
+        send(RunEvent::StepFinished {
+            job: id.to_string(),
+            leg: leg_name.clone(),
+            step: name,
+            outcome,
+            conclusion: outcome,
+            outputs: BTreeMap::new(),
+            duration_ms: step_start.elapsed().as_millis(),
+        });
     }
+    forward.abort();
     exec::cleanup_job(&mut state, exec::DEFAULT_KILL_GRACE).await;
     if !state.summary.trim().is_empty() {
         send(RunEvent::Summary {
@@ -872,6 +948,18 @@ async fn run_leg(
     (finish(conclusion, reason, allowed_to_fail), outputs)
 }
 
+/// Resolves when the flag becomes true; never, if its sender goes away first.
+async fn until_true(rx: &mut watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 fn status_str(s: Status) -> &'static str {
     match s {
         Status::Success => "success",
@@ -897,6 +985,14 @@ fn step_name(step: &Step, ctx: &Ctx) -> String {
     format!("Run {}", what.chars().take(72).collect::<String>())
 }
 
+/// How a step that ran ended.
+struct StepRun {
+    outcome: Conclusion,
+    outputs: BTreeMap<String, String>,
+    timed_out: bool,
+    post: Option<actions::PostStep>,
+}
+
 /// Decides whether a step runs, renders it and runs it. `Ok(None)` when its
 /// `if` was false; `Err` when it could not be prepared or started.
 #[allow(clippy::too_many_arguments)]
@@ -909,9 +1005,9 @@ async fn prepare_and_run(
     env: &mut BTreeMap<String, String>,
     state: &mut JobState,
     deadline: Instant,
-    job_id: &str,
-    leg: Option<String>,
-) -> Result<Option<(Conclusion, BTreeMap<String, String>, bool)>, String> {
+    (job_id, leg): (&str, Option<String>),
+    cancel: watch::Receiver<bool>,
+) -> Result<Option<StepRun>, String> {
     // The step's env is visible to its own `if`, like GitHub.
     render_env(&step.env, ctx, env)?;
     let run = match &step.condition {
@@ -944,9 +1040,18 @@ async fn prepare_and_run(
                 .map(|(k, v)| expr::interpolate(&v.value, ctx).map(|s| (k.clone(), s)))
                 .collect::<Result<BTreeMap<_, _>, _>>()
                 .map_err(|e| format!("`with`: {}", e.message))?;
-            let outcome =
-                checkout::run_builtin(&u.value, &with, &shared.opts, state, &mut log).await?;
-            return Ok(Some((outcome, BTreeMap::new(), false)));
+            let mut env = actions::ActionEnv {
+                opts: &shared.opts,
+                state,
+                log: &mut log,
+            };
+            let done = actions::run(&u.value, &with, &mut env).await?;
+            return Ok(Some(StepRun {
+                outcome: done.conclusion,
+                outputs: done.outputs,
+                timed_out: false,
+                post: done.post,
+            }));
         }
     };
     let shell_text = step
@@ -981,7 +1086,7 @@ async fn prepare_and_run(
         timeout,
         kill_grace: exec::DEFAULT_KILL_GRACE,
     };
-    let result = exec::run_step(&spec, state, shared.cancel.clone(), &mut log)
+    let result = exec::run_step(&spec, state, cancel, &mut log)
         .await
         .map_err(|e| e.to_string())?;
     let (outcome, timed_out) = match result.outcome {
@@ -990,5 +1095,10 @@ async fn prepare_and_run(
         Outcome::TimedOut => (Conclusion::Failure, true),
         Outcome::Cancelled => (Conclusion::Cancelled, false),
     };
-    Ok(Some((outcome, result.outputs, timed_out)))
+    Ok(Some(StepRun {
+        outcome,
+        outputs: result.outputs,
+        timed_out,
+        post: None,
+    }))
 }

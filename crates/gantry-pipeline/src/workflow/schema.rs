@@ -110,7 +110,16 @@ fn boolean(ck: &mut Checker, node: &Node, path: &str) -> Option<bool> {
         match text.as_str() {
             "true" | "True" | "TRUE" => return Some(true),
             "false" | "False" | "FALSE" => return Some(false),
-            _ => {}
+            other => {
+                ck.push(
+                    error_at(
+                        node,
+                        format!("expected `true` or `false` for `{path}`, found `{other}`"),
+                    )
+                    .with_help("workflows are YAML 1.2: `yes`, `no`, `on` and `off` are strings"),
+                );
+                return None;
+            }
         }
     }
     let found = node.describe();

@@ -1,16 +1,10 @@
-//! Built-in actions, run natively (no network, no Node).
+//! actions/checkout, from the local repository.
 
 use std::collections::BTreeMap;
 
-use crate::exec::{JobState, LogLine};
+use super::{ActionEnv, ActionOutcome, check_inputs};
 
-use super::{Conclusion, RunOptions};
-
-/// Actions `uses:` may name (any version: `@v4`, a SHA).
-pub const BUILT_IN_ACTIONS: &[&str] = &["actions/checkout"];
-
-/// Inputs actions/checkout documents; others get a warning like GitHub's
-/// "Unexpected input(s)".
+/// Inputs actions/checkout documents.
 const CHECKOUT_INPUTS: &[&str] = &[
     "repository",
     "ref",
@@ -34,51 +28,17 @@ const CHECKOUT_INPUTS: &[&str] = &[
     "github-server-url",
 ];
 
-/// The built-in action a `uses:` value names, if any.
-pub(crate) fn builtin(uses: &str) -> Option<&'static str> {
-    let name = uses.split('@').next().unwrap_or(uses);
-    BUILT_IN_ACTIONS
-        .iter()
-        .copied()
-        .find(|b| b.eq_ignore_ascii_case(name))
-}
-
-pub(crate) async fn run_builtin(
-    uses: &str,
-    with: &BTreeMap<String, String>,
-    opts: &RunOptions,
-    state: &mut JobState,
-    log: &mut (dyn FnMut(LogLine) + Send),
-) -> Result<Conclusion, String> {
-    match builtin(uses) {
-        Some("actions/checkout") => checkout(with, opts, state, log).await,
-        _ => Err(format!("`{uses}` is not a built-in action")),
-    }
-}
-
 /// actions/checkout from the local repository: a clone of `repo_root` into
 /// the workspace (or `path` under it), detached at `ref` (default: the
 /// commit under test). The clone has full history, so `fetch-depth` is
 /// satisfied whatever it says; uncommitted changes are not part of the
 /// commit and are not copied.
-async fn checkout(
+pub(super) async fn run(
     with: &BTreeMap<String, String>,
-    opts: &RunOptions,
-    state: &mut JobState,
-    log: &mut (dyn FnMut(LogLine) + Send),
-) -> Result<Conclusion, String> {
-    let unexpected: Vec<&str> = with
-        .keys()
-        .map(String::as_str)
-        .filter(|k| !CHECKOUT_INPUTS.contains(k))
-        .collect();
-    if !unexpected.is_empty() {
-        log(LogLine::Err(format!(
-            "warning: unexpected input(s) {}, valid inputs are [{}]",
-            unexpected.join(", "),
-            CHECKOUT_INPUTS.join(", ")
-        )));
-    }
+    env: &mut ActionEnv<'_>,
+) -> Result<ActionOutcome, String> {
+    check_inputs(env, with, CHECKOUT_INPUTS);
+    let opts = env.opts;
     if let Some(repo) = with
         .get("repository")
         .filter(|r| !r.is_empty() && **r != opts.git.repository)
@@ -93,7 +53,7 @@ async fn checkout(
             "actions/checkout: `path: {rel}` must stay inside the workspace"
         ));
     }
-    let dest = state.workspace.join(rel);
+    let dest = env.state.workspace.join(rel);
     let git_ref = with
         .get("ref")
         .filter(|r| !r.is_empty())
@@ -105,11 +65,11 @@ async fn checkout(
             opts.repo_root.display()
         ));
     }
-    log(LogLine::Out(format!(
+    env.info(format!(
         "Checking out {} at {git_ref} into {}",
         opts.repo_root.display(),
         dest.display()
-    )));
+    ));
     git(&[
         "clone",
         "--quiet",
@@ -127,7 +87,7 @@ async fn checkout(
         &git_ref,
     ])
     .await?;
-    Ok(Conclusion::Success)
+    Ok(ActionOutcome::success())
 }
 
 async fn git(args: &[&str]) -> Result<(), String> {
