@@ -303,3 +303,32 @@ jobs:
     assert_eq!(conclusion("(slow)").as_deref(), Some("cancelled"), "{out}");
     assert!(!out.contains("slow finished"));
 }
+
+#[test]
+fn a_matrix_can_come_from_a_job_output() {
+    let wf = r#"
+on: push
+jobs:
+  plan:
+    runs-on: ubuntu-latest
+    outputs:
+      targets: ${{ steps.t.outputs.targets }}
+    steps:
+      - id: t
+        run: echo 'targets=["api","web","worker"]' >> "$GITHUB_OUTPUT"
+  deploy:
+    needs: plan
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        target: ${{ fromJSON(needs.plan.outputs.targets) }}
+    steps:
+      - run: echo "deploying ${{ matrix.target }}"
+"#;
+    let dir = repo(&[("ci.yml", wf)]);
+    let (code, out, err) = run_in(dir.path(), &[]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    for t in ["api", "web", "worker"] {
+        assert!(out.contains(&format!("deploy ({t}) | deploying {t}")), "{out}");
+    }
+}

@@ -21,6 +21,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use crate::exec::{self, JobState, LogLine, Outcome, Shell, StepSpec};
 use crate::expr::{self, Status};
 use crate::workflow::{
+    Matrix,
     BoolOrExpr, Job, Leg, NumberOrExpr, Step, StepAction, Workflow, expand_matrix,
 };
 use context::{Ctx, object};
@@ -469,7 +470,7 @@ async fn run_job(
     // runs-on: run here when a label says so.
     let legs = match job.strategy.as_ref().and_then(|s| s.matrix.as_ref()) {
         None => vec![None],
-        Some(m) => match expand_matrix(m) {
+        Some(m) => match resolve_matrix(m, &ctx) {
             Ok(legs) => legs
                 .into_iter()
                 .filter(|leg| {
@@ -551,6 +552,74 @@ async fn run_job(
         Finished { result, outputs },
         results.into_iter().map(|(_, r, _)| r).collect(),
     )
+}
+
+/// The value of a string that is exactly one `${{ }}` expression.
+fn eval_whole(text: &str, ctx: &Ctx) -> Result<Value, String> {
+    let trimmed = text.trim();
+    let found = expr::find_embedded(trimmed);
+    match found.as_slice() {
+        [one] if one.range == (0..trimmed.len()) => {
+            let e = one.expr.as_ref().map_err(|e| e.message.clone())?;
+            expr::evaluate(e, ctx).map_err(|e| e.message)
+        }
+        _ => Err(format!("expected one `${{{{ }}}}` expression, got `{trimmed}`")),
+    }
+}
+
+fn combinations(v: &Value, what: &str) -> Result<Vec<crate::workflow::Combination>, String> {
+    let Value::Array(items) = v else {
+        return Err(format!("matrix `{what}` must be a list of mappings"));
+    };
+    items
+        .iter()
+        .map(|item| match item {
+            Value::Object(map) => Ok(map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+            _ => Err(format!("matrix `{what}` must be a list of mappings")),
+        })
+        .collect()
+}
+
+/// Expands a matrix, evaluating its `${{ }}` parts first (a whole matrix from
+/// `fromJSON(...)`, or single axes, `include` or `exclude`).
+fn resolve_matrix(m: &Matrix, ctx: &Ctx) -> Result<Vec<Leg>, String> {
+    if !m.is_dynamic() {
+        return expand_matrix(m);
+    }
+    let mut resolved = Matrix {
+        span: m.span,
+        axes: m.axes.clone(),
+        include: m.include.clone(),
+        exclude: m.exclude.clone(),
+        expression: None,
+        dynamic: Vec::new(),
+    };
+    let mut parts: Vec<(String, Value)> = Vec::new();
+    if let Some(e) = &m.expression {
+        match eval_whole(&e.value, ctx)? {
+            Value::Object(map) => parts.extend(map),
+            other => return Err(format!("the matrix expression gave {other}, expected a mapping")),
+        }
+    }
+    for (key, e) in &m.dynamic {
+        parts.push((key.clone(), eval_whole(&e.value, ctx)?));
+    }
+    for (key, value) in parts {
+        match key.as_str() {
+            "include" => resolved.include = combinations(&value, "include")?,
+            "exclude" => resolved.exclude = combinations(&value, "exclude")?,
+            _ => {
+                let Value::Array(values) = value else {
+                    return Err(format!("matrix axis `{key}` must be a list"));
+                };
+                match resolved.axes.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, slot)) => *slot = values,
+                    None => resolved.axes.push((key, values)),
+                }
+            }
+        }
+    }
+    expand_matrix(&resolved)
 }
 
 /// Polls a set of futures concurrently, yielding each result as it finishes.
