@@ -175,7 +175,7 @@ pub fn run(args: RunArgs) -> CmdResult {
     if args.list {
         return print_list(&wf, &jobs);
     }
-    run::check_supported(&wf, &jobs).map_err(|e| usage(e.to_string()))?;
+    run::check_supported(&wf, &jobs, &dir).map_err(|e| usage(e.to_string()))?;
 
     let event_name = args.event.clone();
     let mut inputs: BTreeMap<String, String> = BTreeMap::new();

@@ -332,3 +332,70 @@ jobs:
         assert!(out.contains(&format!("deploy ({t}) | deploying {t}")), "{out}");
     }
 }
+
+#[test]
+fn local_composite_actions_run_with_inputs_and_outputs() {
+    let wf = r#"
+on: push
+jobs:
+  j:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - id: greet
+        uses: ./.github/actions/greet
+        with:
+          who: world
+      - run: echo "got ${{ steps.greet.outputs.greeting }}"
+"#;
+    let action = r#"
+name: greet
+description: says hello
+inputs:
+  who:
+    description: whom to greet
+    required: true
+  punctuation:
+    description: the end
+    default: "!"
+outputs:
+  greeting:
+    description: what was said
+    value: ${{ steps.say.outputs.text }}
+runs:
+  using: composite
+  steps:
+    - id: say
+      shell: bash
+      run: |
+        echo "hello ${{ inputs.who }}${{ inputs.punctuation }}"
+        echo "text=hello ${{ inputs.who }}" >> "$GITHUB_OUTPUT"
+    - uses: ./.github/actions/inner
+"#;
+    let inner = "runs:\n  using: composite\n  steps:\n    - run: echo inner ran\n      shell: sh\n";
+    let dir = repo(&[("ci.yml", wf)]);
+    for (path, text) in [(".github/actions/greet/action.yml", action), (".github/actions/inner/action.yaml", inner)] {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let commit = std::process::Command::new("sh")
+        .args(["-c", "git add -A && git -c user.name=t -c user.email=t@e commit -qm actions"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(commit.success());
+    let (code, out, err) = run_in(dir.path(), &[]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("j | hello world!"), "{out}");
+    assert!(out.contains("j | inner ran"), "{out}");
+    assert!(out.contains("j | got hello world"), "{out}");
+
+    // A missing local action is refused before anything runs.
+    let missing = wf.replace("./.github/actions/greet", "./.github/actions/nope");
+    std::fs::write(dir.path().join(".github/workflows/ci.yml"), missing).unwrap();
+    let (code, out, err) = run_in(dir.path(), &[]);
+    assert_eq!(code, Some(2));
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("ci.yml:9:15") && err.contains("no action.yml"), "{err}");
+}

@@ -183,7 +183,7 @@ struct Finished {
 
 /// Checks what `gantry run` cannot do before running anything: actions other
 /// than the built-in ones, and reusable-workflow calls.
-pub fn check_supported(wf: &Workflow, jobs: &[String]) -> Result<(), RunError> {
+pub fn check_supported(wf: &Workflow, jobs: &[String], repo_root: &std::path::Path) -> Result<(), RunError> {
     for id in jobs {
         let Some(job) = wf.job(id) else { continue };
         if let Some(uses) = &job.uses {
@@ -194,6 +194,12 @@ pub fn check_supported(wf: &Workflow, jobs: &[String]) -> Result<(), RunError> {
         }
         for step in &job.steps {
             if let StepAction::Uses(u) = &step.action
+                && actions::composite::is_local(&u.value)
+            {
+                actions::composite::check(repo_root, &u.value).map_err(|e| {
+                    RunError::Unsupported(format!("{}:{}:{}: {e}", wf.file, u.span.line, u.span.col))
+                })?;
+            } else if let StepAction::Uses(u) = &step.action
                 && actions::builtin(&u.value).is_none()
             {
                 return Err(RunError::Unsupported(format!(
@@ -263,7 +269,7 @@ pub async fn run_workflow(
     cancel: watch::Receiver<bool>,
 ) -> Result<RunSummary, RunError> {
     let jobs = selected_jobs(&wf, opts.job.as_deref())?;
-    check_supported(&wf, &jobs)?;
+    check_supported(&wf, &jobs, &opts.repo_root)?;
     let shared = Arc::new(Shared {
         slots: Semaphore::new(opts.parallel.max(1)),
         wf,
@@ -1109,12 +1115,18 @@ async fn prepare_and_run(
                 .map(|(k, v)| expr::interpolate(&v.value, ctx).map(|s| (k.clone(), s)))
                 .collect::<Result<BTreeMap<_, _>, _>>()
                 .map_err(|e| format!("`with`: {}", e.message))?;
-            let mut env = actions::ActionEnv {
+            let step_env = env.clone();
+            let mut action_env = actions::ActionEnv {
                 opts: &shared.opts,
                 state,
                 log: &mut log,
             };
-            let done = actions::run(&u.value, &with, &mut env).await?;
+            let done = if actions::composite::is_local(&u.value) {
+                actions::composite::run(&u.value, &with, ctx, &step_env, &mut action_env, cancel, 0)
+                    .await?
+            } else {
+                actions::run(&u.value, &with, &mut action_env).await?
+            };
             return Ok(Some(StepRun {
                 outcome: done.conclusion,
                 outputs: done.outputs,

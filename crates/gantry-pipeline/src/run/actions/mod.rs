@@ -7,6 +7,7 @@
 //! last step (GitHub's `post:`), such as saving a cache.
 
 mod checkout;
+pub(crate) mod composite;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
