@@ -278,6 +278,51 @@ async fn open_log(args: &RunArgs, dir: &Path) -> Option<Arc<dyn Store>> {
     }
 }
 
+/// A leg's log as kept for the event log: at most [`MAX_LOG_BYTES`].
+#[derive(Default)]
+struct LegLog {
+    lines: Vec<String>,
+    bytes: usize,
+    truncated: bool,
+}
+
+const MAX_LOG_BYTES: usize = 1 << 20;
+
+impl LegLog {
+    fn push(&mut self, line: &LogLine) {
+        let text = match line {
+            LogLine::Out(s) | LogLine::Err(s) | LogLine::Debug(s) => s.clone(),
+            LogLine::Group(s) => format!("::group::{s}"),
+            LogLine::EndGroup => "::endgroup::".into(),
+            LogLine::Annotation(a) => format!("{:?}: {}", a.level, a.message),
+        };
+        if self.bytes + text.len() > MAX_LOG_BYTES {
+            self.truncated = true;
+            return;
+        }
+        self.bytes += text.len();
+        self.lines.push(text);
+    }
+}
+
+async fn record_all(store: &Option<Arc<dyn Store>>, subject: &str, records: Vec<(&str, Value)>) {
+    let Some(store) = store else { return };
+    let events: Vec<NewEvent> = records
+        .into_iter()
+        .filter_map(|(kind, data)| {
+            EventKind::new(kind)
+                .ok()
+                .map(|k| NewEvent::new(k, subject, "cli:gantry-run", data))
+        })
+        .collect();
+    if events.is_empty() {
+        return;
+    }
+    if let Err(e) = store.append(events).await {
+        eprintln!("warning: could not record the run's jobs in the event log: {e}");
+    }
+}
+
 async fn record(store: &Option<Arc<dyn Store>>, kind: &str, subject: &str, data: Value) {
     let (Some(store), Ok(kind)) = (store, EventKind::new(kind)) else {
         return;
@@ -318,43 +363,51 @@ async fn execute(
     let json_out = args.json;
     let printer = tokio::spawn(async move {
         let mut out = std::io::stdout();
-        let mut finished = Vec::new();
+        let mut kept = Vec::new();
+        let mut logs: BTreeMap<String, LegLog> = BTreeMap::new();
         while let Some(event) = rx.recv().await {
             if json_out {
                 let _ = writeln!(out, "{}", serde_json::to_string(&event).unwrap_or_default());
             } else {
                 print_event(&mut out, &event);
             }
-            if let RunEvent::LegFinished { .. } | RunEvent::Summary { .. } = &event {
-                finished.push(event);
+            match &event {
+                RunEvent::Log { job, leg, line } => logs.entry(label(job, leg)).or_default().push(line),
+                RunEvent::LegFinished { .. } | RunEvent::Summary { .. } | RunEvent::StepFinished { .. } => {
+                    kept.push(event)
+                }
+                _ => {}
             }
         }
         let _ = out.flush();
-        finished
+        (kept, logs)
     });
     let result = run::run_workflow(wf, opts, tx, cancel_rx).await;
-    let finished = printer.await.unwrap_or_default();
+    let (kept, mut logs) = printer.await.unwrap_or_default();
     let summary = result.map_err(|e| Failure::Failed(anyhow!(e.to_string())))?;
+    // Steps, jobs and their (already masked) logs go to the event log.
     let mut summaries = Vec::new();
-    for e in finished {
-        if let RunEvent::Summary { job, leg, markdown } = e {
-            summaries.push((label(&job, &leg), markdown));
-        } else if let RunEvent::LegFinished {
-            job,
-            leg,
-            conclusion,
-            duration_ms,
-        } = e
-        {
-            record(
-                &store,
-                "pipeline.job.finished",
-                &subject,
-                json!({ "run": run_id, "job": job, "leg": leg, "conclusion": conclusion, "duration_ms": duration_ms }),
-            )
-            .await;
+    let mut records = Vec::new();
+    for e in kept {
+        match e {
+            RunEvent::Summary { job, leg, markdown } => summaries.push((label(&job, &leg), markdown)),
+            RunEvent::StepFinished { job, leg, step, outcome, conclusion, duration_ms, .. } => records.push((
+                "pipeline.step.finished",
+                json!({ "run": run_id, "job": job, "leg": leg, "step": step, "outcome": outcome,
+                        "conclusion": conclusion, "duration_ms": duration_ms }),
+            )),
+            RunEvent::LegFinished { job, leg, conclusion, duration_ms } => {
+                let log = logs.remove(&label(&job, &leg)).unwrap_or_default();
+                records.push((
+                    "pipeline.job.finished",
+                    json!({ "run": run_id, "job": job, "leg": leg, "conclusion": conclusion,
+                            "duration_ms": duration_ms, "log": log.lines, "log_truncated": log.truncated }),
+                ));
+            }
+            _ => {}
         }
     }
+    record_all(&store, &subject, records).await;
     let conclusion = if summary.failed() {
         "failure"
     } else {

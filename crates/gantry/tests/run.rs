@@ -255,7 +255,7 @@ fn the_demo_pipeline_runs() {
 
 #[test]
 fn runs_are_recorded_in_the_event_log() {
-    let dir = repo(&[("ci.yml", "on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n")]);
+    let dir = repo(&[("ci.yml", "on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi ${{ secrets.S }}\n")]);
     let data = dir.path().join(".gantry");
     let rt = tokio::runtime::Runtime::new().unwrap();
     // A data dir with a store: the run appends its events there.
@@ -263,15 +263,22 @@ fn runs_are_recorded_in_the_event_log() {
         let s = gantry_store::SqliteStore::open(&data.join("gantry.db")).await.unwrap();
         gantry_store::Store::close(&s).await;
     });
-    let (code, _, _) = run_in(dir.path(), &[]);
+    let (code, _, _) = run_in(dir.path(), &["--secret", "S=hush-hush"]);
     assert_eq!(code, Some(0));
-    let kinds = rt.block_on(async {
+    let events = rt.block_on(async {
         let s = gantry_store::SqliteStore::open(&data.join("gantry.db")).await.unwrap();
         let events = gantry_store::EventLog::list(&s, &Default::default()).await.unwrap();
         gantry_store::Store::close(&s).await;
-        events.into_iter().map(|e| e.kind.to_string()).collect::<Vec<_>>()
+        events
     });
-    assert_eq!(kinds, ["pipeline.run.started", "pipeline.job.finished", "pipeline.run.finished"]);
+    let kinds: Vec<String> = events.iter().map(|e| e.kind.to_string()).collect();
+    let job = events.iter().find(|e| e.kind.as_str() == "pipeline.job.finished").unwrap();
+    assert_eq!(job.data["log"], serde_json::json!(["hi ***"]), "the stored log is masked");
+    assert!(!serde_json::to_string(&events.iter().map(|e| &e.data).collect::<Vec<_>>()).unwrap().contains("hush-hush"));
+    assert_eq!(
+        kinds,
+        ["pipeline.run.started", "pipeline.step.finished", "pipeline.job.finished", "pipeline.run.finished"]
+    );
 }
 
 #[test]
