@@ -345,7 +345,7 @@ fn base_ctx(shared: &Shared, job_id: &str, workspace: PathBuf) -> Ctx {
             "workspace": workspace,
             "job": job_id,
             "workflow": shared.wf.name.as_ref().map_or(shared.wf.file.as_str(), |n| n.value.as_str()),
-            "run_id": "1",
+            "run_id": o.run_id,
             "run_number": "1",
             "run_attempt": "1",
             "server_url": "",
@@ -780,7 +780,6 @@ async fn run_leg(
             BTreeMap::new(),
         );
     }
-    let workflow_name = o.git.repository.clone();
     let base_env: BTreeMap<String, String> = [
         ("CI", "true".to_string()),
         ("HOME", o.home.clone()),
@@ -790,7 +789,7 @@ async fn run_leg(
         ("GITHUB_SHA", o.git.sha.clone()),
         ("GITHUB_REF", o.git.git_ref.clone()),
         ("GITHUB_REF_NAME", o.git.ref_name.clone()),
-        ("GITHUB_REPOSITORY", workflow_name),
+        ("GITHUB_REPOSITORY", o.git.repository.clone()),
         ("GITHUB_ACTOR", o.git.actor.clone()),
         ("GITHUB_EVENT_NAME", o.event_name.clone()),
         ("GITHUB_EVENT_PATH", event_path.display().to_string()),
@@ -803,7 +802,7 @@ async fn run_leg(
                 .as_ref()
                 .map_or(shared.wf.file.clone(), |n| n.value.clone()),
         ),
-        ("GITHUB_RUN_ID", "1".into()),
+        ("GITHUB_RUN_ID", o.run_id.clone()),
         ("GITHUB_RUN_NUMBER", "1".into()),
         ("GITHUB_RUN_ATTEMPT", "1".into()),
         ("RUNNER_OS", "Linux".into()),
