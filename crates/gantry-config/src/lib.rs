@@ -18,6 +18,8 @@ mod diagnostic;
 mod load;
 mod sections;
 pub mod suggest;
+#[cfg(feature = "test-support")]
+pub mod testing;
 mod values;
 pub mod yaml;
 

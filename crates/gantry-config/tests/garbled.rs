@@ -2,21 +2,7 @@
 
 use gantry_config::load_str;
 
-/// xorshift64: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use gantry_config::testing::XorShift as Rng;
 
 const SEED: &str = "version: 1\nserver:\n  listen: \"127.0.0.1:8080\"\n  data-dir: &dir /srv\n  body-limit: 1MiB\n  log-format: json\ndemo: {name: *dir, description: 'a ''demo'''}\nevents:\n  retention: 90d\n";
 const ALPHABET: &[u8] = b" \t\n:-[]{},'\"&*!|>#?%@`\\~0123456789abcdefv\xc3\xa9\xe2\x98\x95";

@@ -11,6 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use gantry_config::testing;
 use gantry_config::{LogFormat, load_str};
 
 fn cases_dir() -> PathBuf {
@@ -18,13 +19,7 @@ fn cases_dir() -> PathBuf {
 }
 
 fn cases(suffix: &str) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = fs::read_dir(cases_dir())
-        .expect("tests/cases exists")
-        .map(|entry| entry.expect("readable entry").path())
-        .filter(|path| path.to_string_lossy().ends_with(suffix))
-        .collect();
-    found.sort();
-    found
+    testing::cases(&cases_dir(), suffix)
 }
 
 fn file_name(path: &Path) -> String {
@@ -36,44 +31,9 @@ fn file_name(path: &Path) -> String {
 
 #[test]
 fn bad_cases_render_the_expected_diagnostics() {
-    let bless = std::env::var_os("GANTRY_BLESS").is_some_and(|v| v == "1");
-    let bad = cases(".bad.yml");
-    assert!(
-        bad.len() >= 14,
-        "expected at least 14 bad cases, found {}",
-        bad.len()
-    );
-    let mut failures = Vec::new();
-    for path in &bad {
-        let name = file_name(path);
-        let text = fs::read_to_string(path).expect("case is UTF-8");
-        let rendered = match load_str(&name, &text) {
-            Ok(config) => format!("unexpectedly loaded: {config:?}\n"),
-            Err(diags) => {
-                assert!(diags.has_errors(), "{name}: diagnostics without an error");
-                diags.render_all()
-            }
-        };
-        let expected_path = path.with_file_name(name.replace(".bad.yml", ".expected"));
-        if bless {
-            fs::write(&expected_path, &rendered).expect("write .expected");
-            continue;
-        }
-        match fs::read_to_string(&expected_path) {
-            Ok(expected) if expected == rendered => {}
-            Ok(expected) => failures.push(format!(
-                "{name}: rendered output differs\n--- expected\n{expected}--- actual\n{rendered}"
-            )),
-            Err(_) => failures.push(format!("{name}: missing {}", expected_path.display())),
-        }
-    }
-    for expected in cases(".expected") {
-        let source = expected.with_file_name(file_name(&expected).replace(".expected", ".bad.yml"));
-        if !source.exists() {
-            failures.push(format!("{}: no matching .bad.yml", expected.display()));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    testing::check_golden(&cases_dir(), 14, |name, text| {
+        load_str(name, text).map(|loaded| format!("{loaded:?}"))
+    });
 }
 
 #[test]

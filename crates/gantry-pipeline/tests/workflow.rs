@@ -12,6 +12,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use gantry_config::testing;
 use gantry_pipeline::workflow::{
     Access, BoolOrExpr, CallSecrets, InputType, Leg, MAX_LEGS, Matrix, NumberOrExpr, Permissions,
     StepAction, Workflow, expand_matrix, load_dir, load_file, load_str,
@@ -23,13 +24,7 @@ fn cases_dir() -> PathBuf {
 }
 
 fn cases(suffix: &str) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = fs::read_dir(cases_dir())
-        .expect("tests/workflows exists")
-        .map(|entry| entry.expect("readable entry").path())
-        .filter(|path| path.to_string_lossy().ends_with(suffix))
-        .collect();
-    found.sort();
-    found
+    testing::cases(&cases_dir(), suffix)
 }
 
 fn file_name(path: &Path) -> String {
@@ -41,44 +36,9 @@ fn file_name(path: &Path) -> String {
 
 #[test]
 fn bad_cases_render_the_expected_diagnostics() {
-    let bless = std::env::var_os("GANTRY_BLESS").is_some_and(|v| v == "1");
-    let bad = cases(".bad.yml");
-    assert!(
-        bad.len() >= 20,
-        "expected at least 20 bad cases, found {}",
-        bad.len()
-    );
-    let mut failures = Vec::new();
-    for path in &bad {
-        let name = file_name(path);
-        let text = fs::read_to_string(path).expect("case is UTF-8");
-        let rendered = match load_str(&name, &text) {
-            Ok(workflow) => format!("unexpectedly loaded: {workflow:?}\n"),
-            Err(diags) => {
-                assert!(diags.has_errors(), "{name}: diagnostics without an error");
-                diags.render_all()
-            }
-        };
-        let expected_path = path.with_file_name(name.replace(".bad.yml", ".expected"));
-        if bless {
-            fs::write(&expected_path, &rendered).expect("write .expected");
-            continue;
-        }
-        match fs::read_to_string(&expected_path) {
-            Ok(expected) if expected == rendered => {}
-            Ok(expected) => failures.push(format!(
-                "{name}: rendered output differs\n--- expected\n{expected}--- actual\n{rendered}"
-            )),
-            Err(_) => failures.push(format!("{name}: missing {}", expected_path.display())),
-        }
-    }
-    for expected in cases(".expected") {
-        let source = expected.with_file_name(file_name(&expected).replace(".expected", ".bad.yml"));
-        if !source.exists() {
-            failures.push(format!("{}: no matching .bad.yml", expected.display()));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    testing::check_golden(&cases_dir(), 20, |name, text| {
+        load_str(name, text).map(|loaded| format!("{loaded:?}"))
+    });
 }
 
 #[test]
@@ -544,21 +504,7 @@ fn too_large_files_are_rejected() {
 
 // ---------------------------------------------------------------- garbled
 
-/// xorshift64: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use gantry_config::testing::XorShift as Rng;
 
 const ALPHABET: &[u8] =
     b" \t\n:-[]{},'\"&*!|>#?%@`\\~$()=<.0123456789abcdefjnosuv\xc3\xa9\xe2\x98\x95";

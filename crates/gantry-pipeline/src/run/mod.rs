@@ -21,8 +21,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use crate::exec::{self, JobState, LogLine, Outcome, Shell, StepSpec};
 use crate::expr::{self, Status};
 use crate::workflow::{
-    Matrix,
-    BoolOrExpr, Job, Leg, NumberOrExpr, Step, StepAction, Workflow, expand_matrix,
+    BoolOrExpr, Job, Leg, Matrix, NumberOrExpr, Step, StepAction, Workflow, expand_matrix,
 };
 use context::{Ctx, object};
 
@@ -183,7 +182,11 @@ struct Finished {
 
 /// Checks what `gantry run` cannot do before running anything: actions other
 /// than the built-in ones, and reusable-workflow calls.
-pub fn check_supported(wf: &Workflow, jobs: &[String], repo_root: &std::path::Path) -> Result<(), RunError> {
+pub fn check_supported(
+    wf: &Workflow,
+    jobs: &[String],
+    repo_root: &std::path::Path,
+) -> Result<(), RunError> {
     for id in jobs {
         let Some(job) = wf.job(id) else { continue };
         if let Some(uses) = &job.uses {
@@ -197,7 +200,10 @@ pub fn check_supported(wf: &Workflow, jobs: &[String], repo_root: &std::path::Pa
                 && actions::composite::is_local(&u.value)
             {
                 actions::composite::check(repo_root, &u.value).map_err(|e| {
-                    RunError::Unsupported(format!("{}:{}:{}: {e}", wf.file, u.span.line, u.span.col))
+                    RunError::Unsupported(format!(
+                        "{}:{}:{}: {e}",
+                        wf.file, u.span.line, u.span.col
+                    ))
                 })?;
             } else if let StepAction::Uses(u) = &step.action
                 && actions::builtin(&u.value).is_none()
@@ -569,7 +575,9 @@ fn eval_whole(text: &str, ctx: &Ctx) -> Result<Value, String> {
             let e = one.expr.as_ref().map_err(|e| e.message.clone())?;
             expr::evaluate(e, ctx).map_err(|e| e.message)
         }
-        _ => Err(format!("expected one `${{{{ }}}}` expression, got `{trimmed}`")),
+        _ => Err(format!(
+            "expected one `${{{{ }}}}` expression, got `{trimmed}`"
+        )),
     }
 }
 
@@ -604,7 +612,11 @@ fn resolve_matrix(m: &Matrix, ctx: &Ctx) -> Result<Vec<Leg>, String> {
     if let Some(e) = &m.expression {
         match eval_whole(&e.value, ctx)? {
             Value::Object(map) => parts.extend(map),
-            other => return Err(format!("the matrix expression gave {other}, expected a mapping")),
+            other => {
+                return Err(format!(
+                    "the matrix expression gave {other}, expected a mapping"
+                ));
+            }
         }
     }
     for (key, e) in &m.dynamic {

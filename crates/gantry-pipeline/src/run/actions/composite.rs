@@ -93,16 +93,24 @@ pub(crate) fn is_local(uses: &str) -> bool {
 fn load(root: &Path, uses: &str) -> Result<(PathBuf, ActionFile), String> {
     let rel = uses.trim_start_matches("./").trim_end_matches('/');
     if rel.split('/').any(|c| c == "..") {
-        return Err(format!("`uses: {uses}`: a local action must stay inside the repository"));
+        return Err(format!(
+            "`uses: {uses}`: a local action must stay inside the repository"
+        ));
     }
     let dir = root.join(rel);
     let file = ["action.yml", "action.yaml"]
         .iter()
         .map(|n| dir.join(n))
         .find(|p| p.is_file())
-        .ok_or_else(|| format!("`uses: {uses}`: no action.yml or action.yaml in {}", dir.display()))?;
+        .ok_or_else(|| {
+            format!(
+                "`uses: {uses}`: no action.yml or action.yaml in {}",
+                dir.display()
+            )
+        })?;
     let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let action: ActionFile = serde_saphyr::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    let action: ActionFile =
+        serde_saphyr::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
     if action.runs.using != "composite" {
         return Err(format!(
             "{}: `runs.using: {}` needs a JavaScript or container runtime; only composite actions run here",
@@ -113,11 +121,17 @@ fn load(root: &Path, uses: &str) -> Result<(PathBuf, ActionFile), String> {
     for (n, step) in action.runs.steps.iter().enumerate() {
         match (&step.run, &step.uses) {
             (Some(_), None) if step.shell.is_none() => {
-                return Err(format!("{}: runs.steps[{n}]: a composite `run` step needs `shell`", file.display()));
+                return Err(format!(
+                    "{}: runs.steps[{n}]: a composite `run` step needs `shell`",
+                    file.display()
+                ));
             }
             (Some(_), None) | (None, Some(_)) => {}
             _ => {
-                return Err(format!("{}: runs.steps[{n}]: expected exactly one of `run` or `uses`", file.display()));
+                return Err(format!(
+                    "{}: runs.steps[{n}]: expected exactly one of `run` or `uses`",
+                    file.display()
+                ));
             }
         }
     }
@@ -141,7 +155,9 @@ pub(crate) async fn run(
     depth: usize,
 ) -> Result<ActionOutcome, String> {
     if depth >= MAX_DEPTH {
-        return Err(format!("`uses: {uses}`: composite actions nest deeper than {MAX_DEPTH}"));
+        return Err(format!(
+            "`uses: {uses}`: composite actions nest deeper than {MAX_DEPTH}"
+        ));
     }
     let (file, action) = load(&env.state.workspace, uses)?;
     let mut ctx = outer.clone();
@@ -156,7 +172,9 @@ pub(crate) async fn run(
             }
             None => match &spec.default {
                 Some(d) => {
-                    let d = expr::interpolate(d, &ctx).map_err(|e| format!("{}: input `{name}` default: {}", file.display(), e.message))?;
+                    let d = expr::interpolate(d, &ctx).map_err(|e| {
+                        format!("{}: input `{name}` default: {}", file.display(), e.message)
+                    })?;
                     inputs.insert(name.clone(), d);
                 }
                 None if spec.required => {
@@ -168,31 +186,45 @@ pub(crate) async fn run(
             },
         }
     }
-    super::check_inputs(env, with, &action.inputs.keys().map(String::as_str).collect::<Vec<_>>());
+    super::check_inputs(
+        env,
+        with,
+        &action.inputs.keys().map(String::as_str).collect::<Vec<_>>(),
+    );
     ctx.set("inputs", object(&inputs));
     let mut steps_ctx = serde_json::Map::new();
     let mut status = Status::Success;
     for step in &action.runs.steps {
-        ctx.status = if *cancel.borrow() { Status::Cancelled } else { status };
+        ctx.status = if *cancel.borrow() {
+            Status::Cancelled
+        } else {
+            status
+        };
         ctx.set("steps", Value::Object(steps_ctx.clone()));
         let mut senv = step_env.clone();
         for (k, v) in &step.env {
-            let v = expr::interpolate(v, &ctx).map_err(|e| format!("{}: env `{k}`: {}", file.display(), e.message))?;
+            let v = expr::interpolate(v, &ctx)
+                .map_err(|e| format!("{}: env `{k}`: {}", file.display(), e.message))?;
             senv.insert(k.clone(), v);
         }
         ctx.set("env", object(&senv));
         let run_it = match &step.condition {
-            Some(c) => expr::evaluate_if(c, &ctx).map_err(|e| format!("{}: `if`: {}", file.display(), e.message))?,
+            Some(c) => expr::evaluate_if(c, &ctx)
+                .map_err(|e| format!("{}: `if`: {}", file.display(), e.message))?,
             None => ctx.status == Status::Success,
         };
         if !run_it {
             if let Some(id) = &step.id {
-                steps_ctx.insert(id.clone(), json!({"outputs": {}, "outcome": "skipped", "conclusion": "skipped"}));
+                steps_ctx.insert(
+                    id.clone(),
+                    json!({"outputs": {}, "outcome": "skipped", "conclusion": "skipped"}),
+                );
             }
             continue;
         }
         let (outcome, outputs) = if let Some(script) = &step.run {
-            let script = expr::interpolate(script, &ctx).map_err(|e| format!("{}: `run`: {}", file.display(), e.message))?;
+            let script = expr::interpolate(script, &ctx)
+                .map_err(|e| format!("{}: `run`: {}", file.display(), e.message))?;
             let shell = Shell::parse(step.shell.as_deref().unwrap_or("bash"))?;
             let spec = StepSpec {
                 id: step.id.clone(),
@@ -226,7 +258,16 @@ pub(crate) async fn run(
                 .collect::<Result<BTreeMap<_, _>, _>>()
                 .map_err(|e| format!("{}: `with`: {}", file.display(), e.message))?;
             let done = if is_local(inner) {
-                Box::pin(run(inner, &with, &ctx, &senv, env, cancel.clone(), depth + 1)).await?
+                Box::pin(run(
+                    inner,
+                    &with,
+                    &ctx,
+                    &senv,
+                    env,
+                    cancel.clone(),
+                    depth + 1,
+                ))
+                .await?
             } else {
                 super::run(inner, &with, env).await?
             };
@@ -254,7 +295,8 @@ pub(crate) async fn run(
     ctx.set("steps", Value::Object(steps_ctx));
     let mut outputs = BTreeMap::new();
     for (name, spec) in &action.outputs {
-        let v = expr::interpolate(&spec.value, &ctx).map_err(|e| format!("{}: output `{name}`: {}", file.display(), e.message))?;
+        let v = expr::interpolate(&spec.value, &ctx)
+            .map_err(|e| format!("{}: output `{name}`: {}", file.display(), e.message))?;
         outputs.insert(name.clone(), v);
     }
     Ok(ActionOutcome {

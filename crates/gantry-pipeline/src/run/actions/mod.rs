@@ -86,7 +86,11 @@ pub(crate) fn builtin(uses: &str) -> Option<&'static str> {
 
 /// Warns about inputs an action does not document, like GitHub's
 /// "Unexpected input(s)".
-pub(crate) fn check_inputs(env: &mut ActionEnv<'_>, with: &BTreeMap<String, String>, known: &[&str]) {
+pub(crate) fn check_inputs(
+    env: &mut ActionEnv<'_>,
+    with: &BTreeMap<String, String>,
+    known: &[&str],
+) {
     let unexpected: Vec<&str> = with
         .keys()
         .map(String::as_str)
@@ -112,7 +116,10 @@ pub(crate) async fn run(
     }
 }
 
-pub(crate) async fn run_post(post: &PostStep, env: &mut ActionEnv<'_>) -> Result<Conclusion, String> {
+pub(crate) async fn run_post(
+    post: &PostStep,
+    env: &mut ActionEnv<'_>,
+) -> Result<Conclusion, String> {
     // Each action with a post step adds its arm here.
     let _ = env;
     Err(format!("`{}` has no post step", post.action))
