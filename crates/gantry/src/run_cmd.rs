@@ -372,10 +372,12 @@ async fn execute(
                 print_event(&mut out, &event);
             }
             match &event {
-                RunEvent::Log { job, leg, line } => logs.entry(label(job, leg)).or_default().push(line),
-                RunEvent::LegFinished { .. } | RunEvent::Summary { .. } | RunEvent::StepFinished { .. } => {
-                    kept.push(event)
+                RunEvent::Log { job, leg, line } => {
+                    logs.entry(label(job, leg)).or_default().push(line)
                 }
+                RunEvent::LegFinished { .. }
+                | RunEvent::Summary { .. }
+                | RunEvent::StepFinished { .. } => kept.push(event),
                 _ => {}
             }
         }
@@ -390,13 +392,28 @@ async fn execute(
     let mut records = Vec::new();
     for e in kept {
         match e {
-            RunEvent::Summary { job, leg, markdown } => summaries.push((label(&job, &leg), markdown)),
-            RunEvent::StepFinished { job, leg, step, outcome, conclusion, duration_ms, .. } => records.push((
+            RunEvent::Summary { job, leg, markdown } => {
+                summaries.push((label(&job, &leg), markdown))
+            }
+            RunEvent::StepFinished {
+                job,
+                leg,
+                step,
+                outcome,
+                conclusion,
+                duration_ms,
+                ..
+            } => records.push((
                 "pipeline.step.finished",
                 json!({ "run": run_id, "job": job, "leg": leg, "step": step, "outcome": outcome,
                         "conclusion": conclusion, "duration_ms": duration_ms }),
             )),
-            RunEvent::LegFinished { job, leg, conclusion, duration_ms } => {
+            RunEvent::LegFinished {
+                job,
+                leg,
+                conclusion,
+                duration_ms,
+            } => {
                 let log = logs.remove(&label(&job, &leg)).unwrap_or_default();
                 records.push((
                     "pipeline.job.finished",

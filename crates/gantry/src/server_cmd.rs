@@ -86,7 +86,8 @@ fn ensure_demo(data_dir: &Path) -> anyhow::Result<PathBuf> {
     for (name, contents) in DEMO_FILES {
         let path = dir.join(name);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
         }
         if !path.exists() {
             std::fs::write(&path, contents)

@@ -4,51 +4,8 @@ mod common;
 
 use std::path::Path;
 
-use common::gantry;
+use common::{events, gantry, repo, run_in};
 use serde_json::Value;
-
-/// A git repository holding `workflows` under .github/workflows.
-fn repo(workflows: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let wf = dir.path().join(".github/workflows");
-    std::fs::create_dir_all(&wf).unwrap();
-    for (name, text) in workflows {
-        std::fs::write(wf.join(name), text).unwrap();
-    }
-    std::fs::write(dir.path().join("README.md"), "committed content\n").unwrap();
-    let git = |args: &[&str]| {
-        let ok = std::process::Command::new("git")
-            .args(args)
-            .current_dir(dir.path())
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-            .output()
-            .unwrap()
-            .status
-            .success();
-        assert!(ok, "git {args:?}");
-    };
-    git(&["init", "-q", "-b", "main"]);
-    git(&["add", "-A"]);
-    git(&["commit", "-q", "-m", "init"]);
-    dir
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = gantry().arg("run").args(args).current_dir(dir).output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// `--json` events.
-fn events(stdout: &str) -> Vec<Value> {
-    stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
-}
 
 const PIPELINE: &str = r#"
 name: CI
@@ -102,31 +59,63 @@ fn a_pipeline_runs_with_needs_outputs_matrix_and_checkout() {
     let logs: Vec<String> = ev
         .iter()
         .filter(|e| e["event"] == "log")
-        .map(|e| format!("{} {}", e["job"].as_str().unwrap(), e["text"].as_str().unwrap_or("")))
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["job"].as_str().unwrap(),
+                e["text"].as_str().unwrap_or("")
+            )
+        })
         .collect();
     // checkout brought the committed README into the workspace.
-    assert!(logs.contains(&"build committed content".to_string()), "{logs:#?}");
+    assert!(
+        logs.contains(&"build committed content".to_string()),
+        "{logs:#?}"
+    );
     for expect in [
         "test leg 1 ubuntu-latest yes v=1.2.1 hello",
         "test leg 2 ubuntu-latest yes v=1.2.1 hello",
     ] {
-        assert!(logs.iter().any(|l| l == expect), "missing {expect:?} in {logs:#?}");
+        assert!(
+            logs.iter().any(|l| l == expect),
+            "missing {expect:?} in {logs:#?}"
+        );
     }
     let legs: Vec<(String, Value, String)> = ev
         .iter()
         .filter(|e| e["event"] == "leg_finished")
-        .map(|e| (e["job"].as_str().unwrap().to_string(), e["leg"].clone(), e["conclusion"].as_str().unwrap().to_string()))
+        .map(|e| {
+            (
+                e["job"].as_str().unwrap().to_string(),
+                e["leg"].clone(),
+                e["conclusion"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(legs.len(), 5, "{legs:?}");
     assert!(legs.contains(&("build".into(), Value::Null, "success".into())));
-    assert!(legs.contains(&("test".into(), "(windows-latest, 1)".into(), "skipped".into())));
-    assert!(legs.contains(&("test".into(), "(ubuntu-latest, 2, yes)".into(), "success".into())), "{legs:?}");
+    assert!(legs.contains(&(
+        "test".into(),
+        "(windows-latest, 1)".into(),
+        "skipped".into()
+    )));
+    assert!(
+        legs.contains(&(
+            "test".into(),
+            "(ubuntu-latest, 2, yes)".into(),
+            "success".into()
+        )),
+        "{legs:?}"
+    );
     // continue-on-error: outcome failure, conclusion success.
     let coe = ev
         .iter()
         .find(|e| e["event"] == "step_finished" && e["step"] == "Run exit 3")
         .expect("the exit 3 step ran");
-    assert_eq!((coe["outcome"].as_str(), coe["conclusion"].as_str()), (Some("failure"), Some("success")));
+    assert_eq!(
+        (coe["outcome"].as_str(), coe["conclusion"].as_str()),
+        (Some("failure"), Some("success"))
+    );
 }
 
 #[test]
@@ -159,9 +148,15 @@ jobs:
     assert!(out.contains("fails | cleanup after failure"), "{out}");
     assert!(!out.contains("never runs\n"), "{out}");
     assert!(!out.contains("should not run\n"), "{out}");
-    assert!(out.contains("reporter | fails=failure dependent=skipped"), "{out}");
+    assert!(
+        out.contains("reporter | fails=failure dependent=skipped"),
+        "{out}"
+    );
     let summary = out.split("\njob ").nth(1).expect("summary table");
-    assert!(summary.contains("fails") && summary.contains("failure"), "{summary}");
+    assert!(
+        summary.contains("fails") && summary.contains("failure"),
+        "{summary}"
+    );
 }
 
 #[test]
@@ -180,11 +175,21 @@ jobs:
     let dir = repo(&[("ci.yml", wf)]);
     let marker = dir.path().join("pwned");
     let hostile = format!("\"; touch {}; echo \"", marker.display());
-    let wf_with_input = wf.replace("on: workflow_dispatch", "on:\n  workflow_dispatch:\n    inputs:\n      title: {}");
+    let wf_with_input = wf.replace(
+        "on: workflow_dispatch",
+        "on:\n  workflow_dispatch:\n    inputs:\n      title: {}",
+    );
     std::fs::write(dir.path().join(".github/workflows/ci.yml"), wf_with_input).unwrap();
     let (code, out, err) = run_in(
         dir.path(),
-        &["--event", "workflow_dispatch", "--input", &format!("title={hostile}"), "--secret", "API_TOKEN=s3cr3t-value"],
+        &[
+            "--event",
+            "workflow_dispatch",
+            "--input",
+            &format!("title={hostile}"),
+            "--secret",
+            "API_TOKEN=s3cr3t-value",
+        ],
     );
     assert_eq!(code, Some(0), "{out}\n{err}");
     assert!(out.contains("token is ***"), "{out}");
@@ -198,7 +203,10 @@ fn list_and_bad_input_exit_2_without_running() {
     let dir = repo(&[("ci.yml", PIPELINE)]);
     let (code, out, _) = run_in(dir.path(), &["--list"]);
     assert_eq!(code, Some(0));
-    assert!(out.contains("test (ubuntu-latest, 1, yes)  (needs build)"), "{out}");
+    assert!(
+        out.contains("test (ubuntu-latest, 1, yes)  (needs build)"),
+        "{out}"
+    );
     assert!(out.contains("test (windows-latest, 2)"), "{out}");
 
     let (code, _, err) = run_in(dir.path(), &["nope"]);
@@ -206,14 +214,20 @@ fn list_and_bad_input_exit_2_without_running() {
     assert!(err.contains("no workflow \"nope\""), "{err}");
     let (code, _, err) = run_in(dir.path(), &["--input", "x=1"]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("no workflow_dispatch inputs") || err.contains("no such input"), "{err}");
+    assert!(
+        err.contains("no workflow_dispatch inputs") || err.contains("no such input"),
+        "{err}"
+    );
 
     let unknown_action = "on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/setup-node@v4\n";
     let dir2 = repo(&[("ci.yml", unknown_action)]);
     let (code, out, err) = run_in(dir2.path(), &[]);
     assert_eq!(code, Some(2));
     assert!(out.is_empty(), "nothing ran: {out}");
-    assert!(err.contains("actions/setup-node@v4") && err.contains("built in: actions/checkout"), "{err}");
+    assert!(
+        err.contains("actions/setup-node@v4") && err.contains("built in: actions/checkout"),
+        "{err}"
+    );
 
     let broken = "on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    needs: missing\n    steps:\n      - run: echo hi\n";
     let dir3 = repo(&[("ci.yml", broken)]);
@@ -232,7 +246,13 @@ fn job_filter_and_matrix_filter() {
     let legs: Vec<String> = ev
         .iter()
         .filter(|e| e["event"] == "leg_finished")
-        .map(|e| format!("{} {}", e["job"].as_str().unwrap(), e["leg"].as_str().unwrap_or("-")))
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["job"].as_str().unwrap(),
+                e["leg"].as_str().unwrap_or("-")
+            )
+        })
         .collect();
     // The job it needs runs too; only n=1 legs.
     assert_eq!(legs.len(), 3, "{legs:?}");
@@ -246,38 +266,71 @@ fn the_demo_pipeline_runs() {
     let out = gantry().args(["run", "-C"]).arg(&demo).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("release | releasing gantry-demo 1.0.1"), "{stdout}");
+    assert!(
+        stdout.contains("release | releasing gantry-demo 1.0.1"),
+        "{stdout}"
+    );
     assert!(stdout.contains("### integration tests passed"), "{stdout}");
-    for leg in ["build    -", "test     (unit)", "test     (integration, true)", "release  -"] {
+    for leg in [
+        "build    -",
+        "test     (unit)",
+        "test     (integration, true)",
+        "release  -",
+    ] {
         assert!(stdout.contains(leg), "summary row {leg:?} in {stdout}");
     }
 }
 
 #[test]
 fn runs_are_recorded_in_the_event_log() {
-    let dir = repo(&[("ci.yml", "on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi ${{ secrets.S }}\n")]);
+    let dir = repo(&[(
+        "ci.yml",
+        "on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi ${{ secrets.S }}\n",
+    )]);
     let data = dir.path().join(".gantry");
     let rt = tokio::runtime::Runtime::new().unwrap();
     // A data dir with a store: the run appends its events there.
     rt.block_on(async {
-        let s = gantry_store::SqliteStore::open(&data.join("gantry.db")).await.unwrap();
+        let s = gantry_store::SqliteStore::open(&data.join("gantry.db"))
+            .await
+            .unwrap();
         gantry_store::Store::close(&s).await;
     });
     let (code, _, _) = run_in(dir.path(), &["--secret", "S=hush-hush"]);
     assert_eq!(code, Some(0));
     let events = rt.block_on(async {
-        let s = gantry_store::SqliteStore::open(&data.join("gantry.db")).await.unwrap();
-        let events = gantry_store::EventLog::list(&s, &Default::default()).await.unwrap();
+        let s = gantry_store::SqliteStore::open(&data.join("gantry.db"))
+            .await
+            .unwrap();
+        let events = gantry_store::EventLog::list(&s, &Default::default())
+            .await
+            .unwrap();
         gantry_store::Store::close(&s).await;
         events
     });
     let kinds: Vec<String> = events.iter().map(|e| e.kind.to_string()).collect();
-    let job = events.iter().find(|e| e.kind.as_str() == "pipeline.job.finished").unwrap();
-    assert_eq!(job.data["log"], serde_json::json!(["hi ***"]), "the stored log is masked");
-    assert!(!serde_json::to_string(&events.iter().map(|e| &e.data).collect::<Vec<_>>()).unwrap().contains("hush-hush"));
+    let job = events
+        .iter()
+        .find(|e| e.kind.as_str() == "pipeline.job.finished")
+        .unwrap();
+    assert_eq!(
+        job.data["log"],
+        serde_json::json!(["hi ***"]),
+        "the stored log is masked"
+    );
+    assert!(
+        !serde_json::to_string(&events.iter().map(|e| &e.data).collect::<Vec<_>>())
+            .unwrap()
+            .contains("hush-hush")
+    );
     assert_eq!(
         kinds,
-        ["pipeline.run.started", "pipeline.step.finished", "pipeline.job.finished", "pipeline.run.finished"]
+        [
+            "pipeline.run.started",
+            "pipeline.step.finished",
+            "pipeline.job.finished",
+            "pipeline.run.finished"
+        ]
     );
 }
 
@@ -336,7 +389,10 @@ jobs:
     let (code, out, err) = run_in(dir.path(), &[]);
     assert_eq!(code, Some(0), "{out}\n{err}");
     for t in ["api", "web", "worker"] {
-        assert!(out.contains(&format!("deploy ({t}) | deploying {t}")), "{out}");
+        assert!(
+            out.contains(&format!("deploy ({t}) | deploying {t}")),
+            "{out}"
+        );
     }
 }
 
@@ -381,13 +437,19 @@ runs:
 "#;
     let inner = "runs:\n  using: composite\n  steps:\n    - run: echo inner ran\n      shell: sh\n";
     let dir = repo(&[("ci.yml", wf)]);
-    for (path, text) in [(".github/actions/greet/action.yml", action), (".github/actions/inner/action.yaml", inner)] {
+    for (path, text) in [
+        (".github/actions/greet/action.yml", action),
+        (".github/actions/inner/action.yaml", inner),
+    ] {
         let p = dir.path().join(path);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
     }
     let commit = std::process::Command::new("sh")
-        .args(["-c", "git add -A && git -c user.name=t -c user.email=t@e commit -qm actions"])
+        .args([
+            "-c",
+            "git add -A && git -c user.name=t -c user.email=t@e commit -qm actions",
+        ])
         .current_dir(dir.path())
         .status()
         .unwrap();
@@ -404,5 +466,8 @@ runs:
     let (code, out, err) = run_in(dir.path(), &[]);
     assert_eq!(code, Some(2));
     assert!(out.is_empty(), "{out}");
-    assert!(err.contains("ci.yml:9:15") && err.contains("no action.yml"), "{err}");
+    assert!(
+        err.contains("ci.yml:9:15") && err.contains("no action.yml"),
+        "{err}"
+    );
 }

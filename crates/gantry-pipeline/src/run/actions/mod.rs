@@ -6,8 +6,11 @@
 //! returns outputs and, optionally, a [`PostStep`] that the job runs after its
 //! last step (GitHub's `post:`), such as saving a cache.
 
+mod artifact;
+mod cache;
 mod checkout;
 pub(crate) mod composite;
+mod files;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -17,7 +20,12 @@ use crate::exec::{JobState, LogLine};
 use super::{Conclusion, RunOptions};
 
 /// Actions `uses:` may name.
-pub const BUILT_IN_ACTIONS: &[&str] = &["actions/checkout"];
+pub const BUILT_IN_ACTIONS: &[&str] = &[
+    "actions/checkout",
+    "actions/cache",
+    "actions/upload-artifact",
+    "actions/download-artifact",
+];
 
 /// What a built-in action may use.
 pub(crate) struct ActionEnv<'a> {
@@ -112,6 +120,9 @@ pub(crate) async fn run(
 ) -> Result<ActionOutcome, String> {
     match builtin(uses) {
         Some("actions/checkout") => checkout::run(with, env).await,
+        Some("actions/cache") => cache::run(with, env).await,
+        Some("actions/upload-artifact") => artifact::upload(with, env).await,
+        Some("actions/download-artifact") => artifact::download(with, env).await,
         _ => Err(format!("`{uses}` is not a built-in action")),
     }
 }
@@ -121,6 +132,8 @@ pub(crate) async fn run_post(
     env: &mut ActionEnv<'_>,
 ) -> Result<Conclusion, String> {
     // Each action with a post step adds its arm here.
-    let _ = env;
-    Err(format!("`{}` has no post step", post.action))
+    match post.action {
+        "actions/cache" => cache::post(post, env).await,
+        other => Err(format!("`{other}` has no post step")),
+    }
 }
