@@ -81,19 +81,6 @@ const ACT_DIFFERS_FROM_GITHUB: &[(&str, &str)] = &[
 /// Where Gantry differs from both act and GitHub (the `KNOWN_GAPS` of
 /// `tests/fixtures.rs` that act runs): the test asserts they still differ.
 const GANTRY_DIFFERS_FROM_ACT: &[(&str, &str)] = &[
-    (
-        "github_env_context",
-        "$GITHUB_ENV overrides job env and feeds the `env` context in act",
-    ),
-    ("github_ref_type", "act sets `github.ref_type` to `branch`"),
-    (
-        "skipped_needs_success_fn",
-        "act skips a job with `if: success()` whose need was skipped",
-    ),
-    (
-        "strategy_context",
-        "act's `strategy` context has the job's fail-fast and max-parallel",
-    ),
 ];
 
 fn act_binary() -> PathBuf {

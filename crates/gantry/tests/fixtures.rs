@@ -25,34 +25,6 @@ use harness::{fixture_args, fixture_names, fixtures_dir, make_repo, render, run_
 /// Fixtures whose `.expected` holds what GitHub Actions does, which Gantry
 /// does not do yet (name, what differs).
 const KNOWN_GAPS: &[(&str, &str)] = &[
-    (
-        "dispatch_boolean_input",
-        "`inputs.<boolean input>` is the string \"false\" (truthy), not the boolean false",
-    ),
-    (
-        "github_env_context",
-        "$GITHUB_ENV does not override job-level env and is missing from the `env` context",
-    ),
-    (
-        "github_ref_type",
-        "`github.ref_type` and $GITHUB_REF_TYPE are empty, not `branch`",
-    ),
-    (
-        "runs_on_skipped_needs",
-        "a job needing a job skipped for its runs-on label still runs",
-    ),
-    (
-        "secret_job_output",
-        "--json step outputs show secrets unmasked; job outputs holding a secret are passed on instead of dropped",
-    ),
-    (
-        "skipped_needs_success_fn",
-        "explicit `if: success()` runs after a skipped need; GitHub skips it like the default",
-    ),
-    (
-        "strategy_context",
-        "`strategy.fail-fast` and `strategy.max-parallel` ignore the job's strategy",
-    ),
 ];
 
 /// Runs one fixture; returns the rendered result.

@@ -56,6 +56,10 @@ pub enum Status {
     Success,
     Failure,
     Cancelled,
+    /// A job this one needs was skipped: `success()`, `failure()` and
+    /// `cancelled()` are all false, so only `always()` (or a condition
+    /// without status functions that is skipped anyway) lets the job run.
+    Skipped,
 }
 
 /// What an expression can see while it is evaluated.

@@ -68,6 +68,19 @@ pub struct GitInfo {
     pub actor: String,
 }
 
+impl GitInfo {
+    /// `branch` or `tag`, from the ref; empty without one.
+    pub fn ref_type(&self) -> &'static str {
+        if self.git_ref.starts_with("refs/tags/") {
+            "tag"
+        } else if self.git_ref.starts_with("refs/heads/") {
+            "branch"
+        } else {
+            ""
+        }
+    }
+}
+
 /// A job's or leg's end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -346,6 +359,7 @@ fn base_ctx(shared: &Shared, job_id: &str, workspace: PathBuf) -> Ctx {
             "sha": o.git.sha,
             "ref": o.git.git_ref,
             "ref_name": o.git.ref_name,
+            "ref_type": o.git.ref_type(),
             "repository": o.git.repository,
             "actor": o.git.actor,
             "workspace": workspace,
@@ -357,11 +371,40 @@ fn base_ctx(shared: &Shared, job_id: &str, workspace: PathBuf) -> Ctx {
             "server_url": "",
         }),
     );
-    ctx.set("inputs", object(&o.inputs));
+    ctx.set("inputs", typed_inputs(&shared.wf, &o.inputs));
     ctx.set("secrets", object(&o.secrets));
     ctx.set("vars", object(&o.vars));
     ctx.set("env", json!({}));
     ctx
+}
+
+/// The `inputs` context: workflow_dispatch inputs keep their declared types
+/// (`boolean` and `number` are not strings), unlike `github.event.inputs`.
+fn typed_inputs(wf: &Workflow, inputs: &BTreeMap<String, String>) -> Value {
+    use crate::workflow::InputType;
+    let declared = wf.on.workflow_dispatch.as_ref().map(|d| &d.inputs);
+    Value::Object(
+        inputs
+            .iter()
+            .map(|(k, v)| {
+                let ty = declared
+                    .and_then(|d| d.iter().find(|(n, _)| n == k))
+                    .map(|(_, i)| i.ty);
+                let value = match ty {
+                    Some(InputType::Boolean) if v == "true" => Value::Bool(true),
+                    Some(InputType::Boolean) if v == "false" => Value::Bool(false),
+                    Some(InputType::Number) => v
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .and_then(serde_json::Number::from_f64)
+                        .map_or_else(|| Value::String(v.clone()), Value::Number),
+                    _ => Value::String(v.clone()),
+                };
+                (k.clone(), value)
+            })
+            .collect(),
+    )
 }
 
 /// Renders `env` pairs in order on top of `into`; each value sees the env
@@ -448,21 +491,17 @@ async fn run_job(
         })
         .collect();
     ctx.set("needs", Value::Object(needs_ctx));
-    ctx.status = if needs.iter().any(|(_, f)| f.result == Conclusion::Failure) {
+    let need_was = |c: Conclusion| needs.iter().any(|(_, f)| f.result == c);
+    ctx.status = if need_was(Conclusion::Failure) {
         Status::Failure
-    } else if needs.iter().any(|(_, f)| f.result == Conclusion::Cancelled) {
+    } else if need_was(Conclusion::Cancelled) {
         Status::Cancelled
+    } else if need_was(Conclusion::Skipped) {
+        Status::Skipped
     } else {
         Status::Success
     };
-    let needs_skipped = needs.iter().any(|(_, f)| f.result == Conclusion::Skipped);
     let condition = job.condition.as_ref().map(|c| c.value.as_str());
-    let explicit_status = condition
-        .and_then(|c| expr::parse(c.trim().trim_start_matches("${{").trim_end_matches("}}")).ok())
-        .is_some_and(|e| expr::uses_status_function(&e));
-    if needs_skipped && !explicit_status {
-        return skipped("a job it needs was skipped".into());
-    }
     let run = match condition {
         None => ctx.status == Status::Success,
         Some(c) => match expr::evaluate_if(c, &ctx) {
@@ -475,6 +514,7 @@ async fn run_job(
     if !run {
         let reason = match condition {
             Some(c) => format!("`if: {c}` was false"),
+            None if ctx.status == Status::Skipped => "a job it needs was skipped".into(),
             None => "a job it needs did not succeed".into(),
         };
         return skipped(reason);
@@ -504,6 +544,10 @@ async fn run_job(
         .flatten()
         .map_or(usize::MAX, |n| n.max(1.0) as usize);
     let total = legs.len();
+    ctx.set(
+        "strategy",
+        json!({ "fail-fast": fail_fast, "max-parallel": max_parallel.min(total), "job-total": total }),
+    );
     let (stop_tx, stop_rx) = watch::channel(false);
     let job_slots = Arc::new(Semaphore::new(max_parallel.min(Semaphore::MAX_PERMITS)));
     let mut results: Vec<(usize, LegResult, BTreeMap<String, String>)> = Vec::new();
@@ -549,6 +593,12 @@ async fn run_job(
         Conclusion::Failure
     } else if any(Conclusion::Cancelled) {
         Conclusion::Cancelled
+    } else if results
+        .iter()
+        .all(|(_, r, _)| r.conclusion == Conclusion::Skipped)
+    {
+        // Every leg skipped (runs-on not here): dependents are skipped too.
+        Conclusion::Skipped
     } else {
         Conclusion::Success
     };
@@ -714,10 +764,10 @@ async fn run_leg(
         }
     };
     ctx.set("matrix", leg.map_or_else(|| json!({}), Leg::to_json));
-    ctx.set(
-        "strategy",
-        json!({ "job-index": index, "job-total": total, "fail-fast": true, "max-parallel": total }),
-    );
+    if let Some(Value::Object(strategy)) = ctx.named.get_mut("strategy") {
+        strategy.insert("job-index".into(), json!(index));
+        strategy.insert("job-total".into(), json!(total));
+    }
     // runs-on, rendered for this leg.
     let labels: Vec<String> = job
         .runs_on
@@ -801,6 +851,7 @@ async fn run_leg(
         ("GITHUB_SHA", o.git.sha.clone()),
         ("GITHUB_REF", o.git.git_ref.clone()),
         ("GITHUB_REF_NAME", o.git.ref_name.clone()),
+        ("GITHUB_REF_TYPE", o.git.ref_type().to_string()),
         ("GITHUB_REPOSITORY", o.git.repository.clone()),
         ("GITHUB_ACTOR", o.git.actor.clone()),
         ("GITHUB_EVENT_NAME", o.event_name.clone()),
@@ -871,8 +922,12 @@ async fn run_leg(
         ctx.set("job", json!({ "status": status_str(job_status) }));
         ctx.set("steps", Value::Object(steps_ctx.clone()));
         let name = step_name(step, &ctx);
+        // $GITHUB_ENV from earlier steps overrides workflow and job env;
+        // the step's own env overrides both.
         let mut step_env = env.clone();
+        step_env.extend(state.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         let mut step_ctx = ctx.clone();
+        step_ctx.set("env", object(&step_env));
         let step_start = Instant::now();
         let ran = prepare_and_run(
             shared,
@@ -941,13 +996,19 @@ async fn run_leg(
                 }),
             );
         }
+        // Reported outputs are masked; the steps context keeps the values.
+        let masker = exec::Masker::new(state.masks.iter());
         send(RunEvent::StepFinished {
             job: id.to_string(),
             leg: leg_name.clone(),
             step: name,
             outcome,
             conclusion,
-            outputs: ran.outputs,
+            outputs: ran
+                .outputs
+                .into_iter()
+                .map(|(k, v)| (k, masker.mask(&v)))
+                .collect(),
             duration_ms: step_start.elapsed().as_millis(),
         });
     }
@@ -1008,8 +1069,19 @@ async fn run_leg(
     ctx.set("steps", Value::Object(steps_ctx));
     ctx.status = job_status;
     let mut outputs = BTreeMap::new();
+    let masker = exec::Masker::new(state.masks.iter());
     for (k, v) in &job.outputs {
         match expr::interpolate(&v.value, &ctx) {
+            // Like GitHub, an output that holds a secret is not passed on.
+            Ok(s) if masker.mask(&s) != s => {
+                send(RunEvent::Log {
+                    job: id.to_string(),
+                    leg: leg_name.clone(),
+                    line: LogLine::Err(format!(
+                        "warning: skip output `{k}` since it may contain secret"
+                    )),
+                });
+            }
             Ok(s) => {
                 outputs.insert(k.clone(), s);
             }
@@ -1029,6 +1101,7 @@ async fn run_leg(
         Status::Success => Conclusion::Success,
         Status::Failure => Conclusion::Failure,
         Status::Cancelled => Conclusion::Cancelled,
+        Status::Skipped => Conclusion::Skipped,
     };
     let reason = timed_out.then(|| format!("timed out after {job_timeout} minutes"));
     (finish(conclusion, reason, allowed_to_fail), outputs)
@@ -1051,6 +1124,7 @@ fn status_str(s: Status) -> &'static str {
         Status::Success => "success",
         Status::Failure => "failure",
         Status::Cancelled => "cancelled",
+        Status::Skipped => "skipped",
     }
 }
 

@@ -304,6 +304,7 @@ pub(crate) async fn run(
             Status::Success => Conclusion::Success,
             Status::Failure => Conclusion::Failure,
             Status::Cancelled => Conclusion::Cancelled,
+            Status::Skipped => Conclusion::Skipped,
         },
         outputs,
         post: None,
