@@ -80,8 +80,7 @@ const ACT_DIFFERS_FROM_GITHUB: &[(&str, &str)] = &[
 
 /// Where Gantry differs from both act and GitHub (the `KNOWN_GAPS` of
 /// `tests/fixtures.rs` that act runs): the test asserts they still differ.
-const GANTRY_DIFFERS_FROM_ACT: &[(&str, &str)] = &[
-];
+const GANTRY_DIFFERS_FROM_ACT: &[(&str, &str)] = &[];
 
 fn act_binary() -> PathBuf {
     if let Some(p) = std::env::var_os("GANTRY_ACT") {
@@ -439,7 +438,19 @@ fn gantry_agrees_with_act_on_the_differential_fixtures() {
                     let gantry_repo = make_repo(name);
                     let gantry = gantry_observed(gantry_repo.path(), &args).normalised();
                     let act_repo = make_repo(name);
-                    let act = act_observed(&act, name, act_repo.path(), &args).normalised();
+                    let mut act_seen = act_observed(&act, name, act_repo.path(), &args).normalised();
+                    // act 0.2.89 in host mode sometimes loses the last output
+                    // line of a step that exits non-zero when the machine is
+                    // loaded (seen: `echo x; exit 1` without its `x`). Gantry
+                    // is run once; only act's side gets a second look.
+                    if act_seen != gantry {
+                        let again = make_repo(name);
+                        let second = act_observed(&act, name, again.path(), &args).normalised();
+                        if second == gantry {
+                            act_seen = second;
+                        }
+                    }
+                    let act = act_seen;
                     let known = ACT_DIFFERS_FROM_GITHUB
                         .iter()
                         .chain(GANTRY_DIFFERS_FROM_ACT)

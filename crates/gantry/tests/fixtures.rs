@@ -24,8 +24,7 @@ use harness::{fixture_args, fixture_names, fixtures_dir, make_repo, render, run_
 
 /// Fixtures whose `.expected` holds what GitHub Actions does, which Gantry
 /// does not do yet (name, what differs).
-const KNOWN_GAPS: &[(&str, &str)] = &[
-];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 /// Runs one fixture; returns the rendered result.
 fn run_fixture(name: &str) -> String {
