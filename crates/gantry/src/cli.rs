@@ -127,8 +127,8 @@ pub struct RunArgs {
     /// A dotenv file of secrets (repeatable).
     #[arg(long, value_name = "FILE")]
     pub secret_file: Vec<PathBuf>,
-    /// Also run jobs whose runs-on has this label here (repeatable).
-    #[arg(long, value_name = "LABEL")]
+    /// Also run jobs whose runs-on has this label here, LABEL or LABEL=host (repeatable).
+    #[arg(long, value_name = "LABEL[=host]")]
     pub map_label: Vec<String>,
     /// Data dir whose event log records the run [default: DIR/.gantry if it exists].
     #[arg(long)]

@@ -34,6 +34,21 @@ fn pairs(flag: &str, items: &[String]) -> Result<Vec<(String, String)>, Failure>
         .collect()
 }
 
+/// `--map-label LABEL` or `LABEL=host`: jobs with that `runs-on` label run
+/// here. (This machine's shell is the only executor so far.)
+fn host_labels(items: &[String]) -> Result<Vec<String>, Failure> {
+    items
+        .iter()
+        .map(|item| match item.split_once('=') {
+            None => Ok(item.clone()),
+            Some((label, "host")) => Ok(label.to_string()),
+            Some((_, other)) => Err(usage(format!(
+                "--map-label {item}: unknown executor `{other}`; the only one is `host`"
+            ))),
+        })
+        .collect()
+}
+
 /// A dotenv file: `NAME=VALUE` lines, `#` comments, optional `export `,
 /// values optionally in single or double quotes (double quotes understand
 /// `\n`).
@@ -248,7 +263,7 @@ pub fn run(args: RunArgs) -> CmdResult {
         parallel: args
             .parallel
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
-        host_labels: args.map_label.clone(),
+        host_labels: host_labels(&args.map_label)?,
         git,
         path: std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into()),
         home: std::env::var("HOME").unwrap_or_else(|_| "/tmp".into()),

@@ -471,3 +471,21 @@ runs:
         "{err}"
     );
 }
+
+#[test]
+fn map_label_runs_other_labels_here() {
+    let wf = "on: push\njobs:\n  mac:\n    runs-on: macos-latest\n    steps:\n      - run: echo on the mac\n";
+    let dir = repo(&[("ci.yml", wf)]);
+    let (code, out, _) = run_in(dir.path(), &[]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("is not this machine") && !out.contains("mac | on the mac"),
+        "{out}"
+    );
+    let (code, out, _) = run_in(dir.path(), &["--map-label", "macos-latest=host"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("mac | on the mac"), "{out}");
+    let (code, _, err) = run_in(dir.path(), &["--map-label", "macos-latest=docker"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("unknown executor `docker`"), "{err}");
+}
