@@ -627,3 +627,46 @@ jobs:
         1
     );
 }
+
+#[test]
+fn a_cache_inside_a_composite_action_is_saved_after_the_job() {
+    let wf = r#"
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - name: warm
+        uses: ./.github/actions/warm
+      - run: ls deps/ready
+"#;
+    let action = r#"
+runs:
+  using: composite
+  steps:
+    - uses: actions/cache@v4
+      with:
+        path: deps
+        key: deps-v1
+    - shell: bash
+      run: mkdir -p deps && touch deps/ready
+"#;
+    let dir = repo(&[("ci.yml", wf)]);
+    let p = dir.path().join(".github/actions/warm/action.yml");
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, action).unwrap();
+    let ok = std::process::Command::new("sh")
+        .args(["-c", "git add -A && git -c user.name=t -c user.email=t@e commit -qm action"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let (code, out, err) = run_in(dir.path(), &["--json"]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let ev = events(&out);
+    // The composite's cache step left a post step that saved the entry.
+    assert!(has_log(&ev, "Cache saved"), "{:#?}", logs(&ev));
+    let entries = std::fs::read_dir(dir.path().join(".gantry/cache/entries")).unwrap().count();
+    assert_eq!(entries, 1);
+}

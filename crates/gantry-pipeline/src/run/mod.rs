@@ -954,7 +954,7 @@ async fn run_leg(
                     outcome: Conclusion::Failure,
                     outputs: BTreeMap::new(),
                     timed_out: false,
-                    post: None,
+                    posts: Vec::new(),
                 })
             }
         };
@@ -968,9 +968,7 @@ async fn run_leg(
             continue;
         };
         timed_out |= ran.timed_out && Instant::now() >= deadline;
-        if let Some(post) = ran.post {
-            posts.push((format!("Post {name}"), post));
-        }
+        posts.extend(ran.posts.into_iter().map(|p| (format!("Post {name}"), p)));
         let continue_on_error =
             bool_or_expr(step.continue_on_error.as_ref(), &ctx, false).unwrap_or(false);
         let outcome = ran.outcome;
@@ -1150,7 +1148,7 @@ struct StepRun {
     outcome: Conclusion,
     outputs: BTreeMap<String, String>,
     timed_out: bool,
-    post: Option<actions::PostStep>,
+    posts: Vec<actions::PostStep>,
 }
 
 /// Decides whether a step runs, renders it and runs it. `Ok(None)` when its
@@ -1216,7 +1214,7 @@ async fn prepare_and_run(
                 outcome: done.conclusion,
                 outputs: done.outputs,
                 timed_out: false,
-                post: done.post,
+                posts: done.posts,
             }));
         }
     };
@@ -1265,6 +1263,6 @@ async fn prepare_and_run(
         outcome,
         outputs: result.outputs,
         timed_out,
-        post: None,
+        posts: Vec::new(),
     }))
 }

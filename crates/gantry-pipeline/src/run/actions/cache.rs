@@ -212,7 +212,7 @@ pub(super) async fn run(
             });
         }
     }
-    out.post = Some(PostStep {
+    out.posts.push(PostStep {
         action: "actions/cache",
         with: with.clone(),
         saved: [

@@ -194,6 +194,7 @@ pub(crate) async fn run(
     ctx.set("inputs", object(&inputs));
     let mut steps_ctx = serde_json::Map::new();
     let mut status = Status::Success;
+    let mut posts = Vec::new();
     for step in &action.runs.steps {
         ctx.status = if *cancel.borrow() {
             Status::Cancelled
@@ -271,6 +272,7 @@ pub(crate) async fn run(
             } else {
                 super::run(inner, &with, env).await?
             };
+            posts.extend(done.posts);
             (done.conclusion, done.outputs)
         } else {
             (Conclusion::Skipped, BTreeMap::new())
@@ -307,6 +309,6 @@ pub(crate) async fn run(
             Status::Skipped => Conclusion::Skipped,
         },
         outputs,
-        post: None,
+        posts,
     })
 }

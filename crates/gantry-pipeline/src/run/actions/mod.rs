@@ -70,7 +70,8 @@ pub(crate) struct PostStep {
 pub(crate) struct ActionOutcome {
     pub conclusion: Conclusion,
     pub outputs: BTreeMap<String, String>,
-    pub post: Option<PostStep>,
+    /// Post steps this action (or, for a composite, its steps) left.
+    pub posts: Vec<PostStep>,
 }
 
 impl ActionOutcome {
@@ -78,7 +79,7 @@ impl ActionOutcome {
         ActionOutcome {
             conclusion: Conclusion::Success,
             outputs: BTreeMap::new(),
-            post: None,
+            posts: Vec::new(),
         }
     }
 }
