@@ -657,7 +657,10 @@ runs:
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(&p, action).unwrap();
     let ok = std::process::Command::new("sh")
-        .args(["-c", "git add -A && git -c user.name=t -c user.email=t@e commit -qm action"])
+        .args([
+            "-c",
+            "git add -A && git -c user.name=t -c user.email=t@e commit -qm action",
+        ])
         .current_dir(dir.path())
         .status()
         .unwrap();
@@ -667,6 +670,8 @@ runs:
     let ev = events(&out);
     // The composite's cache step left a post step that saved the entry.
     assert!(has_log(&ev, "Cache saved"), "{:#?}", logs(&ev));
-    let entries = std::fs::read_dir(dir.path().join(".gantry/cache/entries")).unwrap().count();
+    let entries = std::fs::read_dir(dir.path().join(".gantry/cache/entries"))
+        .unwrap()
+        .count();
     assert_eq!(entries, 1);
 }

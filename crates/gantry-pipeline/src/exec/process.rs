@@ -1,7 +1,6 @@
 //! Child-process plumbing: line readers and process-group termination
 //! (through the `kill` command, since the workspace forbids unsafe code).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -96,9 +95,16 @@ fn utf8_cut(chunk: &[u8]) -> usize {
     }
 }
 
-/// Live (non-zombie) members of process group `pgid`, read from `/proc`.
-/// Falls back to `kill -0` when `/proc` cannot be read.
+/// Live (non-zombie) members of process group `pgid`. One `kill(-pgid, 0)`
+/// answers the common case (the group is gone); only when it still exists
+/// is `/proc` read, to leave out zombies that nobody reaps.
 pub(crate) async fn group_members(pgid: u32) -> Vec<u32> {
+    let Some(group) = group_pid(pgid) else {
+        return Vec::new();
+    };
+    if rustix::process::test_kill_process_group(group).is_err() {
+        return Vec::new();
+    }
     match std::fs::read_dir("/proc") {
         Ok(dir) => dir
             .filter_map(Result::ok)
@@ -117,43 +123,23 @@ pub(crate) async fn group_members(pgid: u32) -> Vec<u32> {
                 state != Some("Z") && state != Some("X") && pgrp == Some(pgid)
             })
             .collect(),
-        Err(_) => {
-            if signal_group(pgid, "0").await {
-                vec![pgid]
-            } else {
-                Vec::new()
-            }
-        }
+        Err(_) => vec![pgid],
     }
 }
 
-fn kill_program() -> PathBuf {
-    for p in ["/usr/bin/kill", "/bin/kill"] {
-        if std::path::Path::new(p).is_file() {
-            return PathBuf::from(p);
-        }
-    }
-    PathBuf::from("kill")
-}
-
-/// Sends `signal` (a name such as `TERM`, or `0`) to process group `pgid`.
-/// Returns whether `kill` reported success.
-pub(crate) async fn signal_group(pgid: u32, signal: &str) -> bool {
+/// The group to signal; never "every process" (-1) or our own group (0).
+fn group_pid(pgid: u32) -> Option<rustix::process::Pid> {
     if pgid <= 1 {
-        // Never signal "every process" (-1) or our own group (0).
-        return false;
+        return None;
     }
-    tokio::process::Command::new(kill_program())
-        .arg(format!("-{signal}"))
-        .arg("--")
-        .arg(format!("-{pgid}"))
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .await
-        .map(|s| s.success())
-        .unwrap_or(false)
+    i32::try_from(pgid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+}
+
+/// Sends `signal` to process group `pgid`. Returns whether it was delivered.
+pub(crate) fn signal_group(pgid: u32, signal: rustix::process::Signal) -> bool {
+    group_pid(pgid).is_some_and(|group| rustix::process::kill_process_group(group, signal).is_ok())
 }
 
 /// SIGTERM to the group, up to `grace` for it to empty, then SIGKILL and a
@@ -162,7 +148,7 @@ pub(crate) async fn terminate_group(pgid: u32, grace: Duration) {
     if pgid <= 1 || group_members(pgid).await.is_empty() {
         return;
     }
-    signal_group(pgid, "TERM").await;
+    signal_group(pgid, rustix::process::Signal::TERM);
     let deadline = tokio::time::Instant::now() + grace;
     while tokio::time::Instant::now() < deadline {
         if group_members(pgid).await.is_empty() {
@@ -171,7 +157,7 @@ pub(crate) async fn terminate_group(pgid: u32, grace: Duration) {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     tracing::debug!(pgid, "process group survived SIGTERM, sending SIGKILL");
-    signal_group(pgid, "KILL").await;
+    signal_group(pgid, rustix::process::Signal::KILL);
     for _ in 0..80 {
         if group_members(pgid).await.is_empty() {
             return;
