@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
 """Per-step overhead and wall time of `gantry run` against act (host mode)
-and the floor of spawning `sh -c true`, in one run. See README.md."""
+and the floor of spawning `sh -c true`, in one run. See README.md.
+
+Environment: GANTRY_BIN, GANTRY_ACT (both required; run.sh sets them),
+BENCH_RUNS (5), BENCH_ACT_RUNS (3), BENCH_PARALLEL (unset: both tools use
+their default, the CPU count), BENCH_TMPDIR (system temp dir)."""
+import datetime
 import os
 import platform
 import shutil
@@ -12,10 +17,17 @@ import time
 
 GANTRY = os.environ["GANTRY_BIN"]
 ACT = os.environ["GANTRY_ACT"]
-RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 ACT_RUNS = int(os.environ.get("BENCH_ACT_RUNS", "3"))
-MINS = {}
+PARALLEL = os.environ.get("BENCH_PARALLEL", "")
+STEPS = 200
+JOBS = 50
+LEGS = 256
+TARGET_OVERHEAD_MS = 1.5
+TARGET_RATIO = 4.0
 
+
+# ---------------------------------------------------------------- workflows
 
 def workflow_steps(n):
     steps = "".join("      - run: true\n" for _ in range(n))
@@ -38,83 +50,200 @@ def workflow_matrix(legs):
 
 
 def make_repo(root, name, text):
+    """A committed git repository holding .github/workflows/wf.yml (act wants
+    a repository for the github context; no checkout step is used)."""
     repo = os.path.join(root, name)
     os.makedirs(os.path.join(repo, ".github/workflows"))
     with open(os.path.join(repo, ".github/workflows/wf.yml"), "w") as f:
         f.write(text)
-    env = dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@example.invalid",
-               GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@example.invalid")
+    env = dict(os.environ, GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.invalid",
+               GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.invalid",
+               GIT_CONFIG_NOSYSTEM="1", HOME=root)
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "bench"]):
         subprocess.run(["git", *args], cwd=repo, check=True, env=env)
     return repo
 
 
-def timed(cmd, cwd, env=None, runs=RUNS):
-    """Median wall time of `runs` runs, after one discarded warm-up run (this
-    VM is markedly slower on the first runs after other work)."""
-    times = []
-    for i in range(runs + 1):
-        start = time.perf_counter()
-        done = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        if i > 0:
-            times.append(time.perf_counter() - start)
-        if done.returncode != 0:
-            sys.exit(f"{' '.join(cmd)} failed in {cwd}:\n{done.stderr.decode(errors='replace')[-2000:]}")
-    MINS[tuple(cmd) + (cwd,)] = min(times)
-    return statistics.median(times)
+# ---------------------------------------------------------------- timing
 
+class Timer:
+    def __init__(self, root):
+        self.root = root
+        self.samples = {}  # name -> list of seconds
+
+    def run(self, name, cmd, cwd, runs, env=None, out=None):
+        """Runs `cmd` once as a discarded warm-up, then `runs` times; returns
+        the median wall time in seconds. stdout goes to /dev/null, or to the
+        file `out` (truncated before each run); stderr goes to a file that is
+        shown when the command fails."""
+        err_path = os.path.join(self.root, "stderr.txt")
+        times = []
+        for i in range(runs + 1):
+            with open(err_path, "wb") as err, \
+                    (open(out, "wb") if out else open(os.devnull, "wb")) as stdout:
+                start = time.perf_counter()
+                done = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                      stdout=stdout, stderr=err)
+                elapsed = time.perf_counter() - start
+            if done.returncode != 0:
+                with open(err_path, "rb") as err:
+                    tail = err.read()[-3000:].decode(errors="replace")
+                sys.exit(f"bench: `{' '.join(cmd)}` exited {done.returncode} in {cwd}:\n{tail}")
+            if i > 0:
+                times.append(elapsed)
+        self.samples[name] = times
+        return statistics.median(times)
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "?"
+
+
+def machine_facts():
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = sh("awk '/MemTotal/ {printf \"%.1f GiB\", $2/1048576}' /proc/meminfo")
+    load = " ".join(os.getloadavg().__repr__().strip("()").split(", "))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    commit = sh(f"git -C '{root}' rev-parse --short HEAD")
+    dirty = sh(f"git -C '{root}' status --porcelain --untracked-files=no")
+    return [
+        f"date:     {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}",
+        f"machine:  nproc={os.cpu_count()}, {cpu}, {mem} RAM, {platform.system()} {platform.release()}",
+        f"load:     {load} (1/5/15 min, at start)",
+        f"gantry:   {GANTRY} ({sh(f'{GANTRY} --version')}; tree {commit}{' + local changes' if dirty else ''})",
+        f"act:      {ACT} ({sh(f'{ACT} --version')}; host mode)",
+        f"shells:   {sh('bash --version | head -1')}; /bin/sh -> {os.path.realpath('/bin/sh')}",
+        f"python:   {platform.python_version()}",
+    ]
+
+
+# ---------------------------------------------------------------- main
 
 def main():
-    root = tempfile.mkdtemp(prefix="gantry-pbench-")
+    root = tempfile.mkdtemp(prefix="gantry-pbench-", dir=os.environ.get("BENCH_TMPDIR") or None)
+    try:
+        run(root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run(root):
     xdg = os.path.join(root, "xdg")
     os.makedirs(xdg)
-    act_env = dict(os.environ, XDG_CONFIG_HOME=xdg, XDG_CACHE_HOME=xdg)
+    # act: private config/cache dirs, no version check (it would query
+    # api.nektosact.com), cache server on loopback (its default address is the
+    # machine's outbound IP).
+    act_env = dict(os.environ, XDG_CONFIG_HOME=xdg, XDG_CACHE_HOME=xdg, ACT_DISABLE_VERSION_CHECK="1")
     repos = {
         "1 step": make_repo(root, "one", workflow_steps(1)),
-        "200 steps": make_repo(root, "two-hundred", workflow_steps(200)),
-        "50 jobs": make_repo(root, "fifty", workflow_jobs(50)),
-        "256 legs": make_repo(root, "matrix", workflow_matrix(256)),
+        f"{STEPS} steps": make_repo(root, "steps", workflow_steps(STEPS)),
+        f"{JOBS} jobs": make_repo(root, "jobs", workflow_jobs(JOBS)),
+        f"{LEGS} legs": make_repo(root, "matrix", workflow_matrix(LEGS)),
     }
-    gantry = lambda r: timed([GANTRY, "run", "-C", r], r)
-    act = lambda r: timed(
-        [ACT, "push", "-P", "ubuntu-latest=-self-hosted", "--action-offline-mode", "-W", ".github/workflows/wf.yml"],
-        r, act_env, ACT_RUNS)
-    print(f"machine: nproc={os.cpu_count()}; {platform.platform()}; python {platform.python_version()}")
-    print(f"gantry: {GANTRY}\nact: {subprocess.run([ACT, '--version'], capture_output=True, text=True).stdout.strip()}")
-    print(f"runs: gantry {RUNS}, act {ACT_RUNS} (medians)\n")
+    gantry_extra = ["--parallel", PARALLEL] if PARALLEL else []
+    act_extra = ["--concurrent-jobs", PARALLEL] if PARALLEL else []
+    out_file = os.path.join(root, "gantry-stdout.txt")
+    t = Timer(root)
 
-    # The floor: spawning `sh -c true` 200 times, two ways.
-    floor_bash = timed(["bash", "-c", "for i in $(seq 200); do /bin/sh -c true; done"], root) / 200
-    floor_py = timed([sys.executable, "-c",
-                      "import subprocess\nfor _ in range(200): subprocess.run(['/bin/sh', '-c', 'true'])"], root) / 200
+    def gantry(key, repo, out=None):
+        return t.run(("gantry-file " if out else "gantry ") + key,
+                     [GANTRY, "run", "-C", repo, *gantry_extra], repo, RUNS, out=out)
 
-    # Interleaved per scenario, so a slow phase of the VM hits both.
-    g, a = {}, {}
-    for k, r in repos.items():
-        g[k] = gantry(r)
-        a[k] = act(r)
-    g_min = {k: MINS[(GANTRY, "run", "-C", r, r)] for k, r in repos.items()}
+    def act(key, repo):
+        return t.run("act " + key,
+                     [ACT, "push", "-P", "ubuntu-latest=-self-hosted", "--action-offline-mode",
+                      "--cache-server-addr", "127.0.0.1", "-W", ".github/workflows/wf.yml", *act_extra],
+                     repo, ACT_RUNS, env=act_env)
 
-    g_step = (g["200 steps"] - g["1 step"]) / 199
-    a_step = (a["200 steps"] - a["1 step"]) / 199
-    floor = min(floor_bash, floor_py)
-    g_over = g_step - floor
-    a_over = a_step - floor
+    print("\n".join(machine_facts()))
+    print(f"runs:     gantry {RUNS}, act {ACT_RUNS}, floors {RUNS} (medians, after one discarded warm-up each)")
+    par = PARALLEL or f"default = CPU count = {os.cpu_count()}"
+    print(f"parallel: gantry --parallel, act --concurrent-jobs: {par}")
+    print(flush=True)
 
-    ms = lambda s: f"{s * 1000:8.2f}"
-    print(f"{'scenario':<34}{'gantry ms':>10}{'act ms':>10}{'act/gantry':>12}")
-    for k in repos:
-        print(f"{k + ' (wall)':<34}{ms(g[k]):>10}{ms(a[k]):>10}{a[k] / g[k]:>11.1f}x")
-    print(f"{'per step, (T200 - T1) / 199':<34}{ms(g_step):>10}{ms(a_step):>10}{a_step / g_step:>11.1f}x")
-    print(f"{'per-step overhead over the floor':<34}{ms(g_over):>10}{ms(a_over):>10}{a_over / max(g_over, 1e-9):>11.1f}x")
-    g_min_step = (g_min["200 steps"] - g_min["1 step"]) / 199
-    print(f"{'gantry per step, fastest runs':<34}{ms(g_min_step):>10}  (overhead {ms(g_min_step - floor).strip()} ms)")
-    print(f"\nfloor: bash loop {floor_bash * 1000:.3f} ms/spawn, python subprocess {floor_py * 1000:.3f} ms/spawn "
-          f"(overhead uses the lower)")
-    print(f"target per-step overhead <= 1.5 ms: {'MET' if g_over <= 0.0015 else 'NOT MET'} ({g_over * 1000:.2f} ms)")
-    print(f"target >= 4x less overhead than act: {'MET' if a_over >= 4 * g_over else 'NOT MET'} "
-          f"({a_over / max(g_over, 1e-9):.1f}x)")
-    shutil.rmtree(root, ignore_errors=True)
+    # Floors: one process spawning `/bin/sh -c true` N times, two ways. Per
+    # spawn = (T_N - T_1) / (N - 1), the same differencing as the tools, so
+    # the interpreter's own start-up cancels out.
+    bash_loop = "for i in $(seq {n}); do /bin/sh -c true; done"
+    py_loop = "import subprocess\nfor _ in range({n}): subprocess.run(['/bin/sh', '-c', 'true'])"
+    # Context only: what Gantry's default shell costs (`bash -e {0}` on a
+    # script file, as on GitHub and in act), spawned from a bash loop.
+    script = os.path.join(root, "step.sh")
+    with open(script, "w") as f:
+        f.write("true\n")
+    bash_e_loop = "for i in $(seq {n}); do bash -e " + script + "; done"
+    floors = {}
+    for name, argv in (("bash loop, /bin/sh -c true", lambda n: ["bash", "-c", bash_loop.format(n=n)]),
+                       ("python subprocess.run, /bin/sh -c true",
+                        lambda n: [sys.executable, "-c", py_loop.format(n=n)]),
+                       ("bash loop, bash -e step.sh (gantry's default shell)",
+                        lambda n: ["bash", "-c", bash_e_loop.format(n=n)])):
+        t1 = t.run(f"floor1 {name}", argv(1), root, RUNS)
+        tn = t.run(f"floorN {name}", argv(STEPS), root, RUNS)
+        floors[name] = (tn - t1) / (STEPS - 1)
+
+    # Gantry and act alternate per scenario, so a slow phase of the machine
+    # hits both.
+    g, a, gf = {}, {}, {}
+    for key, repo in repos.items():
+        g[key] = gantry(key, repo)
+        gf[key] = gantry(key, repo, out=out_file)
+        a[key] = act(key, repo)
+        print(f"  done: {key}: gantry {g[key] * 1000:.1f} ms, act {a[key] * 1000:.1f} ms", file=sys.stderr, flush=True)
+    stdout_lines = sum(1 for _ in open(out_file))  # from the last scenario
+
+    n = f"{STEPS} steps"
+    floor_name = min(list(floors)[:2], key=lambda k: floors[k])
+    floor = floors[floor_name]
+    g_step = (g[n] - g["1 step"]) / (STEPS - 1)
+    gf_step = (gf[n] - gf["1 step"]) / (STEPS - 1)
+    a_step = (a[n] - a["1 step"]) / (STEPS - 1)
+    g_over, gf_over, a_over = g_step - floor, gf_step - floor, a_step - floor
+
+    ms = lambda s: f"{s * 1000:.2f}"
+    w = 44
+    print(f"{'wall time (median)':<{w}}{'gantry ms':>11}{'act ms':>11}{'act/gantry':>12}{'gantry>file':>13}")
+    for key in repos:
+        print(f"{key:<{w}}{ms(g[key]):>11}{ms(a[key]):>11}{a[key] / g[key]:>11.1f}x{ms(gf[key]):>13}")
+    print()
+    print(f"{'per step':<{w}}{'gantry ms':>11}{'act ms':>11}{'act/gantry':>12}{'gantry>file':>13}")
+    print(f"{'(i)   (T_200 - T_1) / 199':<{w}}{ms(g_step):>11}{ms(a_step):>11}"
+          f"{a_step / g_step:>11.1f}x{ms(gf_step):>13}")
+    print(f"{'(ii)  floor, ms per spawn':<{w}}{ms(floor):>11}{ms(floor):>11}{'':>12}{ms(floor):>13}")
+    ratio = a_over / g_over if g_over > 0 else float("inf")
+    print(f"{'(iii) overhead = (i) - (ii)':<{w}}{ms(g_over):>11}{ms(a_over):>11}{ratio:>11.1f}x{ms(gf_over):>13}")
+    print()
+    print("floors, ms per spawn, (T_200 - T_1) / 199:")
+    for name, v in floors.items():
+        mark = "  <- (ii), the cheaper /bin/sh floor" if name == floor_name else ""
+        print(f"  {name:<52}{v * 1000:6.3f}{mark}")
+    shell_floor = floors[list(floors)[2]]
+    print(f"  gantry per step over its own shell's cost (context): {ms(g_step - shell_floor)} ms; "
+          f"act: {ms(a_step - shell_floor)} ms")
+    print()
+    print("every run, ms:")
+    for name, times in t.samples.items():
+        if not name.startswith("floor"):
+            print(f"  {name:<26}" + " ".join(f"{x * 1000:.1f}" for x in times))
+    print(f"gantry>file: stdout to a file ({stdout_lines} lines for the {LEGS}-leg run) instead of /dev/null")
+    print()
+    met1 = g_over * 1000 <= TARGET_OVERHEAD_MS
+    met2 = a_over >= TARGET_RATIO * g_over
+    print(f"target: gantry per-step overhead (iii) <= {TARGET_OVERHEAD_MS} ms: "
+          f"{'MET' if met1 else 'NOT MET'} ({ms(g_over)} ms)")
+    print(f"target: act's per-step overhead >= {TARGET_RATIO:g}x gantry's: "
+          f"{'MET' if met2 else 'NOT MET'} ({ratio:.1f}x: act {ms(a_over)} ms, gantry {ms(g_over)} ms)")
 
 
 if __name__ == "__main__":

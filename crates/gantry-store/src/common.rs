@@ -137,6 +137,75 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// A store's single writer task and the way to reach it: requests go over a
+/// channel and come back on a oneshot; closing drops the sender, so the task
+/// finishes what is queued, commits and exits.
+pub(crate) struct Writer<T> {
+    closed: std::sync::atomic::AtomicBool,
+    sender: std::sync::Mutex<Option<tokio::sync::mpsc::Sender<T>>>,
+    task: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl<T> Writer<T> {
+    pub fn new(sender: tokio::sync::mpsc::Sender<T>, task: tokio::task::JoinHandle<()>) -> Self {
+        Writer {
+            closed: std::sync::atomic::AtomicBool::new(false),
+            sender: std::sync::Mutex::new(Some(sender)),
+            task: tokio::sync::Mutex::new(Some(task)),
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// `Err(Closed)` once [`Writer::close`] has begun.
+    pub fn check_open(&self) -> Result<()> {
+        if self.is_closed() {
+            Err(StoreError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Sends the request built around a reply channel and waits for the answer.
+    pub async fn call<R>(
+        &self,
+        request: impl FnOnce(tokio::sync::oneshot::Sender<Result<R>>) -> T,
+    ) -> Result<R> {
+        self.check_open()?;
+        let sender = self
+            .sender
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+            .ok_or(StoreError::Closed)?;
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        sender
+            .send(request(reply))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Refuses new requests, then waits for the writer to drain and exit.
+    pub async fn close(&self, backend: &str) {
+        self.closed
+            .store(true, std::sync::atomic::Ordering::Release);
+        drop(
+            self.sender
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take(),
+        );
+        if let Some(task) = self.task.lock().await.take()
+            && let Err(e) = task.await
+        {
+            tracing::error!(error = %e, "the {backend} writer task failed");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@
 //! judged by the database clock (`now()`), so replicas agree on expiry.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -47,18 +47,16 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 /// The PostgreSQL store. See the module docs for how appends commit.
 pub struct PgStore {
     pool: PgPool,
-    writer: Mutex<Option<mpsc::Sender<AppendRequest>>>,
-    writer_task: tokio::sync::Mutex<Option<JoinHandle<()>>>,
+    writer: common::Writer<AppendRequest>,
     listener_task: Mutex<Option<JoinHandle<()>>>,
     seq: watch::Receiver<i64>,
-    closed: AtomicBool,
     commits: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PgStore")
-            .field("closed", &self.closed.load(Ordering::Relaxed))
+            .field("closed", &self.writer.is_closed())
             .finish_non_exhaustive()
     }
 }
@@ -92,11 +90,9 @@ impl PgStore {
         let listener_task = tokio::spawn(listen(pool.clone(), seq_tx));
         Ok(PgStore {
             pool,
-            writer: Mutex::new(Some(tx)),
-            writer_task: tokio::sync::Mutex::new(Some(writer_task)),
+            writer: common::Writer::new(tx, writer_task),
             listener_task: Mutex::new(Some(listener_task)),
             seq,
-            closed: AtomicBool::new(false),
             commits,
         })
     }
@@ -109,11 +105,7 @@ impl PgStore {
     }
 
     fn check_open(&self) -> Result<()> {
-        if self.closed.load(Ordering::Acquire) {
-            Err(StoreError::Closed)
-        } else {
-            Ok(())
-        }
+        self.writer.check_open()
     }
 
     fn take_listener(&self) -> Option<JoinHandle<()>> {
@@ -444,18 +436,9 @@ impl EventLog for PgStore {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        let sender = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
-            .ok_or(StoreError::Closed)?;
-        let (reply, answer) = oneshot::channel();
-        sender
-            .send(AppendRequest { events, reply })
+        self.writer
+            .call(|reply| AppendRequest { events, reply })
             .await
-            .map_err(|_| StoreError::Closed)?;
-        answer.await.map_err(|_| StoreError::Closed)?
     }
 
     async fn list(&self, query: &EventQuery) -> Result<Vec<Event>> {
@@ -797,20 +780,8 @@ impl Store for PgStore {
     }
 
     async fn close(&self) {
-        self.closed.store(true, Ordering::Release);
-        // Dropping the last sender lets the writer commit what is queued
-        // and exit.
-        drop(
-            self.writer
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .take(),
-        );
-        if let Some(task) = self.writer_task.lock().await.take()
-            && let Err(e) = task.await
-        {
-            tracing::error!(error = %e, "the postgres writer task failed");
-        }
+        // The writer commits what is queued and exits.
+        self.writer.close("postgres").await;
         if let Some(task) = self.take_listener() {
             task.abort();
             let _ = task.await;

@@ -10,8 +10,8 @@
 //! means commit order is `seq` order.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -22,7 +22,6 @@ use sqlx::sqlite::{
 };
 use sqlx::{AssertSqlSafe, Connection, Row};
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio::task::JoinHandle;
 
 use crate::common::{
     self, Bind, MAX_BATCH_EVENTS, MAX_BATCH_REQUESTS, QUEUE_DEPTH, corrupt, db_err,
@@ -39,17 +38,15 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 /// The SQLite store. See the module docs for how writes are committed.
 pub struct SqliteStore {
     reads: SqlitePool,
-    writer: Mutex<Option<mpsc::Sender<Request>>>,
-    writer_task: tokio::sync::Mutex<Option<JoinHandle<()>>>,
+    writer: common::Writer<Request>,
     seq: watch::Receiver<i64>,
-    closed: AtomicBool,
     commits: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore")
-            .field("closed", &self.closed.load(Ordering::Relaxed))
+            .field("closed", &self.writer.is_closed())
             .finish_non_exhaustive()
     }
 }
@@ -91,10 +88,8 @@ impl SqliteStore {
         let writer_task = tokio::spawn(writer(conn, rx, seq_tx, commits.clone()));
         Ok(SqliteStore {
             reads,
-            writer: Mutex::new(Some(tx)),
-            writer_task: tokio::sync::Mutex::new(Some(writer_task)),
+            writer: common::Writer::new(tx, writer_task),
             seq,
-            closed: AtomicBool::new(false),
             commits,
         })
     }
@@ -118,27 +113,11 @@ impl SqliteStore {
     }
 
     fn check_open(&self) -> Result<()> {
-        if self.closed.load(Ordering::Acquire) {
-            Err(StoreError::Closed)
-        } else {
-            Ok(())
-        }
+        self.writer.check_open()
     }
 
     async fn write(&self, op: Op) -> Result<Reply> {
-        self.check_open()?;
-        let sender = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
-            .ok_or(StoreError::Closed)?;
-        let (reply, answer) = oneshot::channel();
-        sender
-            .send(Request { op, reply })
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        answer.await.map_err(|_| StoreError::Closed)?
+        self.writer.call(|reply| Request { op, reply }).await
     }
 }
 
@@ -840,20 +819,8 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
-        self.closed.store(true, Ordering::Release);
-        // Dropping the last sender lets the writer finish what is queued,
-        // commit it, checkpoint and exit.
-        drop(
-            self.writer
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .take(),
-        );
-        if let Some(task) = self.writer_task.lock().await.take()
-            && let Err(e) = task.await
-        {
-            tracing::error!(error = %e, "the sqlite writer task failed");
-        }
+        // The writer finishes what is queued, commits, checkpoints and exits.
+        self.writer.close("sqlite").await;
         self.reads.close().await;
     }
 }
