@@ -113,7 +113,7 @@ def machine_facts():
     except OSError:
         pass
     mem = sh("awk '/MemTotal/ {printf \"%.1f GiB\", $2/1048576}' /proc/meminfo")
-    load = " ".join(os.getloadavg().__repr__().strip("()").split(", "))
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     commit = sh(f"git -C '{root}' rev-parse --short HEAD")
     dirty = sh(f"git -C '{root}' status --porcelain --untracked-files=no")
@@ -128,6 +128,20 @@ def machine_facts():
     ]
 
 
+def fs_probe(d, rounds=200):
+    """ms to create (one with a line, five empty) and unlink six files: what a
+    step's script and file-command files cost on this file system right now."""
+    start = time.perf_counter()
+    for i in range(rounds):
+        paths = [os.path.join(d, f"probe_{i}_{k}") for k in range(6)]
+        for k, p in enumerate(paths):
+            with open(p, "wb") as f:
+                f.write(b"true\n" if k == 0 else b"")
+        for p in paths:
+            os.unlink(p)
+    return (time.perf_counter() - start) / rounds * 1000
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -140,11 +154,17 @@ def main():
 
 def run(root):
     xdg = os.path.join(root, "xdg")
+    tmp = os.path.join(root, "tmp")
     os.makedirs(xdg)
+    os.makedirs(tmp)
+    # Both tools keep their per-run and per-step files under `tmp` (Gantry via
+    # TMPDIR, act via XDG_CACHE_HOME), so they share one file system.
+    gantry_env = dict(os.environ, TMPDIR=tmp)
     # act: private config/cache dirs, no version check (it would query
     # api.nektosact.com), cache server on loopback (its default address is the
     # machine's outbound IP).
-    act_env = dict(os.environ, XDG_CONFIG_HOME=xdg, XDG_CACHE_HOME=xdg, ACT_DISABLE_VERSION_CHECK="1")
+    act_env = dict(os.environ, XDG_CONFIG_HOME=xdg, XDG_CACHE_HOME=xdg, TMPDIR=tmp,
+                   ACT_DISABLE_VERSION_CHECK="1")
     repos = {
         "1 step": make_repo(root, "one", workflow_steps(1)),
         f"{STEPS} steps": make_repo(root, "steps", workflow_steps(STEPS)),
@@ -158,7 +178,7 @@ def run(root):
 
     def gantry(key, repo, out=None):
         return t.run(("gantry-file " if out else "gantry ") + key,
-                     [GANTRY, "run", "-C", repo, *gantry_extra], repo, RUNS, out=out)
+                     [GANTRY, "run", "-C", repo, *gantry_extra], repo, RUNS, env=gantry_env, out=out)
 
     def act(key, repo):
         return t.run("act " + key,
@@ -169,6 +189,9 @@ def run(root):
     print("\n".join(machine_facts()))
     print(f"runs:     gantry {RUNS}, act {ACT_RUNS}, floors {RUNS} (medians, after one discarded warm-up each)")
     par = PARALLEL or f"default = CPU count = {os.cpu_count()}"
+    fs = sh(f"df -T '{tmp}' | awk 'NR==2 {{print $2\" on \"$7}}'")
+    probe_start = fs_probe(tmp)
+    print(f"tmp dir:  {tmp} ({fs}); 6 file create+unlink: {probe_start:.3f} ms (at start)")
     print(f"parallel: gantry --parallel, act --concurrent-jobs: {par}")
     print(flush=True)
 
@@ -238,6 +261,8 @@ def run(root):
             print(f"  {name:<26}" + " ".join(f"{x * 1000:.1f}" for x in times))
     print(f"gantry>file: stdout to a file ({stdout_lines} lines for the {LEGS}-leg run) instead of /dev/null")
     print()
+    print(f"6 file create+unlink in the tmp dir: {probe_start:.3f} ms at start, {fs_probe(tmp):.3f} ms at end")
+    print(f"load at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min; 2+ on a 2-core machine means contention)")
     met1 = g_over * 1000 <= TARGET_OVERHEAD_MS
     met2 = a_over >= TARGET_RATIO * g_over
     print(f"target: gantry per-step overhead (iii) <= {TARGET_OVERHEAD_MS} ms: "
