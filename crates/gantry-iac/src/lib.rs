@@ -1,0 +1,15 @@
+//! Terraform-language infrastructure as code.
+//!
+//! Owns: the language (`syntax` loads `.tf` files with spans, `eval`
+//! evaluates expressions over [`value::Value`]s that may be unknown or
+//! sensitive, `funcs` the built-in functions), the engine (graph, plan,
+//! apply), state v4 and its backends, the [`provider::Provider`] trait and
+//! the built-in random/null/local/terraform providers.
+//!
+//! Never: talks to AWS (gantry-aws implements `Provider` for that), writes
+//! SQL (state in the Gantry store goes through gantry-store), or prints to
+//! a terminal (the binary renders what this crate returns).
+
+pub mod provider;
+pub mod syntax;
+pub mod value;
