@@ -10,6 +10,8 @@
 //! SQL (state in the Gantry store goes through gantry-store), or prints to
 //! a terminal (the binary renders what this crate returns).
 
+pub mod eval;
+pub mod funcs;
 pub mod provider;
 pub mod syntax;
 pub mod value;
