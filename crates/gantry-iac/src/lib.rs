@@ -15,3 +15,4 @@ pub mod funcs;
 pub mod provider;
 pub mod syntax;
 pub mod value;
+pub mod engine;

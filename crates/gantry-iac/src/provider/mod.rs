@@ -228,6 +228,15 @@ pub struct ApplyRequest<'a> {
 /// A configured provider: one per `provider` block (and alias).
 #[async_trait]
 pub trait Provider: Send + Sync {
+    /// True when creating `type_name` makes something outside the state
+    /// (a file, a cloud object). The engine then records the instance in
+    /// the state before creating it, so a crash cannot leak it. Resources
+    /// that live only in the state (random, null) say false.
+    fn external_objects(&self, type_name: &str) -> bool {
+        let _ = type_name;
+        true
+    }
+
     /// Checks a resource configuration beyond what the schema says
     /// (conflicting attributes, value ranges). Values may be unknown.
     fn validate_resource(&self, type_name: &str, config: &Value) -> Vec<ProviderError> {

@@ -16,6 +16,11 @@ use hcl_edit::structure::Body;
 
 use crate::value::{PathStep, Type};
 
+mod load;
+pub mod tfvars;
+
+pub use load::load_module;
+
 /// One source file: the path shown to people and its text.
 #[derive(Debug)]
 pub struct Src {
