@@ -14,6 +14,8 @@ use crate::value::{PathStep, Value};
 pub mod addr;
 pub mod config;
 pub mod graph;
+pub mod planfile;
+pub mod render;
 pub mod vars;
 mod walk;
 
@@ -71,7 +73,7 @@ impl World {
 }
 
 /// What an instance's planned change does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
     NoOp,
