@@ -13,5 +13,6 @@
 pub mod eval;
 pub mod funcs;
 pub mod provider;
+pub mod state;
 pub mod syntax;
 pub mod value;
