@@ -13,6 +13,7 @@
 pub mod eval;
 pub mod funcs;
 pub mod provider;
+pub mod state;
 pub mod syntax;
 pub mod value;
 pub mod engine;

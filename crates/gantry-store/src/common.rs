@@ -242,3 +242,45 @@ mod tests {
         );
     }
 }
+
+/// Refuses a state write that would change the lineage or lower the serial
+/// of the stored state.
+pub(crate) fn check_state_write(
+    stored_lineage: &str,
+    stored_serial: i64,
+    lineage: &str,
+    serial: i64,
+) -> Result<()> {
+    if stored_lineage != lineage {
+        return Err(StoreError::LineageMismatch {
+            stored: stored_lineage.to_string(),
+            given: lineage.to_string(),
+        });
+    }
+    if serial < stored_serial {
+        return Err(StoreError::SerialRegression {
+            stored: stored_serial,
+            given: serial,
+        });
+    }
+    Ok(())
+}
+
+/// Whether `lock_id` may release the lock `held` (the held lock id, if any).
+pub(crate) fn check_unlock(
+    stack: &str,
+    workspace: &str,
+    held: Option<&str>,
+    lock_id: &str,
+    force: bool,
+) -> Result<()> {
+    match held {
+        None => Err(StoreError::NotFound(format!(
+            "lock on state {stack:?} workspace {workspace:?}"
+        ))),
+        Some(held) if held != lock_id && !force => Err(StoreError::Conflict(format!(
+            "lock id {lock_id:?} does not match the existing lock id {held:?}"
+        ))),
+        Some(_) => Ok(()),
+    }
+}

@@ -19,6 +19,12 @@ pub enum StoreError {
     /// to have committed.
     #[error("write transaction failed: {0}")]
     Transaction(String),
+    /// A state write whose lineage differs from the stored state's.
+    #[error("state lineage {given:?} does not match the stored lineage {stored:?}")]
+    LineageMismatch { stored: String, given: String },
+    /// A state write whose serial is lower than the stored state's.
+    #[error("state serial {given} is lower than the stored serial {stored}")]
+    SerialRegression { stored: i64, given: i64 },
     #[error("store is closed")]
     Closed,
 }

@@ -1,7 +1,7 @@
 //! gantry-store: everything Gantry keeps, behind backend-neutral traits.
 //!
 //! Owns: the [`Store`] traits ([`EventLog`], [`Settings`], [`Access`],
-//! [`Leases`]), their SQLite implementation ([`SqliteStore`], the embedded
+//! [`Leases`], [`IacStates`]), their SQLite implementation ([`SqliteStore`], the embedded
 //! default) and PostgreSQL implementation ([`PgStore`], for several server
 //! replicas sharing one database), each with its own migrations, and
 //! [`follow`], which turns any event log into a live stream.
@@ -32,7 +32,9 @@ use gantry_core::{Event, Id, NewEvent, Role, Timestamp};
 
 pub use error::{Result, StoreError};
 pub use follow::follow;
-pub use model::{ApiToken, EventQuery, Lease, MAX_PAGE, NewToken, Order, User};
+pub use model::{
+    ApiToken, EventQuery, IacStateVersion, Lease, MAX_PAGE, NewToken, Order, StoredIacState, User,
+};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -119,9 +121,75 @@ pub trait Leases: Send + Sync {
     async fn get_lease(&self, name: &str) -> Result<Option<Lease>>;
 }
 
+/// Terraform-language state (the `gantry` state backend): per stack and
+/// workspace, the current state body with its serial and lineage, the
+/// history of every version written, and a lock row.
+///
+/// The store treats bodies as opaque bytes; serial and lineage are given
+/// alongside so it can refuse a write that would go backwards.
+#[async_trait]
+pub trait IacStates: Send + Sync {
+    /// The workspaces of `stack` that have a state, sorted by name.
+    async fn list_workspaces(&self, stack: &str) -> Result<Vec<String>>;
+
+    /// The current state of a workspace, if one was written.
+    async fn read_state(&self, stack: &str, workspace: &str) -> Result<Option<StoredIacState>>;
+
+    /// Stores a new current state and records it in the history, in one
+    /// transaction. Refused with [`StoreError::LineageMismatch`] when a state
+    /// with another lineage is stored, and with
+    /// [`StoreError::SerialRegression`] when `serial` is lower than the
+    /// stored one (an equal serial is accepted: Terraform rewrites a state
+    /// without bumping it when only metadata changed).
+    async fn write_state(
+        &self,
+        stack: &str,
+        workspace: &str,
+        serial: i64,
+        lineage: &str,
+        body: &[u8],
+    ) -> Result<()>;
+
+    /// Up to `limit` versions written to a workspace, newest first.
+    async fn state_history(
+        &self,
+        stack: &str,
+        workspace: &str,
+        limit: u32,
+    ) -> Result<Vec<IacStateVersion>>;
+
+    /// Removes a workspace's state, history and lock. True when it had a
+    /// state.
+    async fn delete_workspace(&self, stack: &str, workspace: &str) -> Result<bool>;
+
+    /// Takes the workspace's lock for `lock_id`, recording `info` (the
+    /// holder's lock info JSON). `Ok(None)` when taken (or already held with
+    /// the same `lock_id`); `Ok(Some(holder_info))` when another lock holds
+    /// it.
+    async fn lock_state(
+        &self,
+        stack: &str,
+        workspace: &str,
+        lock_id: &str,
+        info: &str,
+    ) -> Result<Option<String>>;
+
+    /// Releases the lock when it is held with `lock_id`, or whatever holds
+    /// it when `force`. Fails with [`StoreError::NotFound`] when the
+    /// workspace is not locked and with [`StoreError::Conflict`] (naming the
+    /// holder's info) when another id holds it and `force` is false.
+    async fn unlock_state(
+        &self,
+        stack: &str,
+        workspace: &str,
+        lock_id: &str,
+        force: bool,
+    ) -> Result<()>;
+}
+
 /// Everything Gantry keeps.
 #[async_trait]
-pub trait Store: EventLog + Settings + Access + Leases {
+pub trait Store: EventLog + Settings + Access + Leases + IacStates {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
     /// Succeeds when the database answers a query.

@@ -92,3 +92,21 @@ pub struct Lease {
     pub token: i64,
     pub expires_at: Timestamp,
 }
+
+/// The current state of one workspace in [`crate::IacStates`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredIacState {
+    pub serial: i64,
+    pub lineage: String,
+    pub body: Vec<u8>,
+    pub updated_at: Timestamp,
+}
+
+/// One version in a workspace's state history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IacStateVersion {
+    pub serial: i64,
+    pub lineage: String,
+    pub body: Vec<u8>,
+    pub created_at: Timestamp,
+}

@@ -31,8 +31,8 @@ use crate::common::{
     self, Bind, MAX_BATCH_EVENTS, MAX_BATCH_REQUESTS, QUEUE_DEPTH, corrupt, db_err,
 };
 use crate::{
-    Access, ApiToken, EventLog, EventQuery, Lease, Leases, NewToken, Result, Settings, Store,
-    StoreError, User,
+    Access, ApiToken, EventLog, EventQuery, IacStateVersion, IacStates, Lease, Leases, NewToken,
+    Result, Settings, Store, StoreError, StoredIacState, User,
 };
 
 /// The NOTIFY channel carrying the highest committed `seq`.
@@ -425,6 +425,24 @@ fn lease_from_row(row: &PgRow) -> Result<Lease> {
     })
 }
 
+fn stored_state_from_row(row: &PgRow) -> Result<StoredIacState> {
+    Ok(StoredIacState {
+        serial: row.try_get("serial").map_err(corrupt("serial"))?,
+        lineage: text(row, "lineage")?,
+        body: row.try_get("body").map_err(corrupt("body"))?,
+        updated_at: ts(row, "updated_at")?,
+    })
+}
+
+fn state_version_from_row(row: &PgRow) -> Result<IacStateVersion> {
+    Ok(IacStateVersion {
+        serial: row.try_get("serial").map_err(corrupt("serial"))?,
+        lineage: text(row, "lineage")?,
+        body: row.try_get("body").map_err(corrupt("body"))?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
 const TOKEN_COLUMNS: &str =
     "SELECT id, name, role, user_id, created_at, last_used_at, revoked_at FROM api_tokens";
 
@@ -761,6 +779,220 @@ impl Leases for PgStore {
         .await
         .map_err(db_err)?;
         row.as_ref().map(lease_from_row).transpose()
+    }
+}
+
+/// How often [`IacStates::lock_state`] retries when the lock row vanishes
+/// between its insert attempt and its read (released meanwhile).
+const LOCK_ATTEMPTS: usize = 5;
+
+#[async_trait]
+impl IacStates for PgStore {
+    async fn list_workspaces(&self, stack: &str) -> Result<Vec<String>> {
+        self.check_open()?;
+        let mut names: Vec<String> =
+            sqlx::query_scalar("SELECT workspace FROM iac_states WHERE stack = $1")
+                .bind(stack)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+        // Byte order, as SQLite sorts, whatever the database's collation.
+        names.sort();
+        Ok(names)
+    }
+
+    async fn read_state(&self, stack: &str, workspace: &str) -> Result<Option<StoredIacState>> {
+        self.check_open()?;
+        let row = sqlx::query(
+            "SELECT serial, lineage, body, updated_at FROM iac_states \
+             WHERE stack = $1 AND workspace = $2",
+        )
+        .bind(stack)
+        .bind(workspace)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(stored_state_from_row).transpose()
+    }
+
+    async fn write_state(
+        &self,
+        stack: &str,
+        workspace: &str,
+        serial: i64,
+        lineage: &str,
+        body: &[u8],
+    ) -> Result<()> {
+        self.check_open()?;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // The conditional upsert locks the row, so concurrent writers take
+        // turns and each judges the state the previous one left.
+        let written: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO iac_states AS s (stack, workspace, serial, lineage, body, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, now()) \
+             ON CONFLICT (stack, workspace) DO UPDATE SET serial = excluded.serial, \
+               lineage = excluded.lineage, body = excluded.body, updated_at = now() \
+             WHERE s.lineage = excluded.lineage AND s.serial <= excluded.serial \
+             RETURNING serial",
+        )
+        .bind(stack)
+        .bind(workspace)
+        .bind(serial)
+        .bind(lineage)
+        .bind(body)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if written.is_none() {
+            let row = sqlx::query(
+                "SELECT serial, lineage FROM iac_states WHERE stack = $1 AND workspace = $2",
+            )
+            .bind(stack)
+            .bind(workspace)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            let stored_serial: i64 = row.try_get("serial").map_err(corrupt("serial"))?;
+            let stored_lineage = text(&row, "lineage")?;
+            common::check_state_write(&stored_lineage, stored_serial, lineage, serial)?;
+            return Err(StoreError::Conflict(format!(
+                "state {stack:?} workspace {workspace:?} changed during the write"
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO iac_state_history (stack, workspace, serial, lineage, body, created_at) \
+             VALUES ($1, $2, $3, $4, $5, now())",
+        )
+        .bind(stack)
+        .bind(workspace)
+        .bind(serial)
+        .bind(lineage)
+        .bind(body)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn state_history(
+        &self,
+        stack: &str,
+        workspace: &str,
+        limit: u32,
+    ) -> Result<Vec<IacStateVersion>> {
+        self.check_open()?;
+        let rows = sqlx::query(
+            "SELECT serial, lineage, body, created_at FROM iac_state_history \
+             WHERE stack = $1 AND workspace = $2 ORDER BY id DESC LIMIT $3",
+        )
+        .bind(stack)
+        .bind(workspace)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(state_version_from_row).collect()
+    }
+
+    async fn delete_workspace(&self, stack: &str, workspace: &str) -> Result<bool> {
+        self.check_open()?;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let done = sqlx::query("DELETE FROM iac_states WHERE stack = $1 AND workspace = $2")
+            .bind(stack)
+            .bind(workspace)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        for table in ["iac_state_history", "iac_state_locks"] {
+            sqlx::query(AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE stack = $1 AND workspace = $2"
+            )))
+            .bind(stack)
+            .bind(workspace)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn lock_state(
+        &self,
+        stack: &str,
+        workspace: &str,
+        lock_id: &str,
+        info: &str,
+    ) -> Result<Option<String>> {
+        self.check_open()?;
+        for _ in 0..LOCK_ATTEMPTS {
+            let taken = sqlx::query(
+                "INSERT INTO iac_state_locks (stack, workspace, lock_id, info, created_at) \
+                 VALUES ($1, $2, $3, $4, now()) ON CONFLICT (stack, workspace) DO NOTHING",
+            )
+            .bind(stack)
+            .bind(workspace)
+            .bind(lock_id)
+            .bind(info)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+            if taken.rows_affected() > 0 {
+                return Ok(None);
+            }
+            let held = sqlx::query(
+                "SELECT lock_id, info FROM iac_state_locks WHERE stack = $1 AND workspace = $2",
+            )
+            .bind(stack)
+            .bind(workspace)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+            if let Some(row) = held {
+                return if text(&row, "lock_id")? == lock_id {
+                    Ok(None)
+                } else {
+                    Ok(Some(text(&row, "info")?))
+                };
+            }
+        }
+        Err(StoreError::Conflict(format!(
+            "the lock on state {stack:?} workspace {workspace:?} kept changing hands"
+        )))
+    }
+
+    async fn unlock_state(
+        &self,
+        stack: &str,
+        workspace: &str,
+        lock_id: &str,
+        force: bool,
+    ) -> Result<()> {
+        self.check_open()?;
+        let done = sqlx::query(
+            "DELETE FROM iac_state_locks \
+             WHERE stack = $1 AND workspace = $2 AND (lock_id = $3 OR $4)",
+        )
+        .bind(stack)
+        .bind(workspace)
+        .bind(lock_id)
+        .bind(force)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        if done.rows_affected() > 0 {
+            return Ok(());
+        }
+        let held: Option<String> = sqlx::query_scalar(
+            "SELECT lock_id FROM iac_state_locks WHERE stack = $1 AND workspace = $2",
+        )
+        .bind(stack)
+        .bind(workspace)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        common::check_unlock(stack, workspace, held.as_deref(), lock_id, false)
     }
 }
 

@@ -27,8 +27,8 @@ use crate::common::{
     self, Bind, MAX_BATCH_EVENTS, MAX_BATCH_REQUESTS, QUEUE_DEPTH, corrupt, db_err,
 };
 use crate::{
-    Access, ApiToken, EventLog, EventQuery, Lease, Leases, NewToken, Result, Settings, Store,
-    StoreError, User,
+    Access, ApiToken, EventLog, EventQuery, IacStateVersion, IacStates, Lease, Leases, NewToken,
+    Result, Settings, Store, StoreError, StoredIacState, User,
 };
 
 const READ_CONNECTIONS: u32 = 4;
@@ -145,6 +145,29 @@ enum Op {
         before_micros: i64,
         max_rows: i64,
     },
+    WriteState {
+        stack: String,
+        workspace: String,
+        serial: i64,
+        lineage: String,
+        body: Vec<u8>,
+    },
+    DeleteWorkspace {
+        stack: String,
+        workspace: String,
+    },
+    LockState {
+        stack: String,
+        workspace: String,
+        lock_id: String,
+        info: String,
+    },
+    UnlockState {
+        stack: String,
+        workspace: String,
+        lock_id: String,
+        force: bool,
+    },
 }
 
 impl Op {
@@ -164,6 +187,7 @@ enum Reply {
     Token(ApiToken),
     Lease(Option<Lease>),
     Count(u64),
+    Holder(Option<String>),
 }
 
 struct Request {
@@ -445,7 +469,147 @@ async fn apply(conn: &mut SqliteConnection, op: Op) -> Result<Reply> {
                 .await?;
             Ok(Reply::Count(done.rows_affected()))
         }
+        Op::WriteState {
+            stack,
+            workspace,
+            serial,
+            lineage,
+            body,
+        } => {
+            let stored = sqlx::query(
+                "SELECT serial, lineage FROM iac_states WHERE stack = ?1 AND workspace = ?2",
+            )
+            .bind(&stack)
+            .bind(&workspace)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if let Some(row) = stored {
+                let stored_serial: i64 = row.try_get("serial").map_err(corrupt("serial"))?;
+                let stored_lineage = text(&row, "lineage")?;
+                common::check_state_write(&stored_lineage, stored_serial, &lineage, serial)?;
+            }
+            let now = Timestamp::now().unix_micros();
+            sqlx::query(
+                "INSERT INTO iac_states (stack, workspace, serial, lineage, body, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (stack, workspace) DO UPDATE SET serial = excluded.serial, \
+                   lineage = excluded.lineage, body = excluded.body, \
+                   updated_at = excluded.updated_at",
+            )
+            .bind(&stack)
+            .bind(&workspace)
+            .bind(serial)
+            .bind(&lineage)
+            .bind(&body)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(
+                "INSERT INTO iac_state_history \
+                 (stack, workspace, serial, lineage, body, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .bind(&stack)
+            .bind(&workspace)
+            .bind(serial)
+            .bind(&lineage)
+            .bind(&body)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            Ok(Reply::Unit)
+        }
+        Op::DeleteWorkspace { stack, workspace } => {
+            let done = sqlx::query("DELETE FROM iac_states WHERE stack = ?1 AND workspace = ?2")
+                .bind(&stack)
+                .bind(&workspace)
+                .execute(&mut *conn)
+                .await?;
+            for table in ["iac_state_history", "iac_state_locks"] {
+                sqlx::query(AssertSqlSafe(format!(
+                    "DELETE FROM {table} WHERE stack = ?1 AND workspace = ?2"
+                )))
+                .bind(&stack)
+                .bind(&workspace)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Ok(Reply::Bool(done.rows_affected() > 0))
+        }
+        Op::LockState {
+            stack,
+            workspace,
+            lock_id,
+            info,
+        } => {
+            let held = sqlx::query(
+                "SELECT lock_id, info FROM iac_state_locks WHERE stack = ?1 AND workspace = ?2",
+            )
+            .bind(&stack)
+            .bind(&workspace)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if let Some(row) = held {
+                let held_id = text(&row, "lock_id")?;
+                return if held_id == lock_id {
+                    Ok(Reply::Holder(None))
+                } else {
+                    Ok(Reply::Holder(Some(text(&row, "info")?)))
+                };
+            }
+            sqlx::query(
+                "INSERT INTO iac_state_locks (stack, workspace, lock_id, info, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .bind(&stack)
+            .bind(&workspace)
+            .bind(&lock_id)
+            .bind(&info)
+            .bind(Timestamp::now().unix_micros())
+            .execute(&mut *conn)
+            .await?;
+            Ok(Reply::Holder(None))
+        }
+        Op::UnlockState {
+            stack,
+            workspace,
+            lock_id,
+            force,
+        } => {
+            let held: Option<String> = sqlx::query_scalar(
+                "SELECT lock_id FROM iac_state_locks WHERE stack = ?1 AND workspace = ?2",
+            )
+            .bind(&stack)
+            .bind(&workspace)
+            .fetch_optional(&mut *conn)
+            .await?;
+            common::check_unlock(&stack, &workspace, held.as_deref(), &lock_id, force)?;
+            sqlx::query("DELETE FROM iac_state_locks WHERE stack = ?1 AND workspace = ?2")
+                .bind(&stack)
+                .bind(&workspace)
+                .execute(&mut *conn)
+                .await?;
+            Ok(Reply::Unit)
+        }
     }
+}
+
+fn stored_state_from_row(row: &SqliteRow) -> Result<StoredIacState> {
+    Ok(StoredIacState {
+        serial: row.try_get("serial").map_err(corrupt("serial"))?,
+        lineage: text(row, "lineage")?,
+        body: row.try_get("body").map_err(corrupt("body"))?,
+        updated_at: micros(row, "updated_at")?,
+    })
+}
+
+fn state_version_from_row(row: &SqliteRow) -> Result<IacStateVersion> {
+    Ok(IacStateVersion {
+        serial: row.try_get("serial").map_err(corrupt("serial"))?,
+        lineage: text(row, "lineage")?,
+        body: row.try_get("body").map_err(corrupt("body"))?,
+        created_at: micros(row, "created_at")?,
+    })
 }
 
 /// Walks from the oldest event (primary-key order, so no index on time is
@@ -800,6 +964,125 @@ impl Leases for SqliteStore {
         .await
         .map_err(db_err)?;
         row.as_ref().map(lease_from_row).transpose()
+    }
+}
+
+#[async_trait]
+impl IacStates for SqliteStore {
+    async fn list_workspaces(&self, stack: &str) -> Result<Vec<String>> {
+        self.check_open()?;
+        let mut names: Vec<String> =
+            sqlx::query_scalar("SELECT workspace FROM iac_states WHERE stack = ?1")
+                .bind(stack)
+                .fetch_all(&self.reads)
+                .await
+                .map_err(db_err)?;
+        names.sort();
+        Ok(names)
+    }
+
+    async fn read_state(&self, stack: &str, workspace: &str) -> Result<Option<StoredIacState>> {
+        self.check_open()?;
+        let row = sqlx::query(
+            "SELECT serial, lineage, body, updated_at FROM iac_states \
+             WHERE stack = ?1 AND workspace = ?2",
+        )
+        .bind(stack)
+        .bind(workspace)
+        .fetch_optional(&self.reads)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(stored_state_from_row).transpose()
+    }
+
+    async fn write_state(
+        &self,
+        stack: &str,
+        workspace: &str,
+        serial: i64,
+        lineage: &str,
+        body: &[u8],
+    ) -> Result<()> {
+        let op = Op::WriteState {
+            stack: stack.to_string(),
+            workspace: workspace.to_string(),
+            serial,
+            lineage: lineage.to_string(),
+            body: body.to_vec(),
+        };
+        match self.write(op).await? {
+            Reply::Unit => Ok(()),
+            _ => Err(wrong_reply()),
+        }
+    }
+
+    async fn state_history(
+        &self,
+        stack: &str,
+        workspace: &str,
+        limit: u32,
+    ) -> Result<Vec<IacStateVersion>> {
+        self.check_open()?;
+        let rows = sqlx::query(
+            "SELECT serial, lineage, body, created_at FROM iac_state_history \
+             WHERE stack = ?1 AND workspace = ?2 ORDER BY id DESC LIMIT ?3",
+        )
+        .bind(stack)
+        .bind(workspace)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reads)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(state_version_from_row).collect()
+    }
+
+    async fn delete_workspace(&self, stack: &str, workspace: &str) -> Result<bool> {
+        let op = Op::DeleteWorkspace {
+            stack: stack.to_string(),
+            workspace: workspace.to_string(),
+        };
+        match self.write(op).await? {
+            Reply::Bool(b) => Ok(b),
+            _ => Err(wrong_reply()),
+        }
+    }
+
+    async fn lock_state(
+        &self,
+        stack: &str,
+        workspace: &str,
+        lock_id: &str,
+        info: &str,
+    ) -> Result<Option<String>> {
+        let op = Op::LockState {
+            stack: stack.to_string(),
+            workspace: workspace.to_string(),
+            lock_id: lock_id.to_string(),
+            info: info.to_string(),
+        };
+        match self.write(op).await? {
+            Reply::Holder(h) => Ok(h),
+            _ => Err(wrong_reply()),
+        }
+    }
+
+    async fn unlock_state(
+        &self,
+        stack: &str,
+        workspace: &str,
+        lock_id: &str,
+        force: bool,
+    ) -> Result<()> {
+        let op = Op::UnlockState {
+            stack: stack.to_string(),
+            workspace: workspace.to_string(),
+            lock_id: lock_id.to_string(),
+            force,
+        };
+        match self.write(op).await? {
+            Reply::Unit => Ok(()),
+            _ => Err(wrong_reply()),
+        }
     }
 }
 

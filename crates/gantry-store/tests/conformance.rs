@@ -134,6 +134,10 @@ conformance!(
     leases,
     close_finishes_and_rejects_later_calls,
     prune_removes_only_old_events,
+    iac_state_write_read_history,
+    iac_state_refuses_lineage_and_serial,
+    iac_state_locks,
+    iac_state_concurrent_locks_have_one_winner,
 );
 
 // ---------------------------------------------------------------- helpers
@@ -1237,4 +1241,231 @@ async fn prune_removes_only_old_events(h: Harness) {
         .await
         .unwrap();
     assert!(next[0].seq > last);
+}
+
+// ---------------------------------------------------------------- iac states
+
+async fn iac_state_write_read_history(h: Harness) {
+    let store = h.store.clone();
+    assert!(store.list_workspaces("web").await.unwrap().is_empty());
+    assert!(store.read_state("web", "default").await.unwrap().is_none());
+
+    store
+        .write_state("web", "default", 1, "lin-a", b"{\"serial\":1}")
+        .await
+        .unwrap();
+    store
+        .write_state("web", "default", 2, "lin-a", b"{\"serial\":2}")
+        .await
+        .unwrap();
+    // An equal serial is accepted (a rewrite without changes).
+    store
+        .write_state("web", "default", 2, "lin-a", b"{\"serial\":2,\"x\":1}")
+        .await
+        .unwrap();
+    store
+        .write_state("web", "staging", 7, "lin-b", b"staging")
+        .await
+        .unwrap();
+    // Another stack with the same workspace name is separate.
+    store
+        .write_state("db", "default", 1, "lin-c", b"db")
+        .await
+        .unwrap();
+
+    let cur = store.read_state("web", "default").await.unwrap().unwrap();
+    assert_eq!(cur.serial, 2);
+    assert_eq!(cur.lineage, "lin-a");
+    assert_eq!(cur.body, b"{\"serial\":2,\"x\":1}");
+    assert_eq!(
+        store.list_workspaces("web").await.unwrap(),
+        ["default", "staging"]
+    );
+    assert_eq!(store.list_workspaces("db").await.unwrap(), ["default"]);
+
+    let hist = store.state_history("web", "default", 10).await.unwrap();
+    let serials: Vec<i64> = hist.iter().map(|v| v.serial).collect();
+    assert_eq!(serials, [2, 2, 1], "newest first");
+    assert_eq!(hist[2].body, b"{\"serial\":1}");
+    assert!(hist[0].created_at >= hist[2].created_at);
+    assert_eq!(
+        store
+            .state_history("web", "default", 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Seen from another handle (a reopen, or another replica).
+    let other = h.open_again().await;
+    assert_eq!(
+        other
+            .read_state("web", "staging")
+            .await
+            .unwrap()
+            .unwrap()
+            .body,
+        b"staging"
+    );
+    other.close().await;
+
+    store
+        .lock_state("web", "staging", "L1", "{}")
+        .await
+        .unwrap();
+    assert!(store.delete_workspace("web", "staging").await.unwrap());
+    assert!(!store.delete_workspace("web", "staging").await.unwrap());
+    assert!(store.read_state("web", "staging").await.unwrap().is_none());
+    assert!(
+        store
+            .state_history("web", "staging", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Its lock went with it.
+    assert_eq!(
+        store
+            .lock_state("web", "staging", "L2", "{}")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.list_workspaces("web").await.unwrap(), ["default"]);
+}
+
+async fn iac_state_refuses_lineage_and_serial(h: Harness) {
+    let store = h.store.clone();
+    store
+        .write_state("s", "default", 5, "lin-a", b"five")
+        .await
+        .unwrap();
+    match store
+        .write_state("s", "default", 6, "lin-b", b"other")
+        .await
+    {
+        Err(StoreError::LineageMismatch { stored, given }) => {
+            assert_eq!(stored, "lin-a");
+            assert_eq!(given, "lin-b");
+        }
+        other => panic!("expected a lineage mismatch, got {other:?}"),
+    }
+    match store.write_state("s", "default", 4, "lin-a", b"four").await {
+        Err(StoreError::SerialRegression { stored, given }) => {
+            assert_eq!((stored, given), (5, 4));
+        }
+        other => panic!("expected a serial regression, got {other:?}"),
+    }
+    // Nothing of the refused writes was kept.
+    let cur = store.read_state("s", "default").await.unwrap().unwrap();
+    assert_eq!((cur.serial, cur.body.as_slice()), (5, &b"five"[..]));
+    assert_eq!(
+        store.state_history("s", "default", 10).await.unwrap().len(),
+        1
+    );
+    // After deleting the workspace, any lineage starts fresh.
+    store.delete_workspace("s", "default").await.unwrap();
+    store
+        .write_state("s", "default", 0, "lin-b", b"new")
+        .await
+        .unwrap();
+}
+
+async fn iac_state_locks(h: Harness) {
+    let store = h.store.clone();
+    assert_eq!(
+        store
+            .lock_state("s", "default", "L1", r#"{"ID":"L1"}"#)
+            .await
+            .unwrap(),
+        None
+    );
+    // The same id again: still held by it.
+    assert_eq!(
+        store
+            .lock_state("s", "default", "L1", r#"{"ID":"L1"}"#)
+            .await
+            .unwrap(),
+        None
+    );
+    // Another id sees the holder's info, also from another handle.
+    assert_eq!(
+        store
+            .lock_state("s", "default", "L2", "{}")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(r#"{"ID":"L1"}"#)
+    );
+    let other = h.open_again().await;
+    assert_eq!(
+        other
+            .lock_state("s", "default", "L3", "{}")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(r#"{"ID":"L1"}"#)
+    );
+    // Other workspaces are independent.
+    assert_eq!(
+        other.lock_state("s", "dev", "L3", "{}").await.unwrap(),
+        None
+    );
+    other.close().await;
+
+    match store.unlock_state("s", "default", "L2", false).await {
+        Err(StoreError::Conflict(msg)) => assert!(msg.contains("L1"), "{msg}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    store
+        .unlock_state("s", "default", "L1", false)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.unlock_state("s", "default", "L1", false).await,
+        Err(StoreError::NotFound(_))
+    ));
+    // Force releases whatever holds it.
+    store.lock_state("s", "default", "L4", "{}").await.unwrap();
+    store
+        .unlock_state("s", "default", "anything", true)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.lock_state("s", "default", "L5", "{}").await.unwrap(),
+        None
+    );
+    assert!(matches!(
+        store.unlock_state("s", "nope", "x", true).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn iac_state_concurrent_locks_have_one_winner(h: Harness) {
+    let store = h.store.clone();
+    let other = h.open_again().await;
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let s = if i % 2 == 0 {
+            store.clone()
+        } else {
+            other.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            let id = format!("L{i}");
+            s.lock_state("race", "default", &id, &id)
+                .await
+                .unwrap()
+                .is_none()
+        }));
+    }
+    let mut winners = 0;
+    for t in tasks {
+        if tokio::time::timeout(PATIENCE, t).await.unwrap().unwrap() {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+    other.close().await;
 }
