@@ -16,6 +16,7 @@ pub mod config;
 pub mod graph;
 pub mod planfile;
 pub mod render;
+pub mod stack;
 pub mod vars;
 mod walk;
 

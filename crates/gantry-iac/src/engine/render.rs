@@ -625,30 +625,11 @@ pub fn outputs_json(outputs: &BTreeMap<String, (Value, bool)>) -> J {
                     k.clone(),
                     json!({
                         "sensitive": s,
-                        "type": type_json(&v.type_of()),
+                        "type": crate::state::cty_type_json(&v.type_of()),
                         "value": v.to_json(),
                     }),
                 )
             })
             .collect(),
     )
-}
-
-/// A type in cty's JSON form (`"string"`, `["list","string"]`).
-fn type_json(t: &crate::value::Type) -> J {
-    use crate::value::Type as T;
-    match t {
-        T::Any => J::String("dynamic".into()),
-        T::Bool => J::String("bool".into()),
-        T::Number => J::String("number".into()),
-        T::String => J::String("string".into()),
-        T::List(e) => json!(["list", type_json(e)]),
-        T::Set(e) => json!(["set", type_json(e)]),
-        T::Map(e) => json!(["map", type_json(e)]),
-        T::Tuple(ts) => json!(["tuple", ts.iter().map(type_json).collect::<Vec<_>>()]),
-        T::Object { attrs, .. } => json!([
-            "object",
-            attrs.iter().map(|(k, v)| (k.clone(), type_json(v))).collect::<serde_json::Map<_, _>>()
-        ]),
-    }
 }
