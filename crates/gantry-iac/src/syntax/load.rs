@@ -19,10 +19,25 @@ use super::{
 };
 use crate::value::{PathStep, Type, Value};
 
+/// hcl-edit's parse error message, reworded where Terraform says it
+/// differently.
+pub(crate) fn parse_message(e: &hcl_edit::parser::Error) -> String {
+    let raw = e.message();
+    if raw.contains("redefined attribute") {
+        "attribute redefined; an argument may be set only once in a block".to_owned()
+    } else if raw.contains("redefined object key") {
+        "duplicate object attribute; an attribute may be defined only once in an object".to_owned()
+    } else if raw.starts_with("invalid expression; expected") && raw.contains("letter or digit") {
+        "invalid expression; expected the start of an expression".to_owned()
+    } else {
+        raw.to_owned()
+    }
+}
+
 /// The diagnostic for an hcl-edit parse error, pointing at its location.
 pub(crate) fn parse_error(src: &Arc<Src>, e: &hcl_edit::parser::Error) -> Diagnostic {
     let start = e.location().offset().min(src.text.len());
-    src.error(Some(&(start..start + 1)), e.message().to_owned())
+    src.error(Some(&(start..start + 1)), parse_message(e))
 }
 
 /// Parses one file's text into a body. `path_display` is the path shown

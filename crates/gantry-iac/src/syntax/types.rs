@@ -248,14 +248,6 @@ fn parse_type_inner(
                                 ));
                             }
                         };
-                        if attrs.contains_key(&key) {
-                            return Err(src.error(
-                                k.span().as_ref(),
-                                format!(
-                                    "invalid type specification; the attribute \"{key}\" is declared more than once"
-                                ),
-                            ));
-                        }
                         let (t, opt) = parse_type_inner(v.expr(), src, true)?;
                         if let Some(default) = opt {
                             optional.insert(key.clone(), default);
@@ -392,7 +384,7 @@ mod tests {
             ),
             (
                 "object({o = optional(object({x = number}), { x = -1 })})",
-                "object({o=optional(object({x=number}))}) defaults[o:{\"x\":-1.0}]",
+                "object({o=optional(object({x=number}))}) defaults[o:{\"x\":-1}]",
             ),
             ("object({\"quoted\" = string})", "object({quoted=string})"),
             ("\"string\"", "string"),
@@ -427,11 +419,11 @@ mod tests {
             ),
             (
                 "object({a = optional(number, \"x\")})",
-                "1:30: invalid default value for optional attribute; this default value is not compatible with the attribute's type constraint: a number is required",
+                "1:34: invalid default value for optional attribute; this default value is not compatible with the attribute's type constraint: a number is required, but \"x\" is not a number",
             ),
             (
                 "object({a = optional(number, var.x)})",
-                "1:30: invalid default value for optional attribute; variables not allowed; variables may not be used here",
+                "1:34: invalid default value for optional attribute; variables not allowed; variables may not be used here",
             ),
             (
                 "tuple(string)",
@@ -453,13 +445,9 @@ mod tests {
                 "1",
                 "1:5: invalid type specification; a type specification is either a primitive type keyword (bool, number, string), `any`, or a complex type constructor call, like list(string)",
             ),
-            (
-                "object({a = string, a = number})",
-                "1:21: invalid type specification; the attribute \"a\" is declared more than once",
-            ),
         ];
         for (input, want) in bad {
-            assert_eq!(ty(input).as_deref(), Err(*want), "{input}");
+            assert_eq!(ty(input), Err((*want).to_owned()), "{input}");
         }
     }
 
@@ -468,7 +456,7 @@ mod tests {
         let cases: &[(&str, Result<&str, &str>)] = &[
             ("-1.5", Ok("-1.5")),
             ("!false", Ok("true")),
-            ("[1, \"a\", null]", Ok("[1.0,\"a\",null]")),
+            ("[1, \"a\", null]", Ok("[1,\"a\",null]")),
             ("{ a = { b = true } }", Ok("{\"a\":{\"b\":true}}")),
             ("\"x$${y}\"", Ok("\"x${y}\"")),
             ("\"${a}\"", Err("variables not allowed; template interpolation and directives may not be used here")),
@@ -480,11 +468,8 @@ mod tests {
             let got = literal_value(&e)
                 .map(|v| v.to_json().to_string())
                 .map_err(|e| e.message);
-            assert_eq!(
-                got.as_deref(),
-                want.as_ref().map(|s| *s).map_err(|s| *s),
-                "{input}"
-            );
+            let want = want.map(str::to_owned).map_err(str::to_owned);
+            assert_eq!(got, want, "{input}");
         }
     }
 }
