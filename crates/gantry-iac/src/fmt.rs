@@ -16,7 +16,7 @@ pub fn format(text: &str) -> Result<String, String> {
             "{}:{}: {}",
             e.location().line(),
             e.location().column(),
-            crate::syntax::parse_message(&e)
+            crate::syntax::parse_message(&e, text)
         ));
     }
     let tokens = tokenize(text);

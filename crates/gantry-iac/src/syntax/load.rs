@@ -21,12 +21,15 @@ use crate::value::{PathStep, Type, Value};
 
 /// hcl-edit's parse error message, reworded where Terraform says it
 /// differently.
-pub(crate) fn parse_message(e: &hcl_edit::parser::Error) -> String {
+pub(crate) fn parse_message(e: &hcl_edit::parser::Error, text: &str) -> String {
+    let text_len = text.trim_end().len();
     let raw = e.message();
     if raw.contains("redefined attribute") {
         "attribute redefined; an argument may be set only once in a block".to_owned()
     } else if raw.contains("redefined object key") {
         "duplicate object attribute; an attribute may be defined only once in an object".to_owned()
+    } else if raw.contains("expected `}`") && e.location().offset() + 2 >= text_len {
+        "unclosed configuration block; there is no closing brace for this block before the end of the file".to_owned()
     } else if raw.starts_with("invalid expression; expected") && raw.contains("letter or digit") {
         "invalid expression; expected the start of an expression".to_owned()
     } else {
@@ -37,7 +40,7 @@ pub(crate) fn parse_message(e: &hcl_edit::parser::Error) -> String {
 /// The diagnostic for an hcl-edit parse error, pointing at its location.
 pub(crate) fn parse_error(src: &Arc<Src>, e: &hcl_edit::parser::Error) -> Diagnostic {
     let start = e.location().offset().min(src.text.len());
-    src.error(Some(&(start..start + 1)), parse_message(e))
+    src.error(Some(&(start..start + 1)), parse_message(e, &src.text))
 }
 
 /// Parses one file's text into a body. `path_display` is the path shown
@@ -320,24 +323,6 @@ impl Loader {
         );
     }
 
-    /// Attribute redefinitions in one body.
-    fn check_duplicate_attrs(&mut self, src: &Arc<Src>, body: &Body) {
-        let mut seen: BTreeMap<&str, Loc> = BTreeMap::new();
-        for a in body.attributes() {
-            let loc = Self::attr_loc(src, a);
-            if let Some(prev) = seen.get(a.key.as_str()) {
-                let msg = format!(
-                    "attribute redefined; the argument \"{}\" was already set at {}",
-                    a.key.as_str(),
-                    prev.position()
-                );
-                self.diags.push(loc.error(msg));
-            } else {
-                seen.insert(a.key.as_str(), loc);
-            }
-        }
-    }
-
     /// Checks the labels of `b` against `names` (e.g. `["type", "name"]`);
     /// returns them when they are right.
     fn labels(&mut self, src: &Arc<Src>, b: &Block, names: &[&str], check_ident: bool) -> Option<Vec<String>> {
@@ -493,7 +478,6 @@ impl Loader {
         if self.labels(src, b, &[], false).is_none() {
             return;
         }
-        self.check_duplicate_attrs(src, &b.body);
         for s in b.body.iter() {
             match s {
                 Structure::Attribute(a) => match a.key.as_str() {
@@ -544,7 +528,6 @@ impl Loader {
         if self.labels(src, b, &[], false).is_none() {
             return;
         }
-        self.check_duplicate_attrs(src, &b.body);
         for s in b.body.iter() {
             let a = match s {
                 Structure::Attribute(a) => a,
@@ -653,7 +636,6 @@ impl Loader {
             return;
         };
         let name = labels.into_iter().next().unwrap_or_default();
-        self.check_duplicate_attrs(src, &b.body);
         let mut alias = None;
         let mut body = Body::new();
         for s in b.body.iter() {
@@ -727,7 +709,6 @@ impl Loader {
             )));
             return;
         }
-        self.check_duplicate_attrs(src, &b.body);
         let mut v = Variable {
             name: name.clone(),
             ty: Type::Any,
@@ -806,7 +787,6 @@ impl Loader {
     /// A `validation`, `precondition` or `postcondition` block.
     fn validation(&mut self, src: &Arc<Src>, b: &Block, message_arg: &str) -> Option<Validation> {
         self.labels(src, b, &[], false)?;
-        self.check_duplicate_attrs(src, &b.body);
         let mut condition = None;
         let mut message = None;
         for s in b.body.iter() {
@@ -874,7 +854,6 @@ impl Loader {
             return;
         };
         let name = labels.into_iter().next().unwrap_or_default();
-        self.check_duplicate_attrs(src, &b.body);
         let loc = Self::loc(src, header(b));
         let mut value = None;
         let mut description = None;
@@ -933,7 +912,6 @@ impl Loader {
             return;
         };
         let [type_name, name] = <[String; 2]>::try_from(labels).unwrap_or_default();
-        self.check_duplicate_attrs(src, &b.body);
         let loc = Self::loc(src, header(b));
         let mut r = Resource {
             mode,
@@ -998,9 +976,13 @@ impl Loader {
             }
         }
         let key = r.key();
+        let noun = match mode {
+            Mode::Managed => "resource",
+            Mode::Data => "data resource",
+        };
         if let Some(prev) = self.module.resources.get(&key) {
             let msg = format!(
-                "duplicate {kind} \"{}\" \"{}\" configuration; a {} {kind} named \"{}\" was already declared at {}, {kind} names must be unique per type in each module",
+                "duplicate {kind} \"{}\" \"{}\" configuration; a {} {noun} named \"{}\" was already declared at {}, {noun} names must be unique per type in each module",
                 r.type_name,
                 r.name,
                 r.type_name,
@@ -1018,7 +1000,6 @@ impl Loader {
         if self.labels(src, b, &[], false).is_none() {
             return lc;
         }
-        self.check_duplicate_attrs(src, &b.body);
         const MANAGED: &[&str] = &[
             "create_before_destroy",
             "prevent_destroy",
@@ -1095,7 +1076,6 @@ impl Loader {
             return;
         };
         let name = labels.into_iter().next().unwrap_or_default();
-        self.check_duplicate_attrs(src, &b.body);
         let loc = Self::loc(src, header(b));
         let mut source = None;
         let mut version: Option<(String, Range<usize>)> = None;
@@ -1209,7 +1189,6 @@ impl Loader {
         if self.labels(src, b, &[], false).is_none() {
             return;
         }
-        self.check_duplicate_attrs(src, &b.body);
         let mut from = None;
         let mut to = None;
         for s in b.body.iter() {
@@ -1248,7 +1227,6 @@ impl Loader {
         if self.labels(src, b, &[], false).is_none() {
             return;
         }
-        self.check_duplicate_attrs(src, &b.body);
         let mut to = None;
         let mut id = None;
         let mut provider = None;
