@@ -11,6 +11,7 @@
 //! a terminal (the binary renders what this crate returns).
 
 pub mod eval;
+pub mod fmt;
 pub mod funcs;
 pub mod provider;
 pub mod state;

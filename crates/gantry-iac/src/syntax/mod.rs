@@ -18,8 +18,10 @@ use crate::value::{PathStep, Type};
 
 mod load;
 pub mod tfvars;
+pub mod types;
 
-pub use load::load_module;
+pub(crate) use load::parse_message;
+pub use load::{load_module, load_sources, parse_file};
 
 /// One source file: the path shown to people and its text.
 #[derive(Debug)]
@@ -94,6 +96,8 @@ pub struct Module {
     pub module_calls: BTreeMap<String, ModuleCall>,
     pub moved: Vec<Moved>,
     pub imports: Vec<Import>,
+    /// Warnings found while loading (deprecated syntax, ignored files).
+    pub warnings: Vec<Diagnostic>,
 }
 
 #[derive(Debug, Default)]
@@ -238,6 +242,8 @@ pub struct ModuleCall {
     pub name: String,
     /// The `source` as written (`./modules/net`).
     pub source: String,
+    /// The `version` constraint (registry sources only).
+    pub version: Option<String>,
     pub count: Option<Expr>,
     pub for_each: Option<Expr>,
     /// `providers = { aws = aws.west }`: child name → parent reference.

@@ -1,0 +1,495 @@
+//! `terraform fmt`: the canonical layout of a configuration file.
+//!
+//! The text is checked with hcl-edit's parser, then re-laid out token by
+//! token: two spaces of indentation per open bracket line, one space around
+//! `=` and binary operators, none inside `()` and `[]`, one inside
+//! single-line `{ }`, the `=` of adjacent single-line attributes aligned,
+//! blank lines collapsed to one, trailing whitespace removed. Strings,
+//! heredocs and comments are kept as written.
+
+/// Formats a configuration (or tfvars) file. The error is
+/// `line:col: message` for a file that does not parse.
+pub fn format(text: &str) -> Result<String, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Err(e) = hcl_edit::parser::parse_body(text) {
+        return Err(format!(
+            "{}:{}: {}",
+            e.location().line(),
+            e.location().column(),
+            crate::syntax::parse_message(&e, text)
+        ));
+    }
+    let tokens = tokenize(text);
+    Ok(layout(&tokens))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Newline,
+    /// A comment (line comments without their newline).
+    Comment,
+    /// A multi-line token kept verbatim (heredoc, block comment).
+    Raw,
+    Str,
+    Word,
+    Number,
+    Punct,
+}
+
+#[derive(Debug, Clone)]
+struct Tok {
+    kind: Kind,
+    text: String,
+    /// A unary `-`/`!` or a splat `*`: no space after (and, for splats,
+    /// before).
+    tight: bool,
+}
+
+fn is_id_start(c: char) -> bool {
+    c.is_alphabetic() || c == '_'
+}
+
+fn is_id_continue(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '-'
+}
+
+/// The index just past a quoted string starting at `i` (at the `"`).
+fn scan_string(cs: &[char], mut i: usize) -> usize {
+    i += 1;
+    while let Some(&c) = cs.get(i) {
+        match c {
+            '\\' => i += 2,
+            '"' => return i + 1,
+            '$' | '%' if cs.get(i + 1) == Some(&'{') => {
+                if cs.get(i.wrapping_sub(1)) == Some(&c) {
+                    // `$${` / `%%{` escapes: literal.
+                    i += 2;
+                } else {
+                    i = scan_interp(cs, i + 2);
+                }
+            }
+            '\n' => return i,
+            _ => i += 1,
+        }
+    }
+    i
+}
+
+/// The index just past the `}` closing an interpolation whose body starts
+/// at `i`.
+fn scan_interp(cs: &[char], mut i: usize) -> usize {
+    let mut depth = 1usize;
+    while let Some(&c) = cs.get(i) {
+        match c {
+            '"' => i = scan_string(cs, i),
+            '{' => {
+                depth += 1;
+                i += 1;
+            }
+            '}' => {
+                depth -= 1;
+                i += 1;
+                if depth == 0 {
+                    return i;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    i
+}
+
+/// A heredoc starting at `i` (`<<` or `<<-` then a delimiter and a
+/// newline): the index just past its closing delimiter line (before the
+/// newline).
+fn scan_heredoc(cs: &[char], i: usize) -> Option<usize> {
+    let mut j = i + 2;
+    if cs.get(j) == Some(&'-') {
+        j += 1;
+    }
+    let start = j;
+    while cs.get(j).is_some_and(|c| is_id_continue(*c)) {
+        j += 1;
+    }
+    let delim: String = cs.get(start..j)?.iter().collect();
+    if delim.is_empty() || !delim.starts_with(is_id_start) {
+        return None;
+    }
+    // Skip to the end of the opening line.
+    while cs.get(j).is_some_and(|c| *c != '\n') {
+        j += 1;
+    }
+    loop {
+        // j is at a '\n' (or the end).
+        cs.get(j)?;
+        let line_start = j + 1;
+        let mut k = line_start;
+        while cs.get(k).is_some_and(|c| *c != '\n') {
+            k += 1;
+        }
+        let line: String = cs.get(line_start..k)?.iter().collect();
+        if line.trim() == delim {
+            return Some(k);
+        }
+        j = k;
+    }
+}
+
+const PUNCTS: &[&str] = &[
+    "...", "==", "!=", "<=", ">=", "=>", "&&", "||", "::", "{", "}", "[", "]", "(", ")", ",",
+    ".", "=", "<", ">", "+", "-", "*", "/", "%", "!", "?", ":",
+];
+
+fn tokenize(text: &str) -> Vec<Tok> {
+    let cs: Vec<char> = text.chars().collect();
+    let mut out: Vec<Tok> = Vec::new();
+    let mut i = 0;
+    let take = |a: usize, b: usize| -> String { cs.get(a..b).map(|s| s.iter().collect()).unwrap_or_default() };
+    while let Some(&c) = cs.get(i) {
+        let start = i;
+        let kind = match c {
+            '\n' => {
+                i += 1;
+                Kind::Newline
+            }
+            ' ' | '\t' | '\r' => {
+                i += 1;
+                continue;
+            }
+            '#' => {
+                while cs.get(i).is_some_and(|c| *c != '\n') {
+                    i += 1;
+                }
+                Kind::Comment
+            }
+            '/' if cs.get(i + 1) == Some(&'/') => {
+                while cs.get(i).is_some_and(|c| *c != '\n') {
+                    i += 1;
+                }
+                Kind::Comment
+            }
+            '/' if cs.get(i + 1) == Some(&'*') => {
+                i += 2;
+                while i < cs.len() && !(cs.get(i) == Some(&'*') && cs.get(i + 1) == Some(&'/')) {
+                    i += 1;
+                }
+                i = (i + 2).min(cs.len());
+                if take(start, i).contains('\n') {
+                    Kind::Raw
+                } else {
+                    Kind::Comment
+                }
+            }
+            '"' => {
+                i = scan_string(&cs, i);
+                Kind::Str
+            }
+            '<' if cs.get(i + 1) == Some(&'<') => match scan_heredoc(&cs, i) {
+                Some(end) => {
+                    i = end;
+                    Kind::Raw
+                }
+                None => {
+                    i += 1;
+                    Kind::Punct
+                }
+            },
+            c if c.is_ascii_digit() => {
+                while cs.get(i).is_some_and(char::is_ascii_digit) {
+                    i += 1;
+                }
+                if cs.get(i) == Some(&'.') && cs.get(i + 1).is_some_and(char::is_ascii_digit) {
+                    i += 1;
+                    while cs.get(i).is_some_and(char::is_ascii_digit) {
+                        i += 1;
+                    }
+                }
+                if matches!(cs.get(i), Some('e' | 'E')) {
+                    let mut j = i + 1;
+                    if matches!(cs.get(j), Some('+' | '-')) {
+                        j += 1;
+                    }
+                    if cs.get(j).is_some_and(char::is_ascii_digit) {
+                        i = j;
+                        while cs.get(i).is_some_and(char::is_ascii_digit) {
+                            i += 1;
+                        }
+                    }
+                }
+                Kind::Number
+            }
+            c if is_id_start(c) => {
+                while cs.get(i).is_some_and(|c| is_id_continue(*c)) {
+                    i += 1;
+                }
+                Kind::Word
+            }
+            _ => {
+                let rest = take(i, (i + 3).min(cs.len()));
+                let p = PUNCTS.iter().find(|p| rest.starts_with(*p)).map_or(1, |p| p.len());
+                i += p;
+                Kind::Punct
+            }
+        };
+        let text = take(start, i).trim_end().to_owned();
+        let tight = match (kind, text.as_str()) {
+            (Kind::Punct, "!") => true,
+            (Kind::Punct, "-") => operand_expected(out.last()),
+            (Kind::Punct, "*") => out
+                .last()
+                .is_some_and(|p| p.kind == Kind::Punct && (p.text == "." || p.text == "[")),
+            _ => false,
+        };
+        out.push(Tok { kind, text, tight });
+    }
+    out
+}
+
+/// Whether an operand (not an operator) comes next after `prev`.
+fn operand_expected(prev: Option<&Tok>) -> bool {
+    match prev {
+        None => true,
+        Some(p) => match p.kind {
+            Kind::Punct => !matches!(p.text.as_str(), ")" | "]" | "}") && !p.tight || p.text == "!",
+            Kind::Word => matches!(p.text.as_str(), "in" | "if" | "else"),
+            Kind::Newline | Kind::Comment => true,
+            Kind::Raw | Kind::Str | Kind::Number => false,
+        },
+    }
+}
+
+fn is_open(t: &Tok) -> bool {
+    t.kind == Kind::Punct && matches!(t.text.as_str(), "{" | "[" | "(")
+}
+
+fn is_close(t: &Tok) -> bool {
+    t.kind == Kind::Punct && matches!(t.text.as_str(), "}" | "]" | ")")
+}
+
+/// Whether one space goes between adjacent tokens `a` and `b`.
+fn space_between(a: &Tok, b: &Tok) -> bool {
+    let (at, bt) = (a.text.as_str(), b.text.as_str());
+    let ap = a.kind == Kind::Punct;
+    let bp = b.kind == Kind::Punct;
+    if b.kind == Kind::Comment {
+        return true;
+    }
+    if ap && matches!(at, "(" | "[") || bp && matches!(bt, ")" | "]") {
+        return false;
+    }
+    if ap && at == "{" {
+        return !(bp && bt == "}");
+    }
+    if bp && bt == "}" {
+        return true;
+    }
+    if bp && bt == "," {
+        return false;
+    }
+    if ap && at == "," {
+        return true;
+    }
+    if ap && matches!(at, "." | "::") || bp && matches!(bt, "." | "..." | "::") {
+        return false;
+    }
+    if a.tight || b.tight && bt == "*" {
+        return false;
+    }
+    if bp && bt == "(" {
+        return a.kind != Kind::Word || matches!(at, "in" | "if" | "else");
+    }
+    if bp && bt == "[" {
+        let index = match a.kind {
+            Kind::Word => !matches!(at, "in" | "if" | "else"),
+            Kind::Punct => matches!(at, ")" | "]" | "}") || a.tight,
+            Kind::Str => true,
+            _ => false,
+        };
+        return !index;
+    }
+    true
+}
+
+struct Line {
+    /// Indentation in levels; None for a blank line.
+    indent: Option<usize>,
+    /// Key text and the rest (`= value...`) for an alignable attribute
+    /// line, else the whole content in `rest`.
+    key: Option<String>,
+    rest: String,
+}
+
+fn render(tokens: &[&Tok]) -> String {
+    let mut s = String::new();
+    let mut prev: Option<&Tok> = None;
+    for t in tokens {
+        if let Some(p) = prev
+            && space_between(p, t)
+        {
+            s.push(' ');
+        }
+        s.push_str(&t.text);
+        prev = Some(t);
+    }
+    s
+}
+
+fn layout(tokens: &[Tok]) -> String {
+    let mut lines: Vec<Vec<&Tok>> = vec![Vec::new()];
+    for t in tokens {
+        if t.kind == Kind::Newline {
+            lines.push(Vec::new());
+        } else if let Some(last) = lines.last_mut() {
+            last.push(t);
+        }
+    }
+    // Each entry: how many brackets a still-open line opened.
+    let mut stack: Vec<usize> = Vec::new();
+    let mut out: Vec<Line> = Vec::new();
+    for line in &lines {
+        if line.is_empty() {
+            out.push(Line {
+                indent: None,
+                key: None,
+                rest: String::new(),
+            });
+            continue;
+        }
+        let net: isize = line
+            .iter()
+            .map(|t| {
+                if is_open(t) {
+                    1
+                } else if is_close(t) {
+                    -1
+                } else {
+                    0
+                }
+            })
+            .sum();
+        let indent;
+        if net > 0 {
+            indent = stack.len();
+            stack.push(net.unsigned_abs());
+        } else {
+            let mut closed = net.unsigned_abs();
+            while closed > 0 {
+                let Some(top) = stack.last_mut() else { break };
+                if closed >= *top {
+                    closed -= *top;
+                    stack.pop();
+                } else {
+                    *top -= closed;
+                    closed = 0;
+                }
+            }
+            indent = stack.len();
+        }
+        let alignable = net == 0
+            && line.len() >= 3
+            && matches!(line.first().map(|t| t.kind), Some(Kind::Word | Kind::Str))
+            && line.get(1).is_some_and(|t| t.kind == Kind::Punct && t.text == "=")
+            && !line.iter().any(|t| t.kind == Kind::Raw);
+        let (key, rest) = match (alignable, line.split_first()) {
+            (true, Some((k, rest))) => (Some(k.text.clone()), render(rest)),
+            _ => (None, render(line)),
+        };
+        out.push(Line {
+            indent: Some(indent),
+            key,
+            rest,
+        });
+    }
+
+    // Align the `=` of runs of adjacent attribute lines at one indent.
+    let mut widths: Vec<usize> = vec![0; out.len()];
+    let mut i = 0;
+    while i < out.len() {
+        let Some(l) = out.get(i) else { break };
+        if l.key.is_none() {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        let mut max = 0;
+        while let Some(m) = out.get(j) {
+            match &m.key {
+                Some(k) if m.indent == l.indent => {
+                    max = max.max(k.chars().count());
+                    j += 1;
+                }
+                _ => break,
+            }
+        }
+        for w in widths.iter_mut().take(j).skip(i) {
+            *w = max;
+        }
+        i = j;
+    }
+
+    let mut text = String::new();
+    let mut blank_pending = false;
+    let mut started = false;
+    for (l, width) in out.iter().zip(widths) {
+        let Some(indent) = l.indent else {
+            blank_pending = started;
+            continue;
+        };
+        if blank_pending {
+            text.push('\n');
+            blank_pending = false;
+        }
+        started = true;
+        text.push_str(&"  ".repeat(indent));
+        if let Some(k) = &l.key {
+            text.push_str(k);
+            text.push_str(&" ".repeat(width.saturating_sub(k.chars().count()) + 1));
+        }
+        text.push_str(&l.rest);
+        let trimmed = text.trim_end_matches([' ', '\t']).len();
+        text.truncate(trimmed);
+        text.push('\n');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spacing_rules() {
+        let cases: &[(&str, &str)] = &[
+            ("a=1", "a = 1\n"),
+            ("a = [ 1,2 , 3 ]", "a = [1, 2, 3]\n"),
+            ("a = {x=1}", "a = { x = 1 }\n"),
+            ("a = {}", "a = {}\n"),
+            ("a = f( x , y )", "a = f(x, y)\n"),
+            ("a = x[ 0 ].y", "a = x[0].y\n"),
+            ("a = -1", "a = -1\n"),
+            ("a = b-1", "a = b-1\n"),
+            ("a = b - -1", "a = b - -1\n"),
+            ("a = !b&&c", "a = !b && c\n"),
+            ("a = x.*.id", "a = x.*.id\n"),
+            ("a = x[*].id", "a = x[*].id\n"),
+            ("a = b?c:d", "a = b ? c : d\n"),
+            ("a = [for x in y: x*2 if x>1]", "a = [for x in y : x * 2 if x > 1]\n"),
+            ("a = {for k,v in m: k=>v}", "a = { for k, v in m : k => v }\n"),
+            ("a = f(l...)", "a = f(l...)\n"),
+            ("a = (1+2)*3", "a = (1 + 2) * 3\n"),
+            ("a = \"${ x }\"", "a = \"${ x }\"\n"),
+            ("a = provider::p::f(1)", "a = provider::p::f(1)\n"),
+            ("a = 1e3 + 2.5", "a = 1e3 + 2.5\n"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(format(input).as_deref(), Ok(*want), "{input}");
+        }
+    }
+
+    #[test]
+    fn errors_carry_position() {
+        let err = format("a = 1\nb = 1 +\n").expect_err("invalid input");
+        assert!(err.starts_with("2:"), "{err}");
+        assert!(format("resource \"a\" {\n").is_err());
+    }
+}

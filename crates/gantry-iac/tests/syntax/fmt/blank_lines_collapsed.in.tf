@@ -1,0 +1,17 @@
+
+
+locals {
+  a = 1
+
+
+
+  b = 2
+}
+
+
+
+output "a" {
+  value = local.a
+}
+
+

@@ -1,0 +1,5 @@
+locals {
+  a = 1
+  # note
+  bbb = 2
+}

@@ -1,0 +1,7 @@
+# top comment
+variable "x" {   # trailing
+  // slash comment
+  type = string    # why
+  /* block */
+  default = "a"
+}

@@ -1,0 +1,9 @@
+locals {
+  j = jsonencode({
+  a = 1
+  })
+  m = merge(
+  var.a,
+  var.b,
+  )
+}

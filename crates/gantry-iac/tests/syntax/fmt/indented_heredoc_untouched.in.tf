@@ -1,0 +1,6 @@
+resource "a" "b" {
+    user_data = <<-EOF
+      #!/bin/sh
+      echo   hi
+    EOF
+}

@@ -1,0 +1,9 @@
+resource "a" "b" {
+lifecycle {
+ignore_changes = [tags]
+precondition {
+condition = true
+error_message = "x"
+}
+}
+}

@@ -1,0 +1,6 @@
+locals {
+  m = {
+    "a" = 1
+    "long-key" = 2
+  }
+}

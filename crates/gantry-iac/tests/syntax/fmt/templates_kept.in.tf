@@ -1,0 +1,4 @@
+locals {
+  s = "hello ${var.name}!  %{if true}x%{endif}"
+  t = "a\"b"
+}

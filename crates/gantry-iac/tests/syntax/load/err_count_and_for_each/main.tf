@@ -1,0 +1,4 @@
+resource "a" "b" {
+  count    = 1
+  for_each = {}
+}

@@ -1,0 +1,2 @@
+data "a" "b" {}
+data "a" "b" {}

@@ -1,0 +1,5 @@
+data "a" "b" {
+  lifecycle {
+    create_before_destroy = true
+  }
+}

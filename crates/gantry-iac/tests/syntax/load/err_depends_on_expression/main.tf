@@ -1,0 +1,3 @@
+resource "a" "b" {
+  depends_on = [lookup(x, "y")]
+}

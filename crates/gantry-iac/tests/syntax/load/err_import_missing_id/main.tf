@@ -1,0 +1,3 @@
+import {
+  to = a.b
+}

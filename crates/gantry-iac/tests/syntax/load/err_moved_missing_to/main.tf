@@ -1,0 +1,3 @@
+moved {
+  from = a.b
+}

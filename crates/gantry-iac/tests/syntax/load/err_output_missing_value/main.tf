@@ -1,0 +1,3 @@
+output "x" {
+  description = "nothing"
+}

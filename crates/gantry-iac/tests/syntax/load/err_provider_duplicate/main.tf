@@ -1,0 +1,7 @@
+provider "aws" {}
+provider "aws" {
+  alias = "b"
+}
+provider "aws" {
+  alias = "b"
+}

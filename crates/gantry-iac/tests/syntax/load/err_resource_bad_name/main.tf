@@ -1,0 +1,2 @@
+resource "a" "1b" {
+}

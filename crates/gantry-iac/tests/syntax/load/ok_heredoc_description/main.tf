@@ -1,0 +1,6 @@
+variable "x" {
+  description = <<-EOT
+    Multi-line
+    description
+  EOT
+}

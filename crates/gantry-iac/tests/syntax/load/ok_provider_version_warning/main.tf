@@ -1,0 +1,4 @@
+provider "aws" {
+  version = "~> 2.0"
+  region  = "eu-west-1"
+}

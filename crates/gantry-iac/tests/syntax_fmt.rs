@@ -1,0 +1,53 @@
+//! Golden pairs for `fmt::format`: `tests/syntax/fmt/NAME.in.tf` formats
+//! to `NAME.out.tf`, and formatting is idempotent.
+
+use std::path::PathBuf;
+
+use gantry_iac::fmt::format;
+
+#[test]
+fn golden_pairs() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/syntax/fmt");
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("tests/syntax/fmt exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".in.tf"))
+        .collect();
+    inputs.sort();
+    assert!(inputs.len() >= 15, "only {} golden pairs", inputs.len());
+    let mut failures = Vec::new();
+    for input in &inputs {
+        let shown = input.display().to_string();
+        let expected_path = PathBuf::from(shown.replace(".in.tf", ".out.tf"));
+        let text = std::fs::read_to_string(input).expect("read input");
+        let want = std::fs::read_to_string(&expected_path).expect("read expected output");
+        match format(&text) {
+            Ok(got) => {
+                if got != want {
+                    failures.push(format!("--- {shown}\n=== want\n{want}=== got\n{got}"));
+                }
+                match format(&got) {
+                    Ok(again) if again == got => {}
+                    other => failures.push(format!("--- {shown}: not idempotent: {other:?}")),
+                }
+            }
+            Err(e) => failures.push(format!("--- {shown}: {e}")),
+        }
+        // The expected output is itself canonical.
+        if format(&want).as_deref() != Ok(want.as_str()) {
+            failures.push(format!("--- {shown}: expected output is not a fixed point"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn syntax_errors_have_positions() {
+    let cases: &[(&str, &str)] = &[
+        ("locals {\n  a = 1 +\n}\n", "2:10: invalid expression; expected the start of an expression"),
+        ("a = 1\na = 2\n", "2:1: attribute redefined; an argument may be set only once in a block"),
+    ];
+    for (input, want) in cases {
+        assert_eq!(format(input), Err((*want).to_owned()), "{input:?}");
+    }
+}
