@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use gantry_core::Role;
 
-use crate::{CmdResult, client, run_cmd, server_cmd, validate};
+use crate::{CmdResult, client, run_cmd, server_cmd, tf_cmd, validate};
 
 #[derive(Parser)]
 #[command(
@@ -43,6 +43,37 @@ pub enum Command {
         after_help = "Examples:\n  gantry run                       the only workflow in .gantry/workflows or .github/workflows\n  gantry run ci -j test --matrix os=ubuntu-latest\n  gantry run deploy.yml --event workflow_dispatch --input env=staging --secret TOKEN=abc\n  gantry run --list\n\nExit codes: 0 every required job succeeded, 1 a job failed, 2 the workflow or the arguments are invalid (nothing ran)."
     )]
     Run(RunArgs),
+    /// Run any Terraform command on the Terraform files here (`alias terraform='gantry tf'`).
+    #[command(
+        after_help = "Examples:\n  gantry tf init\n  gantry tf plan -out=tfplan -var 'env=prod'\n  gantry tf apply tfplan\n  gantry tf -chdir=infra state list\n\nExit codes as Terraform's: 0 ok, 1 error, 2 changes present (plan -detailed-exitcode), 3 unformatted files (fmt -check).",
+        disable_help_flag = true
+    )]
+    Tf {
+        /// The Terraform command and its arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Show what applying the Terraform files here would change (as `gantry tf plan`).
+    #[command(disable_help_flag = true)]
+    Plan(TfArgs),
+    /// Create or update infrastructure (as `gantry tf apply`).
+    #[command(disable_help_flag = true)]
+    Apply(TfArgs),
+    /// Destroy the infrastructure the state manages (as `gantry tf destroy`).
+    #[command(disable_help_flag = true)]
+    Destroy(TfArgs),
+    /// Update the state from the real infrastructure (as `gantry tf refresh`).
+    #[command(disable_help_flag = true)]
+    Refresh(TfArgs),
+    /// Bring an existing object under management (as `gantry tf import ADDR ID`).
+    #[command(disable_help_flag = true)]
+    Import(TfArgs),
+    /// Show root module outputs (as `gantry tf output`).
+    #[command(disable_help_flag = true)]
+    Output(TfArgs),
+    /// Inspect and change the state (as `gantry tf state ...`).
+    #[command(disable_help_flag = true)]
+    State(TfArgs),
     /// Check every configuration file Gantry knows; exit 2 on any error.
     #[command(after_help = "Examples:\n  gantry validate\n  gantry validate -C path/to/repo")]
     Validate(ValidateArgs),
@@ -60,6 +91,13 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Args)]
+pub struct TfArgs {
+    /// Arguments, with Terraform's spellings (`-out=FILE`, `-var 'k=v'`, `-auto-approve`).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
 }
 
 #[derive(Args)]
@@ -244,6 +282,13 @@ pub fn init_logging(format: LogFormat) {
     }
 }
 
+/// `gantry plan ARGS` is `gantry tf plan ARGS`.
+fn with_command(command: &str, a: TfArgs) -> Vec<String> {
+    let mut v = vec![command.to_owned()];
+    v.extend(a.args);
+    v
+}
+
 pub fn dispatch(cli: Cli) -> CmdResult {
     // The servers read gantry.yml first, which may choose the log format.
     match cli.command {
@@ -255,6 +300,14 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::Up(_) | Command::Serve(_) => Ok(()),
         Command::Validate(args) => validate::run(&args.dir),
         Command::Run(args) => run_cmd::run(args),
+        Command::Tf { args } => tf_cmd::run(args),
+        Command::Plan(a) => tf_cmd::run(with_command("plan", a)),
+        Command::Apply(a) => tf_cmd::run(with_command("apply", a)),
+        Command::Destroy(a) => tf_cmd::run(with_command("destroy", a)),
+        Command::Refresh(a) => tf_cmd::run(with_command("refresh", a)),
+        Command::Import(a) => tf_cmd::run(with_command("import", a)),
+        Command::Output(a) => tf_cmd::run(with_command("output", a)),
+        Command::State(a) => tf_cmd::run(with_command("state", a)),
         Command::Token(cmd) => client::token(cmd),
         Command::Events(cmd) => client::events(cmd),
         Command::Completions { shell } => {

@@ -6,6 +6,8 @@ mod cli;
 mod client;
 mod run_cmd;
 mod server_cmd;
+mod tf_args;
+mod tf_cmd;
 mod validate;
 
 use std::process::ExitCode;
