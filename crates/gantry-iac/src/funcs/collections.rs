@@ -554,9 +554,10 @@ fn merge(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
     if args.iter().any(|v| !v.is_known()) {
         return Ok(Value::Unknown(Type::Any));
     }
-    let all_maps = args
-        .iter()
-        .all(|v| v.is_null() || matches!(v, Value::Map(_)));
+    let all_maps = args.iter().any(|v| matches!(v, Value::Map(_)))
+        && args
+            .iter()
+            .all(|v| v.is_null() || matches!(v, Value::Map(_)));
     let mut out = BTreeMap::new();
     for v in &args {
         if let Some(m) = v.as_map() {
