@@ -570,3 +570,413 @@ fn collection_functions() {
         ],
     );
 }
+
+#[test]
+fn string_functions() {
+    let (_d, h) = tmp_host();
+    run(
+        &h,
+        &[
+            ("chomp", r#""hello\n""#, r#""hello""#),
+            ("chomp", r#""hello\r\n""#, r#""hello""#),
+            ("chomp", r#""hello\n\n""#, r#""hello""#),
+            ("chomp", r#""hel\nlo""#, r#""hel\nlo""#),
+            ("startswith", r#""hello world", "hello""#, "true"),
+            ("startswith", r#""hello world", "world""#, "false"),
+            ("endswith", r#""hello world", "world""#, "true"),
+            ("endswith", r#""hello world", "hello""#, "false"),
+            ("strcontains", r#""hello world", "wor""#, "true"),
+            ("strcontains", r#""hello world", "wod""#, "false"),
+            ("indent", r#"2, "[\n  foo,\n  bar,\n]\n""#, r#""[\n    foo,\n    bar,\n  ]\n  ""#),
+            ("indent", r#"0, "a\nb""#, r#""a\nb""#),
+            ("join", r#"", ", ["foo", "bar", "baz"]"#, r#""foo, bar, baz""#),
+            ("join", r#"", ", ["foo"]"#, r#""foo""#),
+            ("join", r#"", ", ["a"], ["b", "c"]"#, r#""a, b, c""#),
+            ("join", r#"",", []"#, r#""""#),
+            ("join", r#"",""#, "err: at least one list is required"),
+            ("join", r#"",", ["a", null]"#, "err@1: null"),
+            ("join", r#"",", [1, true]"#, r#""1,true""#),
+            ("join", r#"",", ["a", unknown(string)]"#, "unknown(string)"),
+            ("lower", r#""HELLO""#, r#""hello""#),
+            ("lower", r#""АЛЛО!""#, r#""алло!""#),
+            ("upper", r#""hello""#, r#""HELLO""#),
+            ("upper", r#""алло!""#, r#""АЛЛО!""#),
+            ("title", r#""hello world""#, r#""Hello World""#),
+            ("title", r#""hello-world_foo bar.baz""#, r#""Hello-World_foo Bar.Baz""#),
+            ("title", r#""""#, r#""""#),
+            ("trimspace", r#""  hello\n\n""#, r#""hello""#),
+            ("trim", r#""?!hello?!", "!?""#, r#""hello""#),
+            ("trim", r#""foobar", "far""#, r#""oob""#),
+            ("trim", r#""   hello! world.!  ", "! ""#, r#""hello! world.""#),
+            ("trimprefix", r#""helloworld", "hello""#, r#""world""#),
+            ("trimprefix", r#""helloworld", "cat""#, r#""helloworld""#),
+            ("trimsuffix", r#""helloworld", "world""#, r#""hello""#),
+            ("trimsuffix", r#""helloworld", "cat""#, r#""helloworld""#),
+            ("split", r#"",", "foo,bar,baz""#, r#"list["foo", "bar", "baz"]"#),
+            ("split", r#"",", "foo""#, r#"list["foo"]"#),
+            ("split", r#"",", """#, r#"list[""]"#),
+            ("split", r#""", "abc""#, r#"list["a", "b", "c"]"#),
+            ("replace", r#""1 + 2 + 3", "+", "-""#, r#""1 - 2 - 3""#),
+            ("replace", r#""hello world", "/w.*d/", "everybody""#, r#""hello everybody""#),
+            ("replace", r#""hello world", "/(h)(e)/", "$2$1""#, r#""ehllo world""#),
+            ("replace", r#""abc", "/[/", "x""#, "err@1: invalid regular expression"),
+            ("replace", r#""a/b", "/", "-""#, r#""a-b""#),
+            ("replace", r#""ab", "", "-""#, r#""-a-b-""#),
+            ("substr", r#""hello world", 1, 4"#, r#""ello""#),
+            ("substr", r#""🤔🤷", 0, 1"#, r#""🤔""#),
+            ("substr", r#""hello world", -5, -1"#, r#""world""#),
+            ("substr", r#""hello world", 6, 10"#, r#""world""#),
+            ("substr", r#""hello", 10, 1"#, r#""""#),
+            ("substr", r#""hello", -10, 2"#, r#""he""#),
+            ("substr", r#""hello", 1, 0"#, r#""""#),
+            ("substr", r#""hello", 1.5, 1"#, "err@1: whole number"),
+            ("strrev", r#""hello""#, r#""olleh""#),
+            ("strrev", r#""a☃""#, r#""☃a""#),
+            ("strrev", "\"e\\u0301x\"", "\"xe\\u0301\""),
+            ("strrev", r#""""#, r#""""#),
+            ("regex", r#""[a-z]+", "53453453.345345aaabbbccc23454""#, r#""aaabbbccc""#),
+            ("regex", r#""(\\d\\d\\d\\d)-(\\d\\d)-(\\d\\d)", "2019-02-01""#, r#"list["2019", "02", "01"]"#),
+            ("regex", r#""^(?:(?P<scheme>[^:/?#]+):)?(?://(?P<authority>[^/?#]*))?", "https://terraform.io/docs/""#,
+             r#"{authority = "terraform.io", scheme = "https"}"#),
+            ("regex", r#""[a-z]+", "12345""#, "err: did not match"),
+            ("regex", r#""(a)|(b)", "b""#, r#"list[null, "b"]"#),
+            ("regex", r#""(", "b""#, "err@0: error parsing pattern"),
+            ("regex", r#""(?P<x>a)(b)", "ab""#, "err@0: cannot mix"),
+            ("regex", r#""(a)", unknown(string)"#, "unknown(list(string))"),
+            ("regex", r#"unknown(string), "a""#, "unknown(any)"),
+            ("regexall", r#""[a-z]+", "1234abcd5678efgh9""#, r#"list["abcd", "efgh"]"#),
+            ("regexall", r#""[a-z]+", "123""#, "list[]"),
+            ("regexall", r#""(\\d)([a-z])", "1a2b""#, r#"list[list["1", "a"], list["2", "b"]]"#),
+        ],
+    );
+}
+
+#[test]
+fn format_functions() {
+    let (_d, h) = tmp_host();
+    run(
+        &h,
+        &[
+            ("format", r#""Hello, %s!", "Ander""#, r#""Hello, Ander!""#),
+            ("format", r#""There are %d lights", 4"#, r#""There are 4 lights""#),
+            ("format", r#""%%""#, r#""%""#),
+            ("format", r#""%v %v %v %v", "a", 1.5, true, null"#, r#""a 1.5 true null""#),
+            ("format", r#""%v", [1, "a"]"#, r#""[1,\"a\"]""#),
+            ("format", r#""%#v", "a""#, r#""\"a\"""#),
+            ("format", r#""%#v", {a = 1}"#, r#""{\"a\":1}""#),
+            ("format", r#""%t", true"#, r#""true""#),
+            ("format", r#""%t", 1"#, "err@1: bool required"),
+            ("format", r#""%b", 5"#, r#""101""#),
+            ("format", r#""%o", 8"#, r#""10""#),
+            ("format", r#""%x %X", 255, 255"#, r#""ff FF""#),
+            ("format", r#""%#x", 255"#, r#""0xff""#),
+            ("format", r#""%d", -42"#, r#""-42""#),
+            ("format", r#""%+d", 42"#, r#""+42""#),
+            ("format", r#""%5d|%-5d|%05d", 42, 42, -42"#, r#""   42|42   |-0042""#),
+            ("format", r#""%d", 1.5"#, "err@1: whole number"),
+            ("format", r#""%d", "12""#, r#""12""#),
+            ("format", r#""%d", "x""#, "err@1: not a number"),
+            ("format", r#""%e", 150"#, r#""1.500000e+02""#),
+            ("format", r#""%.2E", 0.00015"#, r#""1.50E-04""#),
+            ("format", r#""%f", 3.14159"#, r#""3.141590""#),
+            ("format", r#""%.2f", 3.14159"#, r#""3.14""#),
+            ("format", r#""%8.3f|", -3.14159"#, r#""  -3.142|""#),
+            ("format", r#""%g", 100"#, r#""100""#),
+            ("format", r#""%g", 1000000"#, r#""1e+06""#),
+            ("format", r#""%g", 0.00001"#, r#""1e-05""#),
+            ("format", r#""%g", 1.5"#, r#""1.5""#),
+            ("format", r#""%.3g", 3.14159"#, r#""3.14""#),
+            ("format", r#""%G", 1e-7"#, r#""1E-07""#),
+            ("format", r#""%s", 12"#, r#""12""#),
+            ("format", r#""%.3s", "abcdef""#, r#""abc""#),
+            ("format", r#""%-4s|%4s", "a", "b""#, r#""a   |   b""#),
+            ("format", r#""%s", [1]"#, "err@1: string required"),
+            ("format", r#""%s", null"#, "err@1: null value cannot be formatted"),
+            ("format", r#""%q", "a\"b\n""#, r#""\"a\\\"b\\n\"""#),
+            ("format", r#""%[2]s %[1]s", "a", "b""#, r#""b a""#),
+            ("format", r#""%[2]s %s", "a", "b", "c""#, r#""b c""#),
+            ("format", r#""%s %s", "a""#, "err: not enough arguments for \"%s\" at 3: need index 2 but have 1 total"),
+            ("format", r#""%s", "a", "b""#, "err: too many arguments"),
+            ("format", r#""%z", "a""#, "err: unrecognized format character"),
+            ("format", r#""%s", unknown(string)"#, "unknown(string)"),
+            ("format", r#""%s", sensitive("x")"#, r#"sensitive("x")"#),
+            ("format", r#""no verbs""#, r#""no verbs""#),
+            ("formatlist", r#""Hello, %s!", ["Valentina", "Ander", "Olivia", "Sam"]"#,
+             r#"list["Hello, Valentina!", "Hello, Ander!", "Hello, Olivia!", "Hello, Sam!"]"#),
+            ("formatlist", r#""%s, %s!", "Salutations", ["Valentina", "Ander"]"#,
+             r#"list["Salutations, Valentina!", "Salutations, Ander!"]"#),
+            ("formatlist", r#""%s=%s", ["a", "b"], ["1", "2"]"#, r#"list["a=1", "b=2"]"#),
+            ("formatlist", r#""%s=%s", ["a", "b"], ["1"]"#, "err@2: inconsistent"),
+            ("formatlist", r#""%s", "x""#, r#"list["x"]"#),
+            ("formatlist", r#""%s", []"#, "list[]"),
+            ("formatlist", r#""%s", unknown(list(string))"#, "unknown(list(string))"),
+        ],
+    );
+}
+
+#[test]
+fn encoding_functions() {
+    let (_d, h) = tmp_host();
+    run(
+        &h,
+        &[
+            ("base64encode", r#""Hello World""#, r#""SGVsbG8gV29ybGQ=""#),
+            ("base64encode", r#""""#, r#""""#),
+            ("base64decode", r#""SGVsbG8gV29ybGQ=""#, r#""Hello World""#),
+            ("base64decode", r#""SGVsbG8gV29ybGQ""#, "err@0: failed to decode base64 data"),
+            ("base64decode", r#""/w==""#, "err@0: not valid UTF-8"),
+            ("md5", r#""hello world""#, r#""5eb63bbbe01eeed093cb22bb8f5acdc3""#),
+            ("sha1", r#""hello world""#, r#""2aae6c35c94fcfb415dbe95f408b9ce91ee846ed""#),
+            ("sha256", r#""hello world""#, r#""b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9""#),
+            ("sha512", r#""hello world""#, r#""309ecc489c12d6eb4cc40f50c902f2b4d0ed77ee511a7c7a9bcd3ca86d4cd86f989dd35bc5ff499670da34255b45b0cfd830e81f605dcf7dc5542e93ae9cd76f""#),
+            ("base64sha256", r#""hello world""#, r#""uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=""#),
+            ("base64sha512", r#""hello world""#, r#""MJ7MSJwS1utMxA9QyQLytNDtd+5RGnx6m808qG1M2G+YndNbxf9JlnDaNCVbRbDP2DDoH2Bdz33FVC6TrpzXbw==""#),
+            ("md5", r#"sensitive("hello world")"#, r#"sensitive("5eb63bbbe01eeed093cb22bb8f5acdc3")"#),
+            ("urlencode", r#""Hello World!""#, r#""Hello+World%21""#),
+            ("urlencode", r#""☃""#, r#""%E2%98%83""#),
+            ("urlencode", r#""foo:bar@localhost?foo=bar&bar=baz""#, r#""foo%3Abar%40localhost%3Ffoo%3Dbar%26bar%3Dbaz""#),
+            ("urlencode", r#""a-b_c.d~e""#, r#""a-b_c.d~e""#),
+            ("uuidv5", r#""dns", "www.terraform.io""#, r#""a5008fae-b28c-5ba5-96cd-82b4c53552d6""#),
+            ("uuidv5", r#""url", "https://www.terraform.io/""#, r#""9db6f67c-dd95-5ea0-aa5b-e70e5c5f7cf5""#),
+            ("uuidv5", r#""oid", "1.3.6.1.4""#, r#""af9d40a5-7a36-5c07-b23a-851cd99fbfa5""#),
+            ("uuidv5", r#""x500", "CN=Example,C=GB""#, r#""84e09961-4aa4-57f8-95b7-03edb1073253""#),
+            ("uuidv5", r#""6ba7b810-9dad-11d1-80b4-00c04fd430c8", "www.terraform.io""#, r#""a5008fae-b28c-5ba5-96cd-82b4c53552d6""#),
+            ("uuidv5", r#""nope", "x""#, "err@0: doesn't support namespace"),
+            // jsonencode
+            ("jsonencode", r#"{hello = "world"}"#, r#""{\"hello\":\"world\"}""#),
+            ("jsonencode", r#"[1, 1.5, true, null, "a"]"#, r#""[1,1.5,true,null,\"a\"]""#),
+            ("jsonencode", r#""<a> & b""#, r#""\"\\u003ca\\u003e \\u0026 b\"""#),
+            ("jsonencode", r#""line\nquote\"""#, r#""\"line\\nquote\\\"\"""#),
+            ("jsonencode", "null", r#""null""#),
+            ("jsonencode", "10000000", r#""10000000""#),
+            ("jsonencode", "list[]", r#""[]""#),
+            ("jsonencode", r#"set["b", "a"]"#, r#""[\"a\",\"b\"]""#),
+            ("jsonencode", r#"{a = unknown(string)}"#, "unknown(string)"),
+            ("jsonencode", r#"{a = sensitive("x")}"#, r#"sensitive("{\"a\":\"x\"}")"#),
+            // jsondecode
+            ("jsondecode", r#""{\"hello\": \"world\"}""#, r#"{hello = "world"}"#),
+            ("jsondecode", r#""true""#, "true"),
+            ("jsondecode", r#""[1, \"a\", null, {\"b\": [2.5]}]""#, r#"[1, "a", null, {b = [2.5]}]"#),
+            ("jsondecode", r#""{\"a\": 1""#, "err@0: invalid JSON"),
+            ("jsondecode", r#""""#, "err@0: invalid JSON"),
+            // yamlencode
+            ("yamlencode", r#"{a = "b", c = "d"}"#, r#""\"a\": \"b\"\n\"c\": \"d\"\n""#),
+            ("yamlencode", r#"{foo = [1, 2, 3], bar = "baz"}"#, r#""\"bar\": \"baz\"\n\"foo\":\n- 1\n- 2\n- 3\n""#),
+            ("yamlencode", r#"{foo = [1, {a = "b", c = "d"}, 3], bar = "baz"}"#,
+             r#""\"bar\": \"baz\"\n\"foo\":\n- 1\n- \"a\": \"b\"\n  \"c\": \"d\"\n- 3\n""#),
+            ("yamlencode", r#"{a = {b = {c = true}}}"#, r#""\"a\":\n  \"b\":\n    \"c\": true\n""#),
+            ("yamlencode", r#"[[1, 2], [], {}]"#, r#""- - 1\n  - 2\n- []\n- {}\n""#),
+            ("yamlencode", r#""hello""#, r#""\"hello\"\n""#),
+            ("yamlencode", "null", r#""null\n""#),
+            ("yamlencode", "1.5", r#""1.5\n""#),
+            ("yamlencode", "{}", r#""{}\n""#),
+            ("yamlencode", r#"{a = "x\ny\n"}"#, r#""\"a\": |\n  x\n  y\n""#),
+            ("yamlencode", r#"{a = "x\ny"}"#, r#""\"a\": |-\n  x\n  y\n""#),
+            // yamldecode
+            ("yamldecode", r#""hello: world""#, r#"{hello = "world"}"#),
+            ("yamldecode", r#""true""#, "true"),
+            ("yamldecode", r#""{a: [1, 2.5, null, x]}""#, r#"{a = [1, 2.5, null, "x"]}"#),
+            ("yamldecode", r#""- a\n- b: c\n""#, r#"["a", {b = "c"}]"#),
+            ("yamldecode", r#""""#, "null"),
+            ("yamldecode", r#""a: 1\n---\nb: 2\n""#, "err@0: multiple documents"),
+            ("yamldecode", r#""a: [1""#, "err@0: "),
+            // csvdecode
+            ("csvdecode", r#""a,b,c\n1,2,3\n4,5,6""#, r#"list[{a = "1", b = "2", c = "3"}, {a = "4", b = "5", c = "6"}]"#),
+            ("csvdecode", r#""a,b\n\"x,y\",\"say \"\"hi\"\"\"\n""#, r#"list[{a = "x,y", b = "say \"hi\""}]"#),
+            ("csvdecode", r#""a,b\n1""#, "err@0: wrong number of fields"),
+            ("csvdecode", r#""a,b""#, "list[]"),
+        ],
+    );
+}
+
+#[test]
+fn uuid_and_timestamp_depend_on_phase() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = host_in(dir.path());
+    h.phase = Phase::Plan;
+    assert_eq!(funcs::call("uuid", vec![], &h), Ok(Value::Unknown(Type::String)));
+    assert_eq!(funcs::call("timestamp", vec![], &h), Ok(Value::Unknown(Type::String)));
+    h.phase = Phase::Apply;
+    let u = funcs::call("uuid", vec![], &h).unwrap();
+    let u = u.as_str().unwrap();
+    assert_eq!(u.len(), 36);
+    assert_eq!(&u[14..15], "4", "version 4: {u}");
+    assert_ne!(funcs::call("uuid", vec![], &h).unwrap().as_str(), Some(u));
+    let t = funcs::call("timestamp", vec![], &h).unwrap();
+    let t = t.as_str().unwrap().to_owned();
+    assert!(t.ends_with('Z') && t.len() == 20, "{t}");
+    // The timestamp reads back through the other time functions.
+    assert_eq!(
+        funcs::call("timecmp", vec![Value::from(t.as_str()), Value::from(t.as_str())], &h),
+        Ok(Value::Number(0.0))
+    );
+}
+
+#[test]
+fn numeric_functions() {
+    let (_d, h) = tmp_host();
+    run(
+        &h,
+        &[
+            ("abs", "23", "23"),
+            ("abs", "0", "0"),
+            ("abs", "-12.4", "12.4"),
+            ("ceil", "5", "5"),
+            ("ceil", "5.1", "6"),
+            ("ceil", "-5.1", "-5"),
+            ("floor", "5", "5"),
+            ("floor", "4.9", "4"),
+            ("floor", "-4.1", "-5"),
+            ("log", "50, 10", "1.6989700043360185"),
+            ("log", "16, 2", "4"),
+            ("log", "-1, 2", "err: not a number"),
+            ("pow", "3, 2", "9"),
+            ("pow", "4, 0", "1"),
+            ("pow", "2, -1", "0.5"),
+            ("signum", "-13", "-1"),
+            ("signum", "0", "0"),
+            ("signum", "344", "1"),
+            ("min", "12, 54, 3", "3"),
+            ("max", "12, 54, 3", "54"),
+            ("max", "-1", "-1"),
+            ("min", r#""5", 7"#, "5"),
+            ("min", "1, unknown(number)", "unknown(number)"),
+            ("parseint", r#""100", 10"#, "100"),
+            ("parseint", r#""FF", 16"#, "255"),
+            ("parseint", r#""ff", 16"#, "255"),
+            ("parseint", r#""-10", 16"#, "-16"),
+            ("parseint", r#""1011111011101111", 2"#, "48879"),
+            ("parseint", r#""aA", 62"#, "656"),
+            ("parseint", r#""12", 2"#, "err@0: cannot parse \"12\" as a base 2 integer"),
+            ("parseint", r#""", 10"#, "err@0: cannot parse"),
+            ("parseint", r#""1", 1"#, "err@1: between 2 and 62"),
+            ("parseint", r#""1", 63"#, "err@1: between 2 and 62"),
+            ("abs", r#""-3""#, "3"),
+            ("abs", r#""x""#, "err@0: not a number"),
+            ("abs", "sensitive(-3)", "sensitive(3)"),
+        ],
+    );
+}
+
+#[test]
+fn network_functions() {
+    let (_d, h) = tmp_host();
+    run(
+        &h,
+        &[
+            ("cidrhost", r#""10.12.112.0/20", 16"#, r#""10.12.112.16""#),
+            ("cidrhost", r#""10.12.112.0/20", 268"#, r#""10.12.113.12""#),
+            ("cidrhost", r#""10.12.112.0/20", -1"#, r#""10.12.127.255""#),
+            ("cidrhost", r#""10.12.112.0/20", 4096"#, "err@1: cannot accommodate a host numbered 4096"),
+            ("cidrhost", r#""10.12.112.0/20", -4097"#, "err@1: cannot accommodate"),
+            ("cidrhost", r#""fd00:fd12:3456:7890:00a2::/72", 34"#, r#""fd00:fd12:3456:7890::22""#),
+            ("cidrhost", r#""10.0.0.5/8", 1"#, r#""10.0.0.1""#),
+            ("cidrhost", r#""10.0.0.0", 1"#, "err@0: invalid CIDR expression"),
+            ("cidrhost", r#""10.0.0.0/33", 1"#, "err@0: invalid CIDR expression"),
+            ("cidrnetmask", r#""172.16.0.0/12""#, r#""255.240.0.0""#),
+            ("cidrnetmask", r#""10.0.0.0/32""#, r#""255.255.255.255""#),
+            ("cidrnetmask", r#""0.0.0.0/0""#, r#""0.0.0.0""#),
+            ("cidrnetmask", r#""fd00::/8""#, "err@0: IPv6 addresses cannot have a netmask"),
+            ("cidrsubnet", r#""172.16.0.0/12", 4, 2"#, r#""172.18.0.0/16""#),
+            ("cidrsubnet", r#""10.1.2.0/24", 4, 15"#, r#""10.1.2.240/28""#),
+            ("cidrsubnet", r#""fd00:fd12:3456:7890::/56", 16, 162"#, r#""fd00:fd12:3456:7800:a200::/72""#),
+            ("cidrsubnet", r#""10.1.2.0/24", 0, 0"#, r#""10.1.2.0/24""#),
+            ("cidrsubnet", r#""10.1.2.0/24", 9, 0"#, "err@1: insufficient address space to extend prefix of 24 by 9"),
+            ("cidrsubnet", r#""10.1.2.0/24", 4, 16"#, "err@2: prefix extension of 4 does not accommodate a subnet numbered 16"),
+            ("cidrsubnet", r#""10.1.2.0/24", 4, -1"#, "err@2: does not accommodate"),
+            ("cidrsubnets", r#""10.1.0.0/16", 4, 4, 8, 4"#,
+             r#"list["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/24", "10.1.48.0/20"]"#),
+            ("cidrsubnets", r#""fd00:fd12:3456:7890::/56", 16, 16, 16, 32"#,
+             r#"list["fd00:fd12:3456:7800::/72", "fd00:fd12:3456:7800:100::/72", "fd00:fd12:3456:7800:200::/72", "fd00:fd12:3456:7800:300::/88"]"#),
+            ("cidrsubnets", r#""10.0.0.0/8""#, "list[]"),
+            ("cidrsubnets", r#""10.0.0.0/30", 1, 1"#, r#"list["10.0.0.0/31", "10.0.0.2/31"]"#),
+            ("cidrsubnets", r#""10.0.0.0/30", 1, 1, 1"#, "err@3: not enough remaining address space"),
+            ("cidrsubnets", r#""10.0.0.0/30", 3"#, "err@1: would extend prefix to 33 bits, which is too long for an IPv4 address"),
+            ("cidrsubnets", r#""10.0.0.0/8", 0"#, "err@1: at least one bit"),
+            ("cidrsubnets", r#""0.0.0.0/0", 1, 1"#, r#"list["0.0.0.0/1", "128.0.0.0/1"]"#),
+        ],
+    );
+}
+
+#[test]
+fn time_functions() {
+    let (_d, h) = tmp_host();
+    run(
+        &h,
+        &[
+            ("timeadd", r#""2017-11-22T00:00:00Z", "10m""#, r#""2017-11-22T00:10:00Z""#),
+            ("timeadd", r#""2017-11-22T00:00:00Z", "-10m""#, r#""2017-11-21T23:50:00Z""#),
+            ("timeadd", r#""2017-11-22T00:00:00Z", "1h30m""#, r#""2017-11-22T01:30:00Z""#),
+            ("timeadd", r#""2017-11-22T00:00:00Z", "1.5h""#, r#""2017-11-22T01:30:00Z""#),
+            ("timeadd", r#""2017-11-22T00:00:00Z", "8760h""#, r#""2018-11-22T00:00:00Z""#),
+            ("timeadd", r#""2017-11-22T00:00:00+05:00", "30s""#, r#""2017-11-22T00:00:30+05:00""#),
+            ("timeadd", r#""2017-11-22T00:00:00Z", "0""#, r#""2017-11-22T00:00:00Z""#),
+            ("timeadd", r#""2017-11-22T00:00:00Z", "10""#, "err@1: missing unit"),
+            ("timeadd", r#""2017-11-22T00:00:00Z", "10d""#, "err@1: unknown unit"),
+            ("timeadd", r#""2017-11-22", "10m""#, "err@0: not a valid RFC3339 timestamp: missing required time introducer 'T'"),
+            ("timeadd", r#""2017-11-22T00:00:00", "10m""#, "err@0: missing required timezone offset"),
+            ("timeadd", r#""nope", "10m""#, "err@0: not a valid RFC3339 timestamp"),
+            ("timecmp", r#""2017-11-22T00:00:00Z", "2017-11-22T00:00:00Z""#, "0"),
+            ("timecmp", r#""2017-11-22T00:00:00Z", "2017-11-22T01:00:00Z""#, "-1"),
+            ("timecmp", r#""2017-11-22T01:00:00Z", "2017-11-22T00:00:00Z""#, "1"),
+            ("timecmp", r#""2017-11-22T01:00:00Z", "2017-11-22T00:00:00-01:00""#, "0"),
+            ("timecmp", r#""2017-11-22T01:00:00Z", "x""#, "err@1: not a valid RFC3339"),
+            ("formatdate", r#""DD MMM YYYY hh:mm ZZZ", "2018-01-02T23:12:01Z""#, r#""02 Jan 2018 23:12 UTC""#),
+            ("formatdate", r#""EEEE, DD-MMM-YY hh:mm:ss ZZZ", "2018-01-02T23:12:01Z""#, r#""Tuesday, 02-Jan-18 23:12:01 UTC""#),
+            ("formatdate", r#""EEE, DD MMM YYYY hh:mm:ss ZZZ", "2018-01-02T23:12:01-08:00""#, r#""Tue, 02 Jan 2018 23:12:01 -0800""#),
+            ("formatdate", r#""MMM DD, YYYY", "2018-01-02T23:12:01Z""#, r#""Jan 02, 2018""#),
+            ("formatdate", r#""HH:mmaa", "2018-01-02T23:12:01Z""#, r#""11:12pm""#),
+            ("formatdate", r#""H AA", "2018-01-02T00:05:01Z""#, r#""12 AM""#),
+            ("formatdate", r#""MMMM M D h m s", "2018-03-04T05:06:07Z""#, r#""March 3 4 5 6 7""#),
+            ("formatdate", r#""Z ZZZZ ZZZZZ", "2018-01-02T23:12:01+05:30""#, r#""+05:30 +0530 +05:30""#),
+            ("formatdate", r#""Z ZZZZZ", "2018-01-02T23:12:01Z""#, r#""Z +00:00""#),
+            ("formatdate", r#""'Date:' YYYY 'o''clock' ''", "2018-01-02T23:12:01Z""#, r#""Date: 2018 o'clock '""#),
+            ("formatdate", r#""YYYY", "2018-01-02T23:12:01Z""#, r#""2018""#),
+            ("formatdate", r#""YYY", "2018-01-02T23:12:01Z""#, "err@0: invalid date format verb \"YYY\""),
+            ("formatdate", r#""YYYY Q", "2018-01-02T23:12:01Z""#, "err@0: literal letters must be quoted"),
+            ("formatdate", r#""'open", "2018-01-02T23:12:01Z""#, "err@0: unterminated literal"),
+            ("formatdate", r#""YYYY", "2018-01-02""#, "err@1: not a valid RFC3339 timestamp"),
+        ],
+    );
+}
+
+#[test]
+fn conversion_and_sensitive_functions() {
+    let (_d, h) = tmp_host();
+    run(
+        &h,
+        &[
+            ("tostring", r#""hello""#, r#""hello""#),
+            ("tostring", "1", r#""1""#),
+            ("tostring", "1.5", r#""1.5""#),
+            ("tostring", "true", r#""true""#),
+            ("tostring", "null", "null"),
+            ("tostring", "[]", "err@0: cannot convert tuple to string"),
+            ("tostring", "unknown(number)", "unknown(string)"),
+            ("tostring", "sensitive(1)", r#"sensitive("1")"#),
+            ("tonumber", "1", "1"),
+            ("tonumber", r#""1""#, "1"),
+            ("tonumber", r#""1.5e2""#, "150"),
+            ("tonumber", "null", "null"),
+            ("tonumber", r#""no""#, "err@0: cannot convert \"no\" to number"),
+            ("tonumber", "true", "err@0: cannot convert bool to number"),
+            ("tobool", "true", "true"),
+            ("tobool", r#""true""#, "true"),
+            ("tobool", r#""false""#, "false"),
+            ("tobool", "null", "null"),
+            ("tobool", r#""no""#, "err@0: cannot convert \"no\" to bool"),
+            ("tobool", "1", "err@0: cannot convert number to bool"),
+            ("sensitive", "1", "sensitive(1)"),
+            ("sensitive", r#""hello""#, r#"sensitive("hello")"#),
+            ("sensitive", "[]", "sensitive([])"),
+            ("sensitive", "null", "sensitive(null)"),
+            ("sensitive", "unknown(string)", "sensitive(unknown(string))"),
+            ("nonsensitive", "sensitive(1)", "1"),
+            ("nonsensitive", "1", "1"),
+            ("nonsensitive", r#"sensitive(unknown(string))"#, "unknown(string)"),
+            ("issensitive", r#"sensitive("secret")"#, "true"),
+            ("issensitive", r#""hello""#, "false"),
+            ("issensitive", r#"unknown(string)"#, "false"),
+        ],
+    );
+}
