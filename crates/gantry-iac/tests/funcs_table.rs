@@ -980,3 +980,122 @@ fn conversion_and_sensitive_functions() {
         ],
     );
 }
+
+#[test]
+fn ipv4_octets_with_leading_zeros_read_as_decimal() {
+    let (_d, h) = tmp_host();
+    run(
+        &h,
+        &[
+            ("cidrhost", r#""010.001.0.0/16", 1"#, r#""10.1.0.1""#),
+            ("cidrnetmask", r#""010.0.0.0/8""#, r#""255.0.0.0""#),
+            ("cidrhost", r#""256.0.0.0/8", 1"#, "err@0: invalid CIDR expression"),
+        ],
+    );
+}
+
+/// A module directory with a few files for the file functions.
+fn file_host() -> (tempfile::TempDir, TestHost) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("hello.txt"), "hello world").unwrap();
+    std::fs::write(root.join("bad.bin"), [0xff, 0xfe, 0x00]).unwrap();
+    std::fs::write(root.join("greet.tpl"), "Hello, ${name}!").unwrap();
+    std::fs::create_dir_all(root.join("files/sub/deep")).unwrap();
+    std::fs::create_dir_all(root.join("files/empty")).unwrap();
+    for f in [
+        "files/a.txt",
+        "files/b.txt",
+        "files/c.md",
+        "files/sub/d.txt",
+        "files/sub/deep/e.txt",
+        "files/sub/deep/f.json",
+        "files/x1.txt",
+        "files/x2.txt",
+    ] {
+        std::fs::write(root.join(f), f).unwrap();
+    }
+    let host = host_in(root);
+    (dir, host)
+}
+
+#[test]
+fn file_functions() {
+    let (dir, h) = file_host();
+    let abs = dir.path().join("hello.txt");
+    let abs = serde_json::to_string(abs.to_str().unwrap()).unwrap();
+    run(
+        &h,
+        &[
+            ("file", r#""hello.txt""#, r#""hello world""#),
+            ("file", &abs, r#""hello world""#),
+            ("file", r#""./files/../hello.txt""#, r#""hello world""#),
+            ("file", r#""missing.txt""#, "err@0: no file exists at \"missing.txt\""),
+            ("file", r#""files""#, "err@0: is a directory"),
+            ("file", r#""bad.bin""#, "err@0: are not valid UTF-8; use the filebase64 function"),
+            ("file", "unknown(string)", "unknown(string)"),
+            ("file", r#"sensitive("hello.txt")"#, r#"sensitive("hello world")"#),
+            ("filebase64", r#""bad.bin""#, r#""//4A""#),
+            ("filebase64", r#""hello.txt""#, r#""aGVsbG8gd29ybGQ=""#),
+            ("filemd5", r#""hello.txt""#, r#""5eb63bbbe01eeed093cb22bb8f5acdc3""#),
+            ("filesha1", r#""hello.txt""#, r#""2aae6c35c94fcfb415dbe95f408b9ce91ee846ed""#),
+            ("filesha256", r#""hello.txt""#, r#""b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9""#),
+            ("filesha512", r#""hello.txt""#, r#""309ecc489c12d6eb4cc40f50c902f2b4d0ed77ee511a7c7a9bcd3ca86d4cd86f989dd35bc5ff499670da34255b45b0cfd830e81f605dcf7dc5542e93ae9cd76f""#),
+            ("filebase64sha256", r#""hello.txt""#, r#""uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=""#),
+            ("filebase64sha512", r#""hello.txt""#, r#""MJ7MSJwS1utMxA9QyQLytNDtd+5RGnx6m808qG1M2G+YndNbxf9JlnDaNCVbRbDP2DDoH2Bdz33FVC6TrpzXbw==""#),
+            ("filemd5", r#""missing""#, "err@0: no file exists"),
+            ("fileexists", r#""hello.txt""#, "true"),
+            ("fileexists", r#""nope.txt""#, "false"),
+            ("fileexists", r#""files""#, "err@0: is not a regular file, but \"directory\""),
+            // fileset
+            ("fileset", r#""files", "*.txt""#, r#"set["a.txt", "b.txt", "x1.txt", "x2.txt"]"#),
+            ("fileset", r#""files", "**""#, r#"set["a.txt", "b.txt", "c.md", "sub/d.txt", "sub/deep/e.txt", "sub/deep/f.json", "x1.txt", "x2.txt"]"#),
+            ("fileset", r#""files", "**/*.txt""#, r#"set["a.txt", "b.txt", "sub/d.txt", "sub/deep/e.txt", "x1.txt", "x2.txt"]"#),
+            ("fileset", r#""files", "sub/**/*.json""#, r#"set["sub/deep/f.json"]"#),
+            ("fileset", r#""files", "x?.txt""#, r#"set["x1.txt", "x2.txt"]"#),
+            ("fileset", r#""files", "[ab].txt""#, r#"set["a.txt", "b.txt"]"#),
+            ("fileset", r#""files", "[!ab].*""#, r#"set["c.md"]"#),
+            ("fileset", r#""files", "x[0-1].txt""#, r#"set["x1.txt"]"#),
+            ("fileset", r#""files", "{a,c}.*""#, r#"set["a.txt", "c.md"]"#),
+            ("fileset", r#""files", "*/*.txt""#, r#"set["sub/d.txt"]"#),
+            ("fileset", r#""files", "sub""#, "set[]"),
+            ("fileset", r#""files", "empty/*""#, "set[]"),
+            ("fileset", r#""nope", "*""#, "set[]"),
+            ("fileset", r#""files", "[a""#, "err@1: failed to glob pattern"),
+            ("fileset", r#""files", "{a""#, "err@1: failed to glob pattern"),
+            // templatefile
+            ("templatefile", r#""greet.tpl", {name = "Ana"}"#, r#""Hello, Ana!""#),
+            ("templatefile", r#""greet.tpl", map{name = "Ana"}"#, r#""Hello, Ana!""#),
+            ("templatefile", r#""greet.tpl", {}"#, "err: vars map does not contain"),
+            ("templatefile", r#""greet.tpl", ["Ana"]"#, "err@1: invalid vars value: must be a map"),
+            ("templatefile", r#""greet.tpl", "x""#, "err@1: must be a map"),
+            ("templatefile", r#""missing.tpl", {}"#, "err@0: no file exists"),
+            ("templatefile", r#""greet.tpl", {name = unknown(string)}"#, "unknown(string)"),
+            ("templatefile", r#""greet.tpl", {name = sensitive("Ana")}"#, r#"sensitive("Hello, Ana!")"#),
+            ("templatefile", r#"unknown(string), {}"#, "unknown(any)"),
+            // path functions
+            ("basename", r#""foo/bar/baz.txt""#, r#""baz.txt""#),
+            ("basename", r#""foo/bar/""#, r#""bar""#),
+            ("basename", r#""/""#, r#""/""#),
+            ("basename", r#""""#, r#"".""#),
+            ("dirname", r#""foo/bar/baz.txt""#, r#""foo/bar""#),
+            ("dirname", r#""baz.txt""#, r#"".""#),
+            ("dirname", r#""/foo""#, r#""/""#),
+            ("dirname", r#""/""#, r#""/""#),
+            ("dirname", r#""foo//bar/../x/y""#, r#""foo/x""#),
+            ("abspath", r#""/a/b/../c""#, r#""/a/c""#),
+            ("pathexpand", r#""/etc/x""#, r#""/etc/x""#),
+            ("pathexpand", r#""a~/b""#, r#""a~/b""#),
+        ],
+    );
+    let home = std::env::var("HOME").unwrap_or_default();
+    if !home.is_empty() {
+        assert_eq!(
+            funcs::call("pathexpand", vec![Value::from("~/.ssh/id_rsa")], &h),
+            Ok(Value::String(format!("{home}/.ssh/id_rsa")))
+        );
+    }
+    let rel = funcs::call("abspath", vec![Value::from("x/y")], &h).unwrap();
+    let rel = rel.as_str().unwrap();
+    assert!(rel.starts_with('/') && rel.ends_with("/x/y"), "{rel}");
+}

@@ -79,6 +79,29 @@ impl Net {
     }
 }
 
+/// Terraform reads IPv4 octets with leading zeros as decimal numbers (a
+/// historical accident it keeps): `010.001.0.0` is `10.1.0.0`.
+fn legacy_ipv4(addr: &str) -> Option<String> {
+    let octets: Vec<&str> = addr.split('.').collect();
+    if octets.len() != 4
+        || !octets
+            .iter()
+            .all(|o| !o.is_empty() && o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    Some(
+        octets
+            .iter()
+            .map(|o| {
+                let t = o.trim_start_matches('0');
+                if t.is_empty() { "0" } else { t }
+            })
+            .collect::<Vec<_>>()
+            .join("."),
+    )
+}
+
 fn parse_cidr(text: &str) -> Result<Net, FuncError> {
     let bad = || {
         FuncError::arg(
@@ -92,7 +115,10 @@ fn parse_cidr(text: &str) -> Result<Net, FuncError> {
         return Err(bad());
     }
     let len: u32 = len.parse().map_err(|_| bad())?;
-    let ip: IpAddr = addr.parse().map_err(|_| bad())?;
+    let ip: IpAddr = legacy_ipv4(addr)
+        .unwrap_or_else(|| addr.to_owned())
+        .parse()
+        .map_err(|_| bad())?;
     let net = match ip {
         IpAddr::V4(a) => Net {
             addr: u32::from(a) as u128,
