@@ -17,18 +17,18 @@ pub(super) const DEFS: &[Def] = &[
         r_chunklist,
         chunklist,
     ),
-    Def::new(
-        "coalesce",
-        &[],
-        r_coalesce,
-        coalesce,
-    )
-    .var(pn("vals", Pt::Any))
-    .flags(RAW_UNKNOWN),
+    Def::new("coalesce", &[], r_coalesce, coalesce)
+        .var(pn("vals", Pt::Any))
+        .flags(RAW_UNKNOWN),
     Def::new("coalescelist", &[], r_any, coalescelist)
         .var(pn("vals", Pt::Seq))
         .flags(RAW_UNKNOWN),
-    Def::new("compact", &[p("list", Pt::List(El::String))], r_list_string, compact),
+    Def::new(
+        "compact",
+        &[p("list", Pt::List(El::String))],
+        r_list_string,
+        compact,
+    ),
     Def::new("concat", &[], r_concat, concat)
         .var(p("seqs", Pt::Seq))
         .flags(RAW_UNKNOWN),
@@ -39,7 +39,12 @@ pub(super) const DEFS: &[Def] = &[
         contains,
     )
     .flags(RAW_UNKNOWN),
-    Def::new("distinct", &[p("list", Pt::List(El::Any))], r_first, distinct),
+    Def::new(
+        "distinct",
+        &[p("list", Pt::List(El::Any))],
+        r_first,
+        distinct,
+    ),
     Def::new(
         "element",
         &[p("list", Pt::Seq), p("index", Pt::Number)],
@@ -56,8 +61,7 @@ pub(super) const DEFS: &[Def] = &[
     )
     .flags(RAW_UNKNOWN),
     Def::new("keys", &[p("inputMap", Pt::Mapping)], r_keys, keys).flags(RAW_UNKNOWN),
-    Def::new("length", &[p("value", Pt::Any)], r_number, length)
-        .flags(RAW_UNKNOWN | RAW_MARKS),
+    Def::new("length", &[p("value", Pt::Any)], r_number, length).flags(RAW_UNKNOWN | RAW_MARKS),
     Def::new(
         "lookup",
         &[p("inputMap", Pt::Mapping), p("key", Pt::String)],
@@ -113,7 +117,12 @@ pub(super) const DEFS: &[Def] = &[
         r_slice,
         slice,
     ),
-    Def::new("sort", &[p("list", Pt::List(El::String))], r_list_string, sort),
+    Def::new(
+        "sort",
+        &[p("list", Pt::List(El::String))],
+        r_list_string,
+        sort,
+    ),
     Def::new("sum", &[p("list", Pt::Seq)], r_number, sum),
     Def::new(
         "transpose",
@@ -242,9 +251,7 @@ fn coalesce(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
         if v.is_null() || v.as_str() == Some("") {
             continue;
         }
-        return v
-            .convert(&ty)
-            .map_err(|e| FuncError::call(e.to_string()));
+        return v.convert(&ty).map_err(|e| FuncError::call(e.to_string()));
     }
     Err(FuncError::call("no non-null, non-empty-string arguments"))
 }
@@ -340,7 +347,10 @@ fn contains(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
 fn distinct(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
     let mut out: Vec<Value> = Vec::new();
     for x in seq(&args[0]) {
-        if !out.iter().any(|y| y.equals(x) && y.type_of() == x.type_of()) {
+        if !out
+            .iter()
+            .any(|y| y.equals(x) && y.type_of() == x.type_of())
+        {
             out.push(x.clone());
         }
     }
@@ -359,7 +369,10 @@ fn r_element(args: &[Value]) -> Type {
 
 fn element(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
     let list = &args[0];
-    if matches!(list.unmarked(), Value::Set(_) | Value::Unknown(Type::Set(_))) {
+    if matches!(
+        list.unmarked(),
+        Value::Set(_) | Value::Unknown(Type::Set(_))
+    ) {
         return Err(FuncError::arg(
             0,
             "list",
@@ -450,12 +463,9 @@ fn keys(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
     Ok(match &args[0] {
         Value::Map(m) => Value::List(keys(m)),
         Value::Object(m) => Value::Tuple(keys(m)),
-        Value::Unknown(Type::Object { attrs, .. }) => Value::Tuple(
-            attrs
-                .keys()
-                .map(|k| Value::String(k.clone()))
-                .collect(),
-        ),
+        Value::Unknown(Type::Object { attrs, .. }) => {
+            Value::Tuple(attrs.keys().map(|k| Value::String(k.clone())).collect())
+        }
         _ => Value::Unknown(r_keys(&args)),
     })
 }
@@ -515,7 +525,11 @@ fn lookup(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
     let found = args[0].as_map().and_then(|m| m.get(key)).cloned();
     let is_map = matches!(args[0], Value::Map(_));
     match (found, args.get(2)) {
-        (Some(v), _) => Ok(if is_map { v.convert(&ret).unwrap_or(v) } else { v }),
+        (Some(v), _) => Ok(if is_map {
+            v.convert(&ret).unwrap_or(v)
+        } else {
+            v
+        }),
         (None, Some(d)) => Ok(if is_map {
             d.convert(&ret).unwrap_or_else(|_| d.clone())
         } else {
@@ -530,9 +544,7 @@ fn lookup(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
 fn matchkeys(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
     let (values, keys, search) = (seq(&args[0]), seq(&args[1]), seq(&args[2]));
     if values.len() != keys.len() {
-        return Err(FuncError::call(
-            "length of keys and values should be equal",
-        ));
+        return Err(FuncError::call("length of keys and values should be equal"));
     }
     let kt = unify_all(keys.iter().chain(search).map(Value::type_of));
     let conv = |v: &Value| v.convert(&kt).unwrap_or_else(|_| v.clone());
@@ -614,9 +626,7 @@ fn range(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
         }
         [a, b, c] => (n(a), n(b), n(c)),
         _ => {
-            return Err(FuncError::call(
-                "must have one, two, or three arguments",
-            ));
+            return Err(FuncError::call("must have one, two, or three arguments"));
         }
     };
     if step == 0.0 {
@@ -716,10 +726,7 @@ fn setproduct(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
         return Err(FuncError::call("at least two arguments are required"));
     }
     let all_sets = args.iter().all(|v| matches!(v, Value::Set(_)));
-    let columns: Vec<Vec<Value>> = args
-        .iter()
-        .map(|v| unify_values(seq(v).to_vec()))
-        .collect();
+    let columns: Vec<Vec<Value>> = args.iter().map(|v| unify_values(seq(v).to_vec())).collect();
     let mut rows: Vec<Vec<Value>> = vec![Vec::new()];
     for col in &columns {
         let mut next = Vec::with_capacity(rows.len() * col.len());
@@ -835,9 +842,13 @@ fn r_transpose(_: &[Value]) -> Type {
 fn transpose(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
     let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for (k, v) in args[0].as_map().into_iter().flatten() {
-        let list = v
-            .convert(&Type::list(Type::String))
-            .map_err(|e| FuncError::arg(0, "values", format!("input must be a map of lists of strings: {e}")))?;
+        let list = v.convert(&Type::list(Type::String)).map_err(|e| {
+            FuncError::arg(
+                0,
+                "values",
+                format!("input must be a map of lists of strings: {e}"),
+            )
+        })?;
         for x in seq(&list) {
             let Some(name) = x.as_str() else {
                 return Err(FuncError::arg(

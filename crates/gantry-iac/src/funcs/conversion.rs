@@ -7,7 +7,13 @@ const ALL_RAW: u8 = RAW_UNKNOWN | RAW_MARKS;
 
 pub(super) const DEFS: &[Def] = &[
     Def::new("issensitive", &[pn("value", Pt::Any)], r_bool, issensitive).flags(ALL_RAW),
-    Def::new("nonsensitive", &[pn("value", Pt::Any)], r_first, nonsensitive).flags(ALL_RAW),
+    Def::new(
+        "nonsensitive",
+        &[pn("value", Pt::Any)],
+        r_first,
+        nonsensitive,
+    )
+    .flags(ALL_RAW),
     Def::new("sensitive", &[pn("value", Pt::Any)], r_first, sensitive).flags(ALL_RAW),
     Def::new("tobool", &[pn("v", Pt::Any)], r_first, tobool).flags(ALL_RAW),
     Def::new("tolist", &[pn("v", Pt::Any)], r_first, tolist).flags(ALL_RAW),
@@ -54,7 +60,10 @@ fn to(v: &Value, ty: &Type, what: &str) -> Result<Value, FuncError> {
         return Err(FuncError::arg(
             0,
             "v",
-            format!("cannot convert {} to {what} of any single type", v.kind_name()),
+            format!(
+                "cannot convert {} to {what} of any single type",
+                v.kind_name()
+            ),
         ));
     }
     v.convert(ty).map_err(|e| {
@@ -68,14 +77,17 @@ fn to(v: &Value, ty: &Type, what: &str) -> Result<Value, FuncError> {
 }
 
 fn tobool(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
-    if let Some(s) = args[0].as_str() {
-        if s != "true" && s != "false" {
-            return Err(FuncError::arg(
-                0,
-                "v",
-                format!("cannot convert {s:?} to bool; only the strings \"true\" or \"false\" are allowed"),
-            ));
-        }
+    if let Some(s) = args[0].as_str()
+        && s != "true"
+        && s != "false"
+    {
+        return Err(FuncError::arg(
+            0,
+            "v",
+            format!(
+                "cannot convert {s:?} to bool; only the strings \"true\" or \"false\" are allowed"
+            ),
+        ));
     }
     to(&args[0], &Type::Bool, "bool")
 }
@@ -87,7 +99,9 @@ fn tonumber(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
         return Err(FuncError::arg(
             0,
             "v",
-            format!("cannot convert {s:?} to number; given string must be a decimal representation of a number"),
+            format!(
+                "cannot convert {s:?} to number; given string must be a decimal representation of a number"
+            ),
         ));
     }
     to(&args[0], &Type::Number, "number")

@@ -11,10 +11,30 @@ use super::{Def, FuncError, FuncHost, Phase, Pt, p, pn, r_any, r_string, s};
 use crate::value::{Value, format_number};
 
 pub(super) const DEFS: &[Def] = &[
-    Def::new("base64decode", &[p("str", Pt::String)], r_string, base64decode),
-    Def::new("base64encode", &[p("str", Pt::String)], r_string, base64encode),
-    Def::new("base64sha256", &[p("str", Pt::String)], r_string, base64sha256),
-    Def::new("base64sha512", &[p("str", Pt::String)], r_string, base64sha512),
+    Def::new(
+        "base64decode",
+        &[p("str", Pt::String)],
+        r_string,
+        base64decode,
+    ),
+    Def::new(
+        "base64encode",
+        &[p("str", Pt::String)],
+        r_string,
+        base64encode,
+    ),
+    Def::new(
+        "base64sha256",
+        &[p("str", Pt::String)],
+        r_string,
+        base64sha256,
+    ),
+    Def::new(
+        "base64sha512",
+        &[p("str", Pt::String)],
+        r_string,
+        base64sha512,
+    ),
     Def::new("csvdecode", &[p("str", Pt::String)], r_any, csvdecode),
     Def::new("jsondecode", &[p("str", Pt::String)], r_any, jsondecode),
     Def::new("jsonencode", &[pn("val", Pt::Any)], r_string, jsonencode),
@@ -24,7 +44,12 @@ pub(super) const DEFS: &[Def] = &[
     Def::new("sha512", &[p("str", Pt::String)], r_string, sha512),
     Def::new("urlencode", &[p("str", Pt::String)], r_string, urlencode),
     Def::new("uuid", &[], r_string, uuid),
-    Def::new("uuidv5", &[p("namespace", Pt::String), p("name", Pt::String)], r_string, uuidv5),
+    Def::new(
+        "uuidv5",
+        &[p("namespace", Pt::String), p("name", Pt::String)],
+        r_string,
+        uuidv5,
+    ),
     Def::new("yamldecode", &[p("src", Pt::String)], r_any, yamldecode),
     Def::new("yamlencode", &[pn("value", Pt::Any)], r_string, yamlencode),
 ];
@@ -39,9 +64,9 @@ fn base64encode(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> 
 
 fn base64decode(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
     let input = s(&args[0]);
-    let bytes = B64.decode(input).map_err(|_| {
-        FuncError::arg(0, "str", format!("failed to decode base64 data {input:?}"))
-    })?;
+    let bytes = B64
+        .decode(input)
+        .map_err(|_| FuncError::arg(0, "str", format!("failed to decode base64 data {input:?}")))?;
     String::from_utf8(bytes).map(Value::String).map_err(|_| {
         FuncError::arg(
             0,
@@ -296,7 +321,9 @@ fn yaml_scalar(v: &Value, indent: usize) -> String {
         Value::Number(x) => json_number(*x),
         Value::String(t) => {
             let literal_ok = t.contains('\n')
-                && !t.chars().any(|c| (c.is_control() && c != '\n') || c == '\u{feff}')
+                && !t
+                    .chars()
+                    .any(|c| (c.is_control() && c != '\n') || c == '\u{feff}')
                 && !t.starts_with(' ')
                 && !t.contains(" \n");
             if literal_ok {

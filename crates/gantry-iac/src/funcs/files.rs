@@ -15,8 +15,18 @@ pub(super) const DEFS: &[Def] = &[
     Def::new("dirname", &[p("path", Pt::String)], r_string, dirname),
     Def::new("file", &[p("path", Pt::String)], r_string, file),
     Def::new("filebase64", &[p("path", Pt::String)], r_string, filebase64),
-    Def::new("filebase64sha256", &[p("path", Pt::String)], r_string, filebase64sha256),
-    Def::new("filebase64sha512", &[p("path", Pt::String)], r_string, filebase64sha512),
+    Def::new(
+        "filebase64sha256",
+        &[p("path", Pt::String)],
+        r_string,
+        filebase64sha256,
+    ),
+    Def::new(
+        "filebase64sha512",
+        &[p("path", Pt::String)],
+        r_string,
+        filebase64sha512,
+    ),
     Def::new("fileexists", &[p("path", Pt::String)], r_bool, fileexists),
     Def::new("filemd5", &[p("path", Pt::String)], r_string, filemd5),
     Def::new(
@@ -50,10 +60,10 @@ fn home_dir() -> Option<PathBuf> {
 
 /// `~` and `~/...` become the home directory.
 fn expand_home(path: &str) -> String {
-    if path == "~" || path.starts_with("~/") {
-        if let Some(home) = home_dir() {
-            return format!("{}{}", home.to_string_lossy(), &path[1..]);
-        }
+    if (path == "~" || path.starts_with("~/"))
+        && let Some(home) = home_dir()
+    {
+        return format!("{}{}", home.to_string_lossy(), &path[1..]);
     }
     path.to_owned()
 }
@@ -90,9 +100,8 @@ fn read(host: &dyn FuncHost, path: &str) -> Result<Vec<u8>, FuncError> {
         }
         Ok(_) => {}
     }
-    std::fs::read(&full).map_err(|e| {
-        FuncError::arg(0, "path", format!("failed to read file {path:?}: {e}"))
-    })
+    std::fs::read(&full)
+        .map_err(|e| FuncError::arg(0, "path", format!("failed to read file {path:?}: {e}")))
 }
 
 fn read_text(host: &dyn FuncHost, path: &str) -> Result<String, FuncError> {
@@ -154,7 +163,11 @@ fn fileexists(args: Vec<Value>, host: &dyn FuncHost) -> Result<Value, FuncError>
             "path",
             format!(
                 "{path} is not a regular file, but {:?}",
-                if m.is_dir() { "directory" } else { "special file" }
+                if m.is_dir() {
+                    "directory"
+                } else {
+                    "special file"
+                }
             ),
         )),
     }
@@ -167,11 +180,19 @@ fn r_fileset(_: &[Value]) -> Type {
 fn fileset(args: Vec<Value>, host: &dyn FuncHost) -> Result<Value, FuncError> {
     let (dir, pattern) = (s(&args[0]), s(&args[1]));
     let patterns = expand_braces(pattern).map_err(|e| {
-        FuncError::arg(1, "pattern", format!("failed to glob pattern ({pattern}): {e}"))
+        FuncError::arg(
+            1,
+            "pattern",
+            format!("failed to glob pattern ({pattern}): {e}"),
+        )
     })?;
     for p in &patterns {
         validate_glob(p).map_err(|e| {
-            FuncError::arg(1, "pattern", format!("failed to glob pattern ({pattern}): {e}"))
+            FuncError::arg(
+                1,
+                "pattern",
+                format!("failed to glob pattern ({pattern}): {e}"),
+            )
         })?;
     }
     let root = resolve(host, dir);

@@ -5,8 +5,13 @@ use crate::value::{Type, Value, format_number};
 
 pub(super) const DEFS: &[Def] = &[
     Def::new("format", &[p("format", Pt::String)], r_string, format).var(pn("args", Pt::Any)),
-    Def::new("formatlist", &[p("format", Pt::String)], r_list_string, formatlist)
-        .var(pn("args", Pt::Any)),
+    Def::new(
+        "formatlist",
+        &[p("format", Pt::String)],
+        r_list_string,
+        formatlist,
+    )
+    .var(pn("args", Pt::Any)),
 ];
 
 fn format(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
@@ -303,7 +308,10 @@ fn format_one(verb: char, spec: &Spec, v: &Value) -> Result<String, String> {
                 'f' => format!("{:.*}", spec.prec.unwrap_or(6), mag),
                 _ => fmt_g(mag, spec.prec, verb == 'G'),
             };
-            let body = format!("{}{body}", sign_prefix(x.is_sign_negative() && x != 0.0, spec));
+            let body = format!(
+                "{}{body}",
+                sign_prefix(x.is_sign_negative() && x != 0.0, spec)
+            );
             Ok(pad(body, spec, true))
         }
         's' => {

@@ -12,7 +12,12 @@ pub(super) const DEFS: &[Def] = &[
         r_string,
         cidrhost,
     ),
-    Def::new("cidrnetmask", &[p("prefix", Pt::String)], r_string, cidrnetmask),
+    Def::new(
+        "cidrnetmask",
+        &[p("prefix", Pt::String)],
+        r_string,
+        cidrnetmask,
+    ),
     Def::new(
         "cidrsubnet",
         &[
@@ -23,8 +28,13 @@ pub(super) const DEFS: &[Def] = &[
         r_string,
         cidrsubnet,
     ),
-    Def::new("cidrsubnets", &[p("prefix", Pt::String)], r_list_string, cidrsubnets)
-        .var(p("newbits", Pt::Number)),
+    Def::new(
+        "cidrsubnets",
+        &[p("prefix", Pt::String)],
+        r_list_string,
+        cidrsubnets,
+    )
+    .var(p("newbits", Pt::Number)),
 ];
 
 /// A parsed network: its base address as a number, its prefix length and
@@ -209,7 +219,9 @@ fn cidrsubnet(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
         return Err(FuncError::arg(
             2,
             "netnum",
-            format!("prefix extension of {newbits} does not accommodate a subnet numbered {netnum}"),
+            format!(
+                "prefix extension of {newbits} does not accommodate a subnet numbered {netnum}"
+            ),
         ));
     }
     let shift = net.bits() - newlen;
@@ -302,7 +314,11 @@ fn cidrsubnets(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
         }
         .base();
         let rolled = next_addr == 0 && k > 0;
-        if rolled || next.addr < net.addr || next.addr > parent_last || last_addr(&next) > parent_last {
+        if rolled
+            || next.addr < net.addr
+            || next.addr > parent_last
+            || last_addr(&next) > parent_last
+        {
             return Err(FuncError::arg(
                 k + 1,
                 "newbits",

@@ -7,11 +7,26 @@ pub(super) const DEFS: &[Def] = &[
     Def::new("abs", &[p("num", Pt::Number)], r_number, abs),
     Def::new("ceil", &[p("num", Pt::Number)], r_number, ceil),
     Def::new("floor", &[p("num", Pt::Number)], r_number, floor),
-    Def::new("log", &[p("num", Pt::Number), p("base", Pt::Number)], r_number, log),
+    Def::new(
+        "log",
+        &[p("num", Pt::Number), p("base", Pt::Number)],
+        r_number,
+        log,
+    ),
     Def::new("max", &[], r_number, max).var(p("numbers", Pt::Number)),
     Def::new("min", &[], r_number, min).var(p("numbers", Pt::Number)),
-    Def::new("parseint", &[p("number", Pt::String), p("base", Pt::Number)], r_number, parseint),
-    Def::new("pow", &[p("num", Pt::Number), p("power", Pt::Number)], r_number, pow),
+    Def::new(
+        "parseint",
+        &[p("number", Pt::String), p("base", Pt::Number)],
+        r_number,
+        parseint,
+    ),
+    Def::new(
+        "pow",
+        &[p("num", Pt::Number), p("power", Pt::Number)],
+        r_number,
+        pow,
+    ),
     Def::new("signum", &[p("num", Pt::Number)], r_number, signum),
 ];
 

@@ -5,19 +5,33 @@ use std::collections::BTreeMap;
 use regex::Regex;
 
 use super::{
-    Def, El, FuncError, FuncHost, Pt, graphemes, int, p, r_bool, r_list_string, r_string, s,
-    seq,
+    Def, El, FuncError, FuncHost, Pt, graphemes, int, p, r_bool, r_list_string, r_string, s, seq,
 };
 use crate::value::{Type, Value};
 
 pub(super) const DEFS: &[Def] = &[
     Def::new("chomp", &[p("str", Pt::String)], r_string, chomp),
-    Def::new("endswith", &[p("str", Pt::String), p("suffix", Pt::String)], r_bool, endswith),
-    Def::new("indent", &[p("spaces", Pt::Number), p("str", Pt::String)], r_string, indent),
+    Def::new(
+        "endswith",
+        &[p("str", Pt::String), p("suffix", Pt::String)],
+        r_bool,
+        endswith,
+    ),
+    Def::new(
+        "indent",
+        &[p("spaces", Pt::Number), p("str", Pt::String)],
+        r_string,
+        indent,
+    ),
     Def::new("join", &[p("separator", Pt::String)], r_string, join)
         .var(p("lists", Pt::List(El::String))),
     Def::new("lower", &[p("str", Pt::String)], r_string, lower),
-    Def::new("regex", &[p("pattern", Pt::String), p("string", Pt::String)], r_regex, regex),
+    Def::new(
+        "regex",
+        &[p("pattern", Pt::String), p("string", Pt::String)],
+        r_regex,
+        regex,
+    ),
     Def::new(
         "regexall",
         &[p("pattern", Pt::String), p("string", Pt::String)],
@@ -34,9 +48,24 @@ pub(super) const DEFS: &[Def] = &[
         r_string,
         replace,
     ),
-    Def::new("split", &[p("separator", Pt::String), p("str", Pt::String)], r_list_string, split),
-    Def::new("startswith", &[p("str", Pt::String), p("prefix", Pt::String)], r_bool, startswith),
-    Def::new("strcontains", &[p("str", Pt::String), p("substr", Pt::String)], r_bool, strcontains),
+    Def::new(
+        "split",
+        &[p("separator", Pt::String), p("str", Pt::String)],
+        r_list_string,
+        split,
+    ),
+    Def::new(
+        "startswith",
+        &[p("str", Pt::String), p("prefix", Pt::String)],
+        r_bool,
+        startswith,
+    ),
+    Def::new(
+        "strcontains",
+        &[p("str", Pt::String), p("substr", Pt::String)],
+        r_bool,
+        strcontains,
+    ),
     Def::new("strrev", &[p("str", Pt::String)], r_string, strrev),
     Def::new(
         "substr",
@@ -49,10 +78,25 @@ pub(super) const DEFS: &[Def] = &[
         substr,
     ),
     Def::new("title", &[p("str", Pt::String)], r_string, title),
-    Def::new("trim", &[p("str", Pt::String), p("cutset", Pt::String)], r_string, trim),
-    Def::new("trimprefix", &[p("str", Pt::String), p("prefix", Pt::String)], r_string, trimprefix),
+    Def::new(
+        "trim",
+        &[p("str", Pt::String), p("cutset", Pt::String)],
+        r_string,
+        trim,
+    ),
+    Def::new(
+        "trimprefix",
+        &[p("str", Pt::String), p("prefix", Pt::String)],
+        r_string,
+        trimprefix,
+    ),
     Def::new("trimspace", &[p("str", Pt::String)], r_string, trimspace),
-    Def::new("trimsuffix", &[p("str", Pt::String), p("suffix", Pt::String)], r_string, trimsuffix),
+    Def::new(
+        "trimsuffix",
+        &[p("str", Pt::String), p("suffix", Pt::String)],
+        r_string,
+        trimsuffix,
+    ),
     Def::new("upper", &[p("str", Pt::String)], r_string, upper),
 ];
 
@@ -95,7 +139,10 @@ fn join(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
                     return Err(FuncError::arg(
                         i,
                         "lists",
-                        format!("element {} is null; cannot concatenate null values", parts.len()),
+                        format!(
+                            "element {} is null; cannot concatenate null values",
+                            parts.len()
+                        ),
                     ));
                 }
             }
@@ -113,9 +160,8 @@ fn upper(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
 }
 
 fn compile(pattern: &str) -> Result<Regex, FuncError> {
-    Regex::new(pattern).map_err(|e| {
-        FuncError::arg(0, "pattern", format!("error parsing pattern: {e}"))
-    })
+    Regex::new(pattern)
+        .map_err(|e| FuncError::arg(0, "pattern", format!("error parsing pattern: {e}")))
 }
 
 enum Captures {
@@ -156,12 +202,9 @@ fn pattern_type(pattern: &str) -> Type {
     match captures_kind(&re) {
         Ok(Captures::None) => Type::String,
         Ok(Captures::Unnamed) => Type::list(Type::String),
-        Ok(Captures::Named(names)) => Type::object(
-            names
-                .into_iter()
-                .map(|(_, n)| (n, Type::String))
-                .collect(),
-        ),
+        Ok(Captures::Named(names)) => {
+            Type::object(names.into_iter().map(|(_, n)| (n, Type::String)).collect())
+        }
         Err(_) => Type::Any,
     }
 }
@@ -218,7 +261,11 @@ fn replace(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
     let (text, sub, rep) = (s(&args[0]), s(&args[1]), s(&args[2]));
     if sub.len() > 1 && sub.starts_with('/') && sub.ends_with('/') {
         let re = Regex::new(&sub[1..sub.len() - 1]).map_err(|e| {
-            FuncError::arg(1, "substr", format!("invalid regular expression pattern: {e}"))
+            FuncError::arg(
+                1,
+                "substr",
+                format!("invalid regular expression pattern: {e}"),
+            )
         })?;
         return string(re.replace_all(text, rep).into_owned());
     }
@@ -240,7 +287,9 @@ fn split(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
     let parts: Vec<Value> = if sep.is_empty() {
         text.chars().map(|c| Value::String(c.to_string())).collect()
     } else {
-        text.split(sep).map(|p| Value::String(p.to_owned())).collect()
+        text.split(sep)
+            .map(|p| Value::String(p.to_owned()))
+            .collect()
     };
     Ok(Value::List(parts))
 }

@@ -39,7 +39,8 @@ fn timestamp(_: Vec<Value>, host: &dyn FuncHost) -> Result<Value, FuncError> {
 /// Parses an RFC 3339 timestamp with Terraform's error wording.
 fn parse_rfc3339(text: &str) -> Result<DateTime<FixedOffset>, String> {
     let b = text.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
     if !digits(0..4) {
         return Err(format!("cannot use {text:?} as year"));
     }
@@ -52,20 +53,26 @@ fn parse_rfc3339(text: &str) -> Result<DateTime<FixedOffset>, String> {
     if b.get(10) != Some(&b'T') {
         return Err("missing required time introducer 'T'".into());
     }
-    if b.len() < 19 || !digits(11..13) || b[13] != b':' || !digits(14..16) || b[16] != b':' || !digits(17..19) {
+    if b.len() < 19
+        || !digits(11..13)
+        || b[13] != b':'
+        || !digits(14..16)
+        || b[16] != b':'
+        || !digits(17..19)
+    {
         return Err("missing required hour, minute or second".into());
     }
     let last = b.last().copied().unwrap_or(b'0');
-    if !(last == b'Z' || last.is_ascii_digit()) || (last != b'Z' && !text[19..].contains(['+', '-'])) {
+    let has_offset = last == b'Z' || (last.is_ascii_digit() && text[19..].contains(['+', '-']));
+    if !has_offset {
         return Err("missing required timezone offset (use Z for UTC)".into());
     }
     DateTime::parse_from_rfc3339(text).map_err(|e| format!("{e}"))
 }
 
 fn parse_arg(text: &str, i: usize, name: &'static str) -> Result<DateTime<FixedOffset>, FuncError> {
-    parse_rfc3339(text).map_err(|e| {
-        FuncError::arg(i, name, format!("not a valid RFC3339 timestamp: {e}"))
-    })
+    parse_rfc3339(text)
+        .map_err(|e| FuncError::arg(i, name, format!("not a valid RFC3339 timestamp: {e}")))
 }
 
 /// RFC 3339 without fractional seconds, keeping the offset (`Z` for UTC).
@@ -192,7 +199,11 @@ fn formatdate(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
     let mut out = String::new();
     let mut i = 0;
     let bad = |seq: &str, why: &str| {
-        FuncError::arg(0, "format", format!("invalid date format verb {seq:?}: {why}"))
+        FuncError::arg(
+            0,
+            "format",
+            format!("invalid date format verb {seq:?}: {why}"),
+        )
     };
     while i < chars.len() {
         let c = chars[i];
@@ -248,7 +259,12 @@ fn formatdate(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
             ('M', 3) => MONTHS[t.month0() as usize][..3].to_string(),
             ('M', 2) => format!("{:02}", t.month()),
             ('M', 1) => t.month().to_string(),
-            ('M', _) => return Err(bad(&seq, "month must be \"M\", \"MM\", \"MMM\", or \"MMMM\"")),
+            ('M', _) => {
+                return Err(bad(
+                    &seq,
+                    "month must be \"M\", \"MM\", \"MMM\", or \"MMMM\"",
+                ));
+            }
             ('D', 2) => format!("{:02}", t.day()),
             ('D', 1) => t.day().to_string(),
             ('D', _) => return Err(bad(&seq, "day of month must either be \"D\" or \"DD\"")),
@@ -259,7 +275,12 @@ fn formatdate(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
             ('h', 1) => t.hour().to_string(),
             ('H', 2) => format!("{hour12:02}"),
             ('H', 1) => hour12.to_string(),
-            ('h' | 'H', _) => return Err(bad(&seq, "hour must either be \"h\"/\"hh\" or \"H\"/\"HH\"")),
+            ('h' | 'H', _) => {
+                return Err(bad(
+                    &seq,
+                    "hour must either be \"h\"/\"hh\" or \"H\"/\"HH\"",
+                ));
+            }
             ('A', 2) => (if t.hour() < 12 { "AM" } else { "PM" }).to_string(),
             ('a', 2) => (if t.hour() < 12 { "am" } else { "pm" }).to_string(),
             ('A' | 'a', _) => return Err(bad(&seq, "AM/PM must either be \"AA\" or \"aa\"")),
@@ -286,10 +307,7 @@ fn formatdate(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
                 }
             }
             ('Z', _) => {
-                return Err(bad(
-                    &seq,
-                    "timezone must be Z, ZZZZ, or ZZZZZ",
-                ));
+                return Err(bad(&seq, "timezone must be Z, ZZZZ, or ZZZZZ"));
             }
             _ => {
                 return Err(FuncError::arg(
