@@ -307,7 +307,7 @@ fn check(got: &Result<Value, FuncError>, expected: &str) -> bool {
 }
 
 #[test]
-fn literal_parser_reads_every_form() {
+fn funcs_literal_parser_reads_every_form() {
     assert_eq!(
         lit(r#"{a = [1, "x"], "b c" = list[true], d = map{k = null}}"#),
         Value::Object(
@@ -340,7 +340,7 @@ fn tmp_host() -> (tempfile::TempDir, TestHost) {
 }
 
 #[test]
-fn calls_check_argument_count_type_and_null() {
+fn funcs_calls_check_argument_count_type_and_null() {
     let (_d, h) = tmp_host();
     run(
         &h,
@@ -364,7 +364,7 @@ fn calls_check_argument_count_type_and_null() {
 }
 
 #[test]
-fn collection_functions() {
+fn funcs_collection_functions() {
     let (_d, h) = tmp_host();
     run(
         &h,
@@ -741,7 +741,7 @@ fn collection_functions() {
 }
 
 #[test]
-fn string_functions() {
+fn funcs_string_functions() {
     let (_d, h) = tmp_host();
     run(
         &h,
@@ -876,7 +876,7 @@ fn string_functions() {
 }
 
 #[test]
-fn format_functions() {
+fn funcs_format_functions() {
     let (_d, h) = tmp_host();
     run(
         &h,
@@ -981,7 +981,7 @@ fn format_functions() {
 }
 
 #[test]
-fn encoding_functions() {
+fn funcs_encoding_functions() {
     let (_d, h) = tmp_host();
     run(
         &h,
@@ -1187,7 +1187,7 @@ fn encoding_functions() {
 }
 
 #[test]
-fn uuid_and_timestamp_depend_on_phase() {
+fn funcs_uuid_and_timestamp_depend_on_phase() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = host_in(dir.path());
     h.phase = Phase::Plan;
@@ -1220,7 +1220,7 @@ fn uuid_and_timestamp_depend_on_phase() {
 }
 
 #[test]
-fn numeric_functions() {
+fn funcs_numeric_functions() {
     let (_d, h) = tmp_host();
     run(
         &h,
@@ -1270,7 +1270,7 @@ fn numeric_functions() {
 }
 
 #[test]
-fn network_functions() {
+fn funcs_network_functions() {
     let (_d, h) = tmp_host();
     run(
         &h,
@@ -1384,7 +1384,7 @@ fn network_functions() {
 }
 
 #[test]
-fn time_functions() {
+fn funcs_time_functions() {
     let (_d, h) = tmp_host();
     run(
         &h,
@@ -1554,7 +1554,7 @@ fn time_functions() {
 }
 
 #[test]
-fn conversion_and_sensitive_functions() {
+fn funcs_conversion_and_sensitive_functions() {
     let (_d, h) = tmp_host();
     run(
         &h,
@@ -1603,7 +1603,7 @@ fn conversion_and_sensitive_functions() {
 }
 
 #[test]
-fn ipv4_octets_with_leading_zeros_read_as_decimal() {
+fn funcs_ipv4_octets_with_leading_zeros_read_as_decimal() {
     let (_d, h) = tmp_host();
     run(
         &h,
@@ -1645,7 +1645,7 @@ fn file_host() -> (tempfile::TempDir, TestHost) {
 }
 
 #[test]
-fn file_functions() {
+fn funcs_file_functions() {
     let (dir, h) = file_host();
     let abs = dir.path().join("hello.txt");
     let abs = serde_json::to_string(abs.to_str().unwrap()).unwrap();
