@@ -405,7 +405,7 @@ fn funcs_collection_functions() {
             (
                 "concat",
                 r#"list[sensitive("a")], list["b"]"#,
-                r#"sensitive(list["a", "b"])"#,
+                r#"list[sensitive("a"), "b"]"#,
             ),
             // lookup
             (
@@ -1831,4 +1831,108 @@ fn funcs_file_functions() {
     let rel = funcs::call("abspath", vec![Value::from("x/y")], &h).unwrap();
     let rel = rel.as_str().unwrap();
     assert!(rel.starts_with('/') && rel.ends_with("/x/y"), "{rel}");
+}
+
+#[test]
+fn funcs_structural_functions_keep_element_marks_in_place() {
+    let (_d, h) = tmp_host();
+    run(
+        &h,
+        &[
+            ("lookup", r#"{a = "x", b = sensitive("y")}, "a""#, r#""x""#),
+            (
+                "lookup",
+                r#"{a = "x", b = sensitive("y")}, "b""#,
+                r#"sensitive("y")"#,
+            ),
+            (
+                "lookup",
+                r#"sensitive({a = "x"}), "a""#,
+                r#"sensitive("x")"#,
+            ),
+            (
+                "lookup",
+                r#"{a = "x"}, sensitive("a")"#,
+                r#"sensitive("x")"#,
+            ),
+            ("keys", r#"{a = sensitive(1)}"#, r#"["a"]"#),
+            ("keys", r#"sensitive({a = 1})"#, r#"sensitive(["a"])"#),
+            (
+                "values",
+                r#"{a = sensitive(1), b = 2}"#,
+                "[sensitive(1), 2]",
+            ),
+            ("element", r#"["a", sensitive("b")], 0"#, r#""a""#),
+            ("element", r#"sensitive(["a"]), 0"#, r#"sensitive("a")"#),
+            (
+                "concat",
+                r#"[sensitive("a")], ["b"]"#,
+                r#"[sensitive("a"), "b"]"#,
+            ),
+            (
+                "merge",
+                r#"{a = sensitive(1)}, {b = 2}"#,
+                "{a = sensitive(1), b = 2}",
+            ),
+            ("slice", r#"["a", sensitive("b")], 0, 1"#, r#"["a"]"#),
+            (
+                "reverse",
+                r#"["a", sensitive("b")]"#,
+                r#"[sensitive("b"), "a"]"#,
+            ),
+            ("one", r#"[sensitive("a")]"#, r#"sensitive("a")"#),
+            // Functions that read the elements mark the whole result.
+            (
+                "join",
+                r#"",", ["a", sensitive("b")]"#,
+                r#"sensitive("a,b")"#,
+            ),
+            (
+                "sort",
+                r#"["b", sensitive("a")]"#,
+                r#"sensitive(list["a", "b"])"#,
+            ),
+            ("jsonencode", r#"[sensitive(1)]"#, r#"sensitive("[1]")"#),
+        ],
+    );
+}
+
+#[test]
+fn funcs_text_encodings() {
+    let (_d, h) = tmp_host();
+    run(
+        &h,
+        &[
+            (
+                "textencodebase64",
+                r#""Hello World", "UTF-16LE""#,
+                r#""SABlAGwAbABvACAAVwBvAHIAbABkAA==""#,
+            ),
+            ("textencodebase64", r#""Hello", "UTF-8""#, r#""SGVsbG8=""#),
+            ("textencodebase64", r#""é", "ISO-8859-1""#, r#""6Q==""#),
+            (
+                "textencodebase64",
+                r#""☃", "ISO-8859-1""#,
+                "err@0: cannot be represented in ISO-8859-1",
+            ),
+            (
+                "textencodebase64",
+                r#""a", "EBCDIC-nope""#,
+                "err@1: not a supported IANA encoding",
+            ),
+            (
+                "textdecodebase64",
+                r#""SABlAGwAbABvACAAVwBvAHIAbABkAA==", "UTF-16LE""#,
+                r#""Hello World""#,
+            ),
+            ("textdecodebase64", r#""6Q==", "latin1""#, r#""é""#),
+            ("textdecodebase64", r#""SGVsbG8=", "utf-8""#, r#""Hello""#),
+            (
+                "textdecodebase64",
+                r#""!!", "UTF-8""#,
+                "err@0: invalid base64",
+            ),
+            ("ephemeralasnull", r#""x""#, r#""x""#),
+        ],
+    );
 }

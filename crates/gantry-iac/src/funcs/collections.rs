@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Def, El, FuncError, FuncHost, Pt, RAW_MARKS, RAW_UNKNOWN, int, n, p, pn, r_any, r_bool,
-    r_first, r_list_string, r_number, s, seq,
+    Def, El, FuncError, FuncHost, Pt, RAW_MARKS, RAW_UNKNOWN, SHALLOW_MARKS, int, n, p, pn, r_any,
+    r_bool, r_first, r_list_string, r_number, s, seq,
 };
 use crate::value::{Type, Value, unify_all};
 
@@ -22,7 +22,7 @@ pub(super) const DEFS: &[Def] = &[
         .flags(RAW_UNKNOWN),
     Def::new("coalescelist", &[], r_any, coalescelist)
         .var(pn("vals", Pt::Seq))
-        .flags(RAW_UNKNOWN),
+        .flags(RAW_UNKNOWN | SHALLOW_MARKS),
     Def::new(
         "compact",
         &[p("list", Pt::List(El::String))],
@@ -31,7 +31,7 @@ pub(super) const DEFS: &[Def] = &[
     ),
     Def::new("concat", &[], r_concat, concat)
         .var(p("seqs", Pt::Seq))
-        .flags(RAW_UNKNOWN),
+        .flags(RAW_UNKNOWN | SHALLOW_MARKS),
     Def::new(
         "contains",
         &[p("list", Pt::Seq), p("value", Pt::Any)],
@@ -51,7 +51,7 @@ pub(super) const DEFS: &[Def] = &[
         r_element,
         element,
     )
-    .flags(RAW_UNKNOWN),
+    .flags(RAW_UNKNOWN | SHALLOW_MARKS),
     Def::new("flatten", &[p("list", Pt::Seq)], r_any, flatten),
     Def::new(
         "index",
@@ -60,7 +60,8 @@ pub(super) const DEFS: &[Def] = &[
         index,
     )
     .flags(RAW_UNKNOWN),
-    Def::new("keys", &[p("inputMap", Pt::Mapping)], r_keys, keys).flags(RAW_UNKNOWN),
+    Def::new("keys", &[p("inputMap", Pt::Mapping)], r_keys, keys)
+        .flags(RAW_UNKNOWN | SHALLOW_MARKS),
     Def::new("length", &[p("value", Pt::Any)], r_number, length).flags(RAW_UNKNOWN | RAW_MARKS),
     Def::new(
         "lookup",
@@ -69,7 +70,7 @@ pub(super) const DEFS: &[Def] = &[
         lookup,
     )
     .var(pn("default", Pt::Any))
-    .flags(RAW_UNKNOWN),
+    .flags(RAW_UNKNOWN | SHALLOW_MARKS),
     Def::new(
         "matchkeys",
         &[
@@ -82,10 +83,10 @@ pub(super) const DEFS: &[Def] = &[
     ),
     Def::new("merge", &[], r_any, merge)
         .var(pn("maps", Pt::Mapping))
-        .flags(RAW_UNKNOWN),
-    Def::new("one", &[p("list", Pt::Seq)], r_one, one).flags(RAW_UNKNOWN),
+        .flags(RAW_UNKNOWN | SHALLOW_MARKS),
+    Def::new("one", &[p("list", Pt::Seq)], r_one, one).flags(RAW_UNKNOWN | SHALLOW_MARKS),
     Def::new("range", &[], r_range, range).var(p("params", Pt::Number)),
-    Def::new("reverse", &[p("list", Pt::Seq)], r_reverse, reverse),
+    Def::new("reverse", &[p("list", Pt::Seq)], r_reverse, reverse).flags(SHALLOW_MARKS),
     Def::new(
         "setintersection",
         &[p("first_set", Pt::Set(El::Any))],
@@ -116,7 +117,8 @@ pub(super) const DEFS: &[Def] = &[
         ],
         r_slice,
         slice,
-    ),
+    )
+    .flags(SHALLOW_MARKS),
     Def::new(
         "sort",
         &[p("list", Pt::List(El::String))],
@@ -130,7 +132,7 @@ pub(super) const DEFS: &[Def] = &[
         r_transpose,
         transpose,
     ),
-    Def::new("values", &[p("mapping", Pt::Mapping)], r_values, values),
+    Def::new("values", &[p("mapping", Pt::Mapping)], r_values, values).flags(SHALLOW_MARKS),
     Def::new(
         "zipmap",
         &[p("keys", Pt::List(El::String)), p("values", Pt::Seq)],

@@ -6,6 +6,13 @@ use crate::value::{Type, Value};
 const ALL_RAW: u8 = RAW_UNKNOWN | RAW_MARKS;
 
 pub(super) const DEFS: &[Def] = &[
+    Def::new(
+        "ephemeralasnull",
+        &[pn("value", Pt::Any)],
+        r_first,
+        ephemeralasnull,
+    )
+    .flags(ALL_RAW),
     Def::new("issensitive", &[pn("value", Pt::Any)], r_bool, issensitive).flags(ALL_RAW),
     Def::new(
         "nonsensitive",
@@ -22,6 +29,12 @@ pub(super) const DEFS: &[Def] = &[
     Def::new("toset", &[pn("v", Pt::Any)], r_first, toset).flags(ALL_RAW),
     Def::new("tostring", &[pn("v", Pt::Any)], r_first, tostring).flags(ALL_RAW),
 ];
+
+/// Values are never ephemeral in this engine, so the value is returned
+/// unchanged.
+fn ephemeralasnull(mut args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
+    Ok(args.swap_remove(0))
+}
 
 fn issensitive(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
     Ok(Value::Bool(args[0].is_sensitive()))

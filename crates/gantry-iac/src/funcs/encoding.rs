@@ -42,6 +42,18 @@ pub(super) const DEFS: &[Def] = &[
     Def::new("sha1", &[p("str", Pt::String)], r_string, sha1),
     Def::new("sha256", &[p("str", Pt::String)], r_string, sha256),
     Def::new("sha512", &[p("str", Pt::String)], r_string, sha512),
+    Def::new(
+        "textdecodebase64",
+        &[p("source", Pt::String), p("encoding", Pt::String)],
+        r_string,
+        textdecodebase64,
+    ),
+    Def::new(
+        "textencodebase64",
+        &[p("string", Pt::String), p("encoding", Pt::String)],
+        r_string,
+        textencodebase64,
+    ),
     Def::new("urlencode", &[p("str", Pt::String)], r_string, urlencode),
     Def::new("uuid", &[], r_string, uuid),
     Def::new(
@@ -495,4 +507,113 @@ fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, String> {
         records.push(rec);
     }
     Ok(records)
+}
+
+// ---- text encodings ----
+
+#[derive(Clone, Copy, PartialEq)]
+enum TextEncoding {
+    Utf8,
+    Utf16Le,
+    Utf16Be,
+    Latin1,
+    Ascii,
+}
+
+fn text_encoding(name: &str, index: usize) -> Result<TextEncoding, FuncError> {
+    let norm: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    Ok(match norm.as_str() {
+        "utf8" => TextEncoding::Utf8,
+        "utf16le" => TextEncoding::Utf16Le,
+        "utf16be" => TextEncoding::Utf16Be,
+        "iso88591" | "latin1" | "l1" | "isoir100" | "cp819" | "ibm819" => TextEncoding::Latin1,
+        "usascii" | "ascii" | "usascii1" | "ansix341968" | "iso646us" | "us" => TextEncoding::Ascii,
+        _ => {
+            return Err(FuncError::arg(
+                index,
+                "encoding",
+                format!(
+                    "{name:?} is not a supported IANA encoding name or alias in this Terraform version"
+                ),
+            ));
+        }
+    })
+}
+
+fn textencodebase64(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
+    let (text, name) = (s(&args[0]), s(&args[1]));
+    let enc = text_encoding(name, 1)?;
+    let unrepresentable = || {
+        FuncError::arg(
+            0,
+            "string",
+            format!("the given string contains characters that cannot be represented in {name}"),
+        )
+    };
+    let bytes: Vec<u8> = match enc {
+        TextEncoding::Utf8 => text.as_bytes().to_vec(),
+        TextEncoding::Utf16Le => text.encode_utf16().flat_map(u16::to_le_bytes).collect(),
+        TextEncoding::Utf16Be => text.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+        TextEncoding::Latin1 | TextEncoding::Ascii => {
+            let limit = if enc == TextEncoding::Latin1 {
+                0xFF
+            } else {
+                0x7F
+            };
+            text.chars()
+                .map(|c| {
+                    u8::try_from(c as u32)
+                        .ok()
+                        .filter(|b| u32::from(*b) <= limit)
+                })
+                .collect::<Option<Vec<u8>>>()
+                .ok_or_else(unrepresentable)?
+        }
+    };
+    string(B64.encode(bytes))
+}
+
+fn textdecodebase64(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
+    let (src, name) = (s(&args[0]), s(&args[1]));
+    let enc = text_encoding(name, 1)?;
+    let bytes = B64.decode(src).map_err(|e| {
+        FuncError::arg(
+            0,
+            "source",
+            format!("the given value has an invalid base64 symbol: {e}"),
+        )
+    })?;
+    let invalid = || FuncError::arg(0, "source", format!("the given value is not valid {name}"));
+    let text = match enc {
+        TextEncoding::Utf8 => String::from_utf8(bytes).map_err(|_| invalid())?,
+        TextEncoding::Utf16Le | TextEncoding::Utf16Be => {
+            if bytes.len() % 2 != 0 {
+                return Err(invalid());
+            }
+            let units: Vec<u16> = bytes
+                .chunks_exact(2)
+                .map(|c| {
+                    let pair = [c[0], c[1]];
+                    if enc == TextEncoding::Utf16Le {
+                        u16::from_le_bytes(pair)
+                    } else {
+                        u16::from_be_bytes(pair)
+                    }
+                })
+                .collect();
+            String::from_utf16(&units).map_err(|_| invalid())?
+        }
+        TextEncoding::Latin1 => bytes.iter().map(|&b| char::from(b)).collect(),
+        TextEncoding::Ascii => {
+            if bytes.iter().any(|b| *b > 0x7F) {
+                return Err(invalid());
+            }
+            bytes.iter().map(|&b| char::from(b)).collect()
+        }
+    };
+    string(text)
 }

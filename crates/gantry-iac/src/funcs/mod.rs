@@ -161,6 +161,11 @@ pub(crate) const RAW_UNKNOWN: u8 = 1;
 /// The function sees sensitive marks (otherwise they are removed and the
 /// result is marked when any argument had one).
 pub(crate) const RAW_MARKS: u8 = 2;
+/// Only the arguments' own marks are removed (and put on the result);
+/// marks of elements stay where they are, as Terraform does for functions
+/// that move elements around without looking at them (`lookup`, `keys`,
+/// `concat`…).
+pub(crate) const SHALLOW_MARKS: u8 = 4;
 
 pub(crate) type Impl = fn(Vec<Value>, &dyn FuncHost) -> Result<Value, FuncError>;
 pub(crate) type RetType = fn(&[Value]) -> Type;
@@ -286,10 +291,11 @@ pub fn call(name: &str, args: Vec<Value>, host: &dyn FuncHost) -> Result<Value, 
     }
     let mut marked = false;
     if def.flags & RAW_MARKS == 0 {
+        let shallow = def.flags & SHALLOW_MARKS != 0;
         converted = converted
             .into_iter()
             .map(|v| {
-                let (v, m) = v.unmark_deep();
+                let (v, m) = if shallow { v.unmark() } else { v.unmark_deep() };
                 marked |= m;
                 v
             })
