@@ -1168,7 +1168,17 @@ fn funcs_encoding_functions() {
                 r#""a: 1\n---\nb: 2\n""#,
                 "err@0: multiple documents",
             ),
-            ("yamldecode", r#""a: [1""#, "err@0: "),
+            (
+                "yamldecode",
+                r#""a: [1""#,
+                "err@0: on line 1, column 4: unclosed bracket",
+            ),
+            (
+                "yamldecode",
+                r#""1: a\ntrue: b""#,
+                r#"{"1" = "a", "true" = "b"}"#,
+            ),
+            ("yamldecode", r#""a: &x 1\nb: *x""#, "{a = 1, b = 1}"),
             // csvdecode
             (
                 "csvdecode",

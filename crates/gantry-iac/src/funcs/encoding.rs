@@ -261,8 +261,8 @@ fn jsondecode(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
 
 fn yamldecode(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
     let src = s(&args[0]);
-    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(src)
-        .map_err(|e| FuncError::arg(0, "src", format!("on line {}", yaml_error(&e))))?;
+    let docs: Vec<serde_json::Value> =
+        serde_saphyr::from_multiple(src).map_err(|e| FuncError::arg(0, "src", yaml_error(&e)))?;
     match docs.len() {
         0 => Ok(Value::Null),
         1 => Ok(Value::from_json(&docs[0])),
@@ -274,10 +274,19 @@ fn yamldecode(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
     }
 }
 
+/// Saphyr's "error: line L column C: MESSAGE" as Terraform words it:
+/// "on line L, column C: MESSAGE".
 fn yaml_error(e: &serde_saphyr::Error) -> String {
     let text = e.to_string();
-    let first = text.lines().next().unwrap_or("invalid YAML").to_owned();
-    first.trim_start_matches("on line ").to_owned()
+    let first = text.lines().next().unwrap_or("invalid YAML");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    if let Some(rest) = first.strip_prefix("line ")
+        && let Some((line, rest)) = rest.split_once(" column ")
+        && let Some((col, msg)) = rest.split_once(": ")
+    {
+        return format!("on line {line}, column {col}: {msg}");
+    }
+    first.to_owned()
 }
 
 /// YAML as Terraform's `yamlencode` writes it: block style, strings and
