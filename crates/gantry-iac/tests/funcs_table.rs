@@ -12,6 +12,7 @@ use gantry_iac::value::{Type, Value};
 pub struct TestHost {
     pub dir: PathBuf,
     pub phase: Phase,
+    pub plan_time: Option<String>,
 }
 
 impl FuncHost for TestHost {
@@ -21,6 +22,10 @@ impl FuncHost for TestHost {
 
     fn phase(&self) -> Phase {
         self.phase
+    }
+
+    fn plan_timestamp(&self) -> Option<String> {
+        self.plan_time.clone()
     }
 
     /// Replaces `${name}` with the variable's string form.
@@ -267,6 +272,7 @@ pub fn host_in(dir: &Path) -> TestHost {
     TestHost {
         dir: dir.to_path_buf(),
         phase: Phase::Apply,
+        plan_time: None,
     }
 }
 
@@ -1209,6 +1215,11 @@ fn funcs_uuid_and_timestamp_depend_on_phase() {
         funcs::call("timestamp", vec![], &h),
         Ok(Value::Unknown(Type::String))
     );
+    h.plan_time = Some("2024-05-01T10:00:00Z".into());
+    assert_eq!(
+        funcs::call("plantimestamp", vec![], &h),
+        Ok(Value::from("2024-05-01T10:00:00Z"))
+    );
     h.phase = Phase::Apply;
     let u = funcs::call("uuid", vec![], &h).unwrap();
     let u = u.as_str().unwrap();
@@ -1816,6 +1827,27 @@ fn funcs_file_functions() {
                 r#"sensitive("Hello, Ana!")"#,
             ),
             ("templatefile", r#"unknown(string), {}"#, "unknown(any)"),
+            (
+                "templatefile",
+                r#""greet.tpl", null"#,
+                "err@1: must not be null",
+            ),
+            (
+                "templatestring",
+                r#""Hi ${name}", {name = "Bo"}"#,
+                r#""Hi Bo""#,
+            ),
+            (
+                "templatestring",
+                r#""Hi ${name}", [1]"#,
+                "err@1: must be a map",
+            ),
+            (
+                "templatestring",
+                r#""Hi ${name}", unknown(map(string))"#,
+                "unknown(any)",
+            ),
+            ("plantimestamp", "", "unknown(string)"),
             // path functions
             ("basename", r#""foo/bar/baz.txt""#, r#""baz.txt""#),
             ("basename", r#""foo/bar/""#, r#""bar""#),
@@ -1945,4 +1977,28 @@ fn funcs_text_encodings() {
             ("ephemeralasnull", r#""x""#, r#""x""#),
         ],
     );
+}
+
+#[test]
+fn funcs_every_documented_function_exists() {
+    let wanted = "can concat lookup compact coalesce coalescelist distinct sort merge length element \
+        slice flatten keys values zipmap contains index one range reverse setunion setintersection \
+        setsubtract setproduct toset tolist tomap tostring tonumber tobool format formatlist join \
+        split replace lower upper title trimspace trim trimprefix trimsuffix startswith endswith \
+        substr strrev chomp indent regex regexall jsonencode jsondecode yamlencode yamldecode \
+        base64encode base64decode urlencode md5 sha1 sha256 sha512 filebase64sha256 filemd5 \
+        filesha1 filesha256 file filebase64 fileexists fileset templatefile basename dirname \
+        abspath pathexpand cidrsubnet cidrsubnets cidrhost cidrnetmask timestamp timeadd timecmp \
+        formatdate uuid min max abs ceil floor log pow signum parseint sum alltrue anytrue \
+        nonsensitive sensitive issensitive try strcontains chunklist matchkeys transpose csvdecode \
+        uuidv5 base64sha256 base64sha512 filesha512 filebase64sha512 textencodebase64 \
+        textdecodebase64";
+    let missing: Vec<&str> = wanted
+        .split_whitespace()
+        .filter(|n| !funcs::exists(n))
+        .collect();
+    assert!(missing.is_empty(), "missing: {missing:?}");
+    let names = funcs::names();
+    assert!(names.windows(2).all(|w| w[0] < w[1]));
+    assert!(names.contains(&"try") && names.contains(&"can"));
 }

@@ -46,6 +46,13 @@ pub(super) const DEFS: &[Def] = &[
         templatefile,
     )
     .flags(RAW_UNKNOWN),
+    Def::new(
+        "templatestring",
+        &[p("template", Pt::String), p("vars", Pt::Any)],
+        r_any,
+        templatestring,
+    )
+    .flags(RAW_UNKNOWN),
 ];
 
 fn string(t: impl Into<String>) -> Result<Value, FuncError> {
@@ -371,20 +378,34 @@ fn templatefile(args: Vec<Value>, host: &dyn FuncHost) -> Result<Value, FuncErro
     }
     let path = s(&args[0]);
     let vars = &args[1];
-    if vars.is_known() && !vars.is_null() && vars.as_map().is_none() {
+    check_vars(vars)?;
+    let text = read_text(host, path)?;
+    if !vars.is_known() {
+        return Ok(Value::Unknown(Type::Any));
+    }
+    host.render_template(&resolve(host, path), &text, vars)
+        .map_err(FuncError::call)
+}
+
+fn check_vars(vars: &Value) -> Result<(), FuncError> {
+    if vars.is_known() && vars.as_map().is_none() {
         return Err(FuncError::arg(
             1,
             "vars",
             "invalid vars value: must be a map",
         ));
     }
-    let text = read_text(host, path)?;
-    if !vars.is_known() {
+    Ok(())
+}
+
+/// Renders a template held in a string (the evaluator checks that the
+/// template argument is a reference, as Terraform requires).
+fn templatestring(args: Vec<Value>, host: &dyn FuncHost) -> Result<Value, FuncError> {
+    check_vars(&args[1])?;
+    if !args[0].is_known() || !args[1].is_known() {
         return Ok(Value::Unknown(Type::Any));
     }
-    let empty = Value::Object(Default::default());
-    let vars = if vars.is_null() { &empty } else { vars };
-    host.render_template(&resolve(host, path), &text, vars)
+    host.render_template(Path::new("<templatestring>"), s(&args[0]), &args[1])
         .map_err(FuncError::call)
 }
 

@@ -42,6 +42,11 @@ pub trait FuncHost {
     /// `templatefile`: parses `text` (read from `path`) as a template and
     /// renders it with `vars` (an object or map) as its only variables.
     fn render_template(&self, path: &Path, text: &str, vars: &Value) -> Result<Value, String>;
+    /// `plantimestamp()`: the time the plan was made (RFC 3339), when the
+    /// host knows it; without one the function's result is unknown.
+    fn plan_timestamp(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Why a call failed. `param` is the index and name of the argument the

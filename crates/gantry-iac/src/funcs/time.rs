@@ -24,6 +24,7 @@ pub(super) const DEFS: &[Def] = &[
         r_number,
         timecmp,
     ),
+    Def::new("plantimestamp", &[], r_string, plantimestamp),
     Def::new("timestamp", &[], r_string, timestamp),
 ];
 
@@ -34,6 +35,12 @@ fn timestamp(_: Vec<Value>, host: &dyn FuncHost) -> Result<Value, FuncError> {
     Ok(Value::String(
         Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
     ))
+}
+
+fn plantimestamp(_: Vec<Value>, host: &dyn FuncHost) -> Result<Value, FuncError> {
+    Ok(host
+        .plan_timestamp()
+        .map_or(Value::Unknown(Type::String), Value::String))
 }
 
 /// Parses an RFC 3339 timestamp with Terraform's error wording.
