@@ -215,7 +215,9 @@ impl<'a> Ctx<'a> {
             Expression::Array(a) => self.eval_tuple(a, env),
             Expression::Object(o) => self.eval_object(o, env),
             Expression::StringTemplate(t) => self.eval_template(t, env),
-            Expression::HeredocTemplate(h) => self.eval_template(&h.template, env),
+            Expression::HeredocTemplate(h) => {
+                self.eval_template_indented(&h.template, h.indent(), env)
+            }
             Expression::Parenthesis(p) => self.eval(p.inner(), env),
             Expression::Variable(v) => {
                 let (value, _) = self.resolve_root(v.value().as_str(), e.span(), &[], env)?;
@@ -945,8 +947,13 @@ impl<'a> Ctx<'a> {
             _ => {}
         }
         if !funcs::exists(&name) {
+            let name_span = f
+                .name
+                .namespace
+                .first()
+                .map_or(f.name.name.span(), |ns| join(ns.span(), f.name.name.span()));
             let mut d = self.err(
-                f.name.name.span().or(span),
+                name_span.or(span),
                 format!("call to unknown function; there is no function named {name:?}"),
             );
             if let Some(s) = did_you_mean(&name, funcs::names()) {

@@ -19,10 +19,23 @@ struct Out {
     strip_next: bool,
     unknown: bool,
     marked: bool,
+    /// A `<<-` heredoc's indentation: hcl-edit removes it from top-level
+    /// literals only, so literals inside directives lose it here.
+    dedent: Option<usize>,
+    /// How many directives deep the current literal is.
+    nested: usize,
 }
 
 impl Out {
     fn literal(&mut self, text: &str) {
+        let owned;
+        let text = match self.dedent {
+            Some(k) if self.nested > 0 && text.contains('\n') => {
+                owned = dedent_lines(text, k);
+                owned.as_str()
+            }
+            _ => text,
+        };
         let text = if self.strip_next {
             text.trim_start()
         } else {
@@ -54,10 +67,23 @@ impl Ctx<'_> {
     /// A template's value: a string, or the value itself when the template
     /// is a single interpolation (`"${x}"`).
     pub(crate) fn eval_template(&self, t: &Template, env: &Env) -> Result<Value, Diagnostic> {
+        self.eval_template_indented(t, None, env)
+    }
+
+    /// A heredoc's template; `dedent` is the indentation `<<-` removed.
+    pub(crate) fn eval_template_indented(
+        &self,
+        t: &Template,
+        dedent: Option<usize>,
+        env: &Env,
+    ) -> Result<Value, Diagnostic> {
         if let Some(Element::Interpolation(i)) = t.as_single_element() {
             return self.eval(&i.expr, env);
         }
-        let mut out = Out::default();
+        let mut out = Out {
+            dedent,
+            ..Out::default()
+        };
         self.render(t, env, &mut out)?;
         let v = if out.unknown {
             Value::Unknown(Type::String)
@@ -133,7 +159,10 @@ impl Ctx<'_> {
             None => out.unknown = true,
             Some(true) => {
                 out.strip_next = d.if_expr.strip.strip_end();
-                self.render(&d.if_expr.template, env, out)?;
+                out.nested += 1;
+                let r = self.render(&d.if_expr.template, env, out);
+                out.nested -= 1;
+                r?;
                 let strip_end = match &d.else_expr {
                     Some(e) => e.strip.strip_start(),
                     None => d.endif_expr.strip.strip_start(),
@@ -146,7 +175,10 @@ impl Ctx<'_> {
                 if let Some(e) = &d.else_expr {
                     out.strip_next = e.strip.strip_end();
                     out.lit_tail = 0;
-                    self.render(&e.template, env, out)?;
+                    out.nested += 1;
+                    let r = self.render(&e.template, env, out);
+                    out.nested -= 1;
+                    r?;
                     if d.endif_expr.strip.strip_start() {
                         out.trim_tail();
                     }
@@ -178,7 +210,10 @@ impl Ctx<'_> {
                     let child = env.child(vars);
                     out.lit_tail = 0;
                     out.strip_next = f.strip.strip_end();
-                    self.render(&f.template, &child, out)?;
+                    out.nested += 1;
+                    let r = self.render(&f.template, &child, out);
+                    out.nested -= 1;
+                    r?;
                     if d.endfor_expr.strip.strip_start() {
                         out.trim_tail();
                     }
@@ -189,4 +224,26 @@ impl Ctx<'_> {
         out.strip_next = d.endfor_expr.strip.strip_end();
         Ok(())
     }
+}
+
+/// Removes up to `k` leading whitespace characters from every line that
+/// starts inside `text` (not from its first line, which continues the line
+/// of whatever came before).
+fn dedent_lines(text: &str, k: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i == 0 {
+            out.push_str(line);
+            continue;
+        }
+        out.push('\n');
+        let skip: usize = line
+            .chars()
+            .take(k)
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .map(char::len_utf8)
+            .sum();
+        out.push_str(line.get(skip..).unwrap_or(line));
+    }
+    out
 }
