@@ -1,4 +1,5 @@
 //! Block bodies against schemas: attributes, nested and dynamic blocks.
+#![allow(clippy::result_large_err)] // `Evaluator::eval` returns a plain `Diagnostic`
 
 mod eval_support;
 
@@ -276,7 +277,10 @@ fn dynamic_blocks_expand() {
     );
     assert_eq!(
         got,
-        Ok(full(&[("name", s("a")), ("root", obj(&[("size", n(8.0))]))]))
+        Ok(full(&[
+            ("name", s("a")),
+            ("root", obj(&[("size", n(8.0))]))
+        ]))
     );
 }
 

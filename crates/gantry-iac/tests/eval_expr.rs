@@ -1,4 +1,5 @@
 //! Expression evaluation: a table of expression text → value or error.
+#![allow(clippy::result_large_err)] // `Evaluator::eval` returns a plain `Diagnostic`
 
 mod eval_support;
 

@@ -1,6 +1,7 @@
 //! Function-call plumbing with real built-in functions. These need
 //! `crate::funcs` to implement `upper`, `length`, `concat`, `max`; with the
 //! placeholder they fail (by design: names start with `eval_funcs_`).
+#![allow(clippy::result_large_err)] // `Evaluator::eval` returns a plain `Diagnostic`
 
 mod eval_support;
 
@@ -61,8 +62,7 @@ fn eval_funcs_errors_point_at_the_call_or_argument() {
     );
     assert_eq!(d.help.as_deref(), Some("did you mean \"upper\"?"));
     let d = eval("upper([1])").unwrap_err();
-    let at_arg = d.message.starts_with("invalid value for \"")
-        && d.span.map(|s| s.col) == Some(7);
+    let at_arg = d.message.starts_with("invalid value for \"") && d.span.map(|s| s.col) == Some(7);
     let at_call = d.message.starts_with("call to function \"upper\" failed: ")
         && d.span.map(|s| s.col) == Some(1);
     assert!(at_arg || at_call, "{d:?}");

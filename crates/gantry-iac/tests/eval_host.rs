@@ -1,5 +1,6 @@
 //! The evaluator as a `FuncHost`: `templatefile` rendering with only the
 //! given variables in scope.
+#![allow(clippy::result_large_err)] // `Evaluator::eval` returns a plain `Diagnostic`
 
 mod eval_support;
 
@@ -56,7 +57,10 @@ fn template_errors_name_the_file() {
     let e = render("x", s("str")).unwrap_err();
     assert!(e.contains("a map or object is required"), "{e}");
     let e = render("x", obj(&[("bad key", n(1.0))])).unwrap_err();
-    assert!(e.contains("invalid template variable name \"bad key\""), "{e}");
+    assert!(
+        e.contains("invalid template variable name \"bad key\""),
+        "{e}"
+    );
 }
 
 #[test]

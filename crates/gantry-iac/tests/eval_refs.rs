@@ -1,4 +1,5 @@
 //! Finding references in expressions and bodies.
+#![allow(clippy::result_large_err)] // `Evaluator::eval` returns a plain `Diagnostic`
 
 mod eval_support;
 
@@ -7,7 +8,10 @@ use gantry_iac::eval::{Reference, Root, body_references, references};
 use gantry_iac::syntax::Mode;
 use gantry_iac::value::PathStep;
 
-fn refs(text: &str) -> Vec<(Root, Vec<PathStep>)> {
+/// A reference without its range.
+type Found = (Root, Vec<PathStep>);
+
+fn refs(text: &str) -> Vec<Found> {
     references(&parse(text).expr)
         .into_iter()
         .map(|r| (r.root, r.rest))
@@ -32,30 +36,51 @@ fn attr(a: &str) -> PathStep {
 
 #[test]
 fn references_table() {
-    let rows: Vec<(&str, Vec<(Root, Vec<PathStep>)>)> = vec![
+    let rows: Vec<(&str, Vec<Found>)> = vec![
         ("1 + 2", vec![]),
         ("var.a", vec![(var("a"), vec![])]),
-        ("var.a.b[0]", vec![(var("a"), vec![attr("b"), PathStep::Index(0)])]),
+        (
+            "var.a.b[0]",
+            vec![(var("a"), vec![attr("b"), PathStep::Index(0)])],
+        ),
         ("local.x", vec![(Root::Local("x".into()), vec![])]),
-        ("aws_instance.web.id", vec![(res("aws_instance", "web"), vec![attr("id")])]),
+        (
+            "aws_instance.web.id",
+            vec![(res("aws_instance", "web"), vec![attr("id")])],
+        ),
         (
             "aws_instance.web[0].id",
-            vec![(res("aws_instance", "web"), vec![PathStep::Index(0), attr("id")])],
+            vec![(
+                res("aws_instance", "web"),
+                vec![PathStep::Index(0), attr("id")],
+            )],
         ),
         (
             "aws_instance.web.0.id",
-            vec![(res("aws_instance", "web"), vec![PathStep::Index(0), attr("id")])],
+            vec![(
+                res("aws_instance", "web"),
+                vec![PathStep::Index(0), attr("id")],
+            )],
         ),
         (
             "aws_instance.web[\"k\"].id",
-            vec![(res("aws_instance", "web"), vec![PathStep::Key("k".into()), attr("id")])],
+            vec![(
+                res("aws_instance", "web"),
+                vec![PathStep::Key("k".into()), attr("id")],
+            )],
         ),
         (
             "aws_instance.web[var.i].id",
             vec![(res("aws_instance", "web"), vec![]), (var("i"), vec![])],
         ),
-        ("aws_instance.web[*].id", vec![(res("aws_instance", "web"), vec![])]),
-        ("aws_instance.web.*.id", vec![(res("aws_instance", "web"), vec![])]),
+        (
+            "aws_instance.web[*].id",
+            vec![(res("aws_instance", "web"), vec![])],
+        ),
+        (
+            "aws_instance.web.*.id",
+            vec![(res("aws_instance", "web"), vec![])],
+        ),
         (
             "data.aws_ami.x.id",
             vec![(
@@ -67,9 +92,15 @@ fn references_table() {
                 vec![attr("id")],
             )],
         ),
-        ("module.m.out", vec![(Root::Module("m".into()), vec![attr("out")])]),
+        (
+            "module.m.out",
+            vec![(Root::Module("m".into()), vec![attr("out")])],
+        ),
         ("count.index", vec![(Root::CountIndex, vec![])]),
-        ("each.value.name", vec![(Root::EachValue, vec![attr("name")])]),
+        (
+            "each.value.name",
+            vec![(Root::EachValue, vec![attr("name")])],
+        ),
         ("each.key", vec![(Root::EachKey, vec![])]),
         ("path.module", vec![(Root::Path("module".into()), vec![])]),
         ("terraform.workspace", vec![(Root::Workspace, vec![])]),
@@ -89,8 +120,14 @@ fn references_table() {
             ],
         ),
         ("upper(var.x)", vec![(var("x"), vec![])]),
-        ("var.c ? var.t : var.f", vec![(var("c"), vec![]), (var("t"), vec![]), (var("f"), vec![])]),
-        ("{(var.k) = -var.v, x = !var.b}", vec![(var("k"), vec![]), (var("v"), vec![]), (var("b"), vec![])]),
+        (
+            "var.c ? var.t : var.f",
+            vec![(var("c"), vec![]), (var("t"), vec![]), (var("f"), vec![])],
+        ),
+        (
+            "{(var.k) = -var.v, x = !var.b}",
+            vec![(var("k"), vec![]), (var("v"), vec![]), (var("b"), vec![])],
+        ),
         ("(var.o).a", vec![(var("o"), vec![])]),
         ("try(var.a.b, null)", vec![(var("a"), vec![attr("b")])]),
         // Not references: invalid roots are skipped.

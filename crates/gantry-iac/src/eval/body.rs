@@ -51,7 +51,7 @@ impl Ctx<'_> {
                     let span = a.key.span().or_else(|| a.span());
                     let Some(def) = schema.attributes.get(name) else {
                         let d = if schema.blocks.contains_key(name) {
-                            self.err(
+                            self.diag(
                                 span,
                                 format!(
                                     "unsupported argument; an argument named {name:?} is not expected here, did you mean to define a block of type {name:?}?"
@@ -59,7 +59,7 @@ impl Ctx<'_> {
                             )
                         } else {
                             with_suggestion(
-                                self.err(
+                                self.diag(
                                     span,
                                     format!(
                                         "unsupported argument; an argument named {name:?} is not expected here"
@@ -73,7 +73,7 @@ impl Ctx<'_> {
                         continue;
                     };
                     if def.computed && !def.optional && !def.required {
-                        errs.push(self.err(
+                        errs.push(self.diag(
                             span,
                             format!(
                                 "value for unconfigurable attribute; can't configure a value for {name:?}: its value will be decided automatically based on the result of applying this configuration"
@@ -84,7 +84,7 @@ impl Ctx<'_> {
                     let v = match self.eval(&a.value, env) {
                         Ok(v) => v,
                         Err(d) => {
-                            errs.push(d);
+                            errs.push(*d);
                             continue;
                         }
                     };
@@ -92,7 +92,7 @@ impl Ctx<'_> {
                         Ok(v) => {
                             out.insert(name.to_owned(), v.mark_if(def.sensitive));
                         }
-                        Err(e) => errs.push(self.err(
+                        Err(e) => errs.push(self.diag(
                             a.value.span().or(span),
                             format!(
                                 "incorrect attribute value type; inappropriate value for attribute {name:?}: {e}"
@@ -109,7 +109,7 @@ impl Ctx<'_> {
                     let span = b.ident.span().or_else(|| b.span());
                     let Some(nb) = schema.blocks.get(ident) else {
                         errs.push(with_suggestion(
-                            self.err(
+                            self.diag(
                                 span,
                                 format!(
                                     "unsupported block type; blocks of type {ident:?} are not expected here"
@@ -121,7 +121,7 @@ impl Ctx<'_> {
                         continue;
                     };
                     if let Some(l) = b.labels.first() {
-                        errs.push(self.err(
+                        errs.push(self.diag(
                             l.span().or(span),
                             format!(
                                 "extraneous label for {ident:?}; no labels are expected for {ident:?} blocks"
@@ -142,7 +142,7 @@ impl Ctx<'_> {
             }
             let written = body.get_attribute(name).is_some();
             if def.required && !written {
-                errs.push(self.err(
+                errs.push(self.diag(
                     block_span.clone(),
                     format!(
                         "missing required argument; the argument {name:?} is required, but no definition was found"
@@ -181,7 +181,7 @@ impl Ctx<'_> {
             _ => nb.max_items,
         };
         if n < nb.min_items {
-            errs.push(self.err(
+            errs.push(self.diag(
                 span.clone(),
                 format!(
                     "insufficient {name:?} blocks; at least {} {name:?} block(s) are required",
@@ -192,7 +192,7 @@ impl Ctx<'_> {
         if let Some(max) = max
             && n > max
         {
-            errs.push(self.err(
+            errs.push(self.diag(
                 span,
                 format!(
                     "too many {name:?} blocks; no more than {max} {name:?} block(s) are allowed"
@@ -216,7 +216,7 @@ impl Ctx<'_> {
     ) {
         let span = b.ident.span().or_else(|| b.span());
         let Some(label) = b.labels.first() else {
-            errs.push(self.err(
+            errs.push(self.diag(
                 span,
                 "missing block label; a dynamic block must have a label naming the block type to generate",
             ));
@@ -227,7 +227,7 @@ impl Ctx<'_> {
         let Some(nb) = schema.blocks.get(bt) else {
             let names: Vec<&str> = schema.blocks.keys().map(String::as_str).collect();
             errs.push(with_suggestion(
-                self.err(
+                self.diag(
                     lspan,
                     format!("unsupported block type; blocks of type {bt:?} are not expected here"),
                 ),
@@ -247,7 +247,7 @@ impl Ctx<'_> {
                     "iterator" => match &a.value {
                         Expression::Variable(v) => iterator = v.value().as_str().to_owned(),
                         other => {
-                            errs.push(self.err(
+                            errs.push(self.diag(
                                 other.span(),
                                 "invalid dynamic iterator name; the iterator must be a single identifier",
                             ));
@@ -256,7 +256,7 @@ impl Ctx<'_> {
                     },
                     "labels" => {}
                     other => {
-                        errs.push(self.err(
+                        errs.push(self.diag(
                             a.key.span(),
                             format!(
                                 "unsupported argument; an argument named {other:?} is not expected here"
@@ -267,7 +267,7 @@ impl Ctx<'_> {
                 },
                 Structure::Block(c) if c.ident.value().as_str() == "content" => {
                     if content.is_some() {
-                        errs.push(self.err(
+                        errs.push(self.diag(
                             c.ident.span(),
                             "duplicate content block; only one \"content\" block is allowed in a dynamic block",
                         ));
@@ -276,7 +276,7 @@ impl Ctx<'_> {
                     content = Some(c);
                 }
                 Structure::Block(c) => {
-                    errs.push(self.err(
+                    errs.push(self.diag(
                         c.ident.span(),
                         format!(
                             "unsupported block type; blocks of type {:?} are not expected here",
@@ -288,14 +288,14 @@ impl Ctx<'_> {
             }
         }
         let Some(fe) = for_each else {
-            errs.push(self.err(
+            errs.push(self.diag(
                 span,
                 "missing required argument; the argument \"for_each\" is required, but no definition was found",
             ));
             return;
         };
         let Some(content) = content else {
-            errs.push(self.err(
+            errs.push(self.diag(
                 span,
                 "missing required block; a \"content\" block is required in a dynamic block",
             ));
@@ -307,21 +307,21 @@ impl Ctx<'_> {
         let (coll, marked) = match self.eval(fe, env) {
             Ok(v) => v.unmark(),
             Err(d) => {
-                errs.push(d);
+                errs.push(*d);
                 return;
             }
         };
         let f = found.entry(bt.to_owned()).or_default();
         f.last_span = span;
         if coll.is_null() {
-            errs.push(self.err(
+            errs.push(self.diag(
                 fe.span(),
                 "invalid dynamic for_each value; cannot use a null value in for_each",
             ));
             return;
         }
         if matches!(coll, Value::Bool(_) | Value::Number(_) | Value::String(_)) {
-            errs.push(self.err(
+            errs.push(self.diag(
                 fe.span(),
                 format!(
                     "invalid dynamic for_each value; cannot use a {} value in for_each, an iterable collection is required",
@@ -337,7 +337,7 @@ impl Ctx<'_> {
                 return;
             }
             Err(d) => {
-                errs.push(d);
+                errs.push(*d);
                 return;
             }
         };

@@ -19,7 +19,11 @@ use crate::funcs;
 use crate::syntax::{Mode, Src};
 use crate::value::{Type, Value, unify};
 
-type R = Result<Value, Diagnostic>;
+/// Errors travel boxed inside the evaluator (a `Diagnostic` is large and
+/// results pass through deep recursion).
+pub(crate) type Error = Box<Diagnostic>;
+
+type R = Result<Value, Error>;
 
 /// Deeper expressions than this are refused instead of risking the stack
 /// (the parser already limits nesting; this guards built trees).
@@ -188,7 +192,12 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    pub(crate) fn err(&self, span: Option<Range<usize>>, msg: impl Into<String>) -> Diagnostic {
+    pub(crate) fn err(&self, span: Option<Range<usize>>, msg: impl Into<String>) -> Error {
+        Box::new(self.src.error(span.as_ref(), msg))
+    }
+
+    /// The same, unboxed (for lists of errors).
+    pub(crate) fn diag(&self, span: Option<Range<usize>>, msg: impl Into<String>) -> Diagnostic {
         self.src.error(span.as_ref(), msg)
     }
 
@@ -294,7 +303,7 @@ impl<'a> Ctx<'a> {
         span: Option<Range<usize>>,
         ops: &[Decorated<TraversalOperator>],
         env: &Env,
-    ) -> Result<(Value, usize), Diagnostic> {
+    ) -> Result<(Value, usize), Error> {
         if let Some(v) = env.get(name) {
             return Ok((v.clone(), 0));
         }
@@ -379,7 +388,7 @@ impl<'a> Ctx<'a> {
 
     fn splat(&self, v: Value, rest: &[Decorated<TraversalOperator>], env: &Env) -> R {
         let (v, marked) = v.unmark();
-        let each = |xs: Vec<Value>| -> Result<Vec<Value>, Diagnostic> {
+        let each = |xs: Vec<Value>| -> Result<Vec<Value>, Error> {
             xs.into_iter()
                 .map(|x| self.apply_ops(x, rest, env))
                 .collect()
@@ -459,7 +468,7 @@ impl<'a> Ctx<'a> {
         Ok(r.mark_if(marked))
     }
 
-    fn attr_on_wrong_kind(&self, kind: &str, name: &str, span: Option<Range<usize>>) -> Diagnostic {
+    fn attr_on_wrong_kind(&self, kind: &str, name: &str, span: Option<Range<usize>>) -> Error {
         let msg = match kind {
             "list" | "tuple" | "set" => format!(
                 "unsupported attribute; can't access attributes on a {kind} of objects, did you mean to access attribute {name:?} for a specific element of the {kind}, or across all elements of the {kind}?"
@@ -551,7 +560,7 @@ impl<'a> Ctx<'a> {
         v: Value,
         side: &str,
         span: Option<Range<usize>>,
-    ) -> Result<(Option<f64>, bool), Diagnostic> {
+    ) -> Result<(Option<f64>, bool), Error> {
         let (v, m) = v.unmark();
         if v.is_null() {
             return Err(self.err(
@@ -577,7 +586,7 @@ impl<'a> Ctx<'a> {
         v: Value,
         side: &str,
         span: Option<Range<usize>>,
-    ) -> Result<(Option<bool>, bool), Diagnostic> {
+    ) -> Result<(Option<bool>, bool), Error> {
         let (v, m) = v.unmark();
         if v.is_null() {
             return Err(self.err(
@@ -742,7 +751,7 @@ impl<'a> Ctx<'a> {
         Ok(out.mark_if(cm))
     }
 
-    fn unify_branches(&self, t: &Value, f: &Value, c: &Conditional) -> Result<Type, Diagnostic> {
+    fn unify_branches(&self, t: &Value, f: &Value, c: &Conditional) -> Result<Type, Error> {
         let (tt, ft) = (t.type_of(), f.type_of());
         if let Some(u) = unify(&tt, &ft) {
             return Ok(u);
@@ -785,7 +794,7 @@ impl<'a> Ctx<'a> {
         coll: Value,
         span: Option<Range<usize>>,
         what: &str,
-    ) -> Result<Option<Vec<(Value, Value)>>, Diagnostic> {
+    ) -> Result<Option<Vec<(Value, Value)>>, Error> {
         Ok(Some(match coll {
             Value::Null => {
                 return Err(self.err(
@@ -896,15 +905,21 @@ impl<'a> Ctx<'a> {
             };
             if f.grouping {
                 groups.entry(key).or_default().push(val);
-            } else if obj.contains_key(&key) {
-                return Err(self.err(
-                    ke.span(),
-                    format!(
-                        "duplicate object key; two different items produced the key {key:?} in this 'for' expression, if duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key"
-                    ),
-                ));
-            } else {
-                obj.insert(key, val);
+                continue;
+            }
+            match obj.entry(key) {
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(val);
+                }
+                std::collections::btree_map::Entry::Occupied(slot) => {
+                    return Err(self.err(
+                        ke.span(),
+                        format!(
+                            "duplicate object key; two different items produced the key {:?} in this 'for' expression, if duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key",
+                            slot.key()
+                        ),
+                    ));
+                }
             }
         }
         let out = if unknown {
@@ -957,7 +972,7 @@ impl<'a> Ctx<'a> {
                 format!("call to unknown function; there is no function named {name:?}"),
             );
             if let Some(s) = did_you_mean(&name, funcs::names()) {
-                d = d.with_help(format!("did you mean {s:?}?"));
+                d = Box::new(d.with_help(format!("did you mean {s:?}?")));
             }
             return Err(d);
         }
@@ -1036,12 +1051,13 @@ impl<'a> Ctx<'a> {
             .iter()
             .map(|d| format!("- {} (at {})", d.message, d.location()))
             .collect();
-        Err(self
-            .err(
+        Err(Box::new(
+            self.diag(
                 span,
                 "call to function \"try\" failed: no expression succeeded, at least one expression must produce a successful result",
             )
-            .with_note(detail.join("\n")))
+            .with_note(detail.join("\n")),
+        ))
     }
 
     fn eval_can(&self, args: &[&Expression], span: Option<Range<usize>>, env: &Env) -> R {

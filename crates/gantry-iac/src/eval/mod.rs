@@ -72,16 +72,22 @@ pub struct Evaluator<'a> {
 
 impl Evaluator<'_> {
     /// Evaluates one expression.
+    #[allow(clippy::result_large_err)] // the interface others code against
     pub fn eval(&self, e: &Expr) -> Result<Value, Diagnostic> {
-        Ctx::new(self, &e.src, false).eval(&e.expr, &Env::root())
+        Ctx::new(self, &e.src, false)
+            .eval(&e.expr, &Env::root())
+            .map_err(|d| *d)
     }
 
     /// Evaluates one expression with extra names bound (as a `for`
     /// expression or `dynamic` iterator would bind them); they shadow the
     /// scope's roots.
+    #[allow(clippy::result_large_err)] // as `eval`
     pub fn eval_with(&self, e: &Expr, names: &[(String, Value)]) -> Result<Value, Diagnostic> {
         let env = Env::with(names.to_vec());
-        Ctx::new(self, &e.src, false).eval(&e.expr, &env)
+        Ctx::new(self, &e.src, false)
+            .eval(&e.expr, &env)
+            .map_err(|d| *d)
     }
 
     /// Evaluates a block body against a schema into an object of

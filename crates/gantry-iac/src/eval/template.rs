@@ -1,11 +1,10 @@
 //! String templates and heredocs: interpolation, `%{if}` and `%{for}`
 //! directives, and `~` strip markers.
 
-use gantry_config::Diagnostic;
 use hcl_edit::Span as _;
 use hcl_edit::template::{Directive, Element, ForDirective, IfDirective, Template};
 
-use super::expr::{Ctx, Env};
+use super::expr::{Ctx, Env, Error};
 use crate::value::{Type, Value};
 
 /// The string being built.
@@ -66,7 +65,7 @@ impl Out {
 impl Ctx<'_> {
     /// A template's value: a string, or the value itself when the template
     /// is a single interpolation (`"${x}"`).
-    pub(crate) fn eval_template(&self, t: &Template, env: &Env) -> Result<Value, Diagnostic> {
+    pub(crate) fn eval_template(&self, t: &Template, env: &Env) -> Result<Value, Error> {
         self.eval_template_indented(t, None, env)
     }
 
@@ -76,7 +75,7 @@ impl Ctx<'_> {
         t: &Template,
         dedent: Option<usize>,
         env: &Env,
-    ) -> Result<Value, Diagnostic> {
+    ) -> Result<Value, Error> {
         if let Some(Element::Interpolation(i)) = t.as_single_element() {
             return self.eval(&i.expr, env);
         }
@@ -93,7 +92,7 @@ impl Ctx<'_> {
         Ok(v.mark_if(out.marked))
     }
 
-    fn render(&self, t: &Template, env: &Env, out: &mut Out) -> Result<(), Diagnostic> {
+    fn render(&self, t: &Template, env: &Env, out: &mut Out) -> Result<(), Error> {
         for el in t.iter() {
             match el {
                 Element::Literal(s) => out.literal(s.value()),
@@ -131,7 +130,7 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn render_if(&self, d: &IfDirective, env: &Env, out: &mut Out) -> Result<(), Diagnostic> {
+    fn render_if(&self, d: &IfDirective, env: &Env, out: &mut Out) -> Result<(), Error> {
         out.boundary(d.if_expr.strip.strip_start());
         let span = d.if_expr.cond_expr.span();
         let (c, m) = self.eval(&d.if_expr.cond_expr, env)?.unmark();
@@ -190,7 +189,7 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn render_for(&self, d: &ForDirective, env: &Env, out: &mut Out) -> Result<(), Diagnostic> {
+    fn render_for(&self, d: &ForDirective, env: &Env, out: &mut Out) -> Result<(), Error> {
         let f = &d.for_expr;
         out.boundary(f.strip.strip_start());
         let span = f.collection_expr.span();
