@@ -149,6 +149,11 @@ fn attribute_errors() {
         "1:1",
     );
     assert_error(
+        "name = var.null\n",
+        "the argument \"name\" is required, but it is set to null",
+        "1:8",
+    );
+    assert_error(
         "name = \"a\"\nid = \"x\"\n",
         "value for unconfigurable attribute; can't configure a value for \"id\"",
         "2:1",

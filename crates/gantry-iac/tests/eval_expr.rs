@@ -390,6 +390,11 @@ fn operators() {
         // The right operand is not evaluated when the left decides.
         ("false && var.nope", V(b(false))),
         ("true || 1 / 0 == 1", V(b(true))),
+        // ... and in both directions, when the other side decides.
+        ("var.nope && false", V(b(false))),
+        ("var.list[9] == \"x\" || true", V(b(true))),
+        ("var.nope || false", E("undeclared input variable", "1:1")),
+        ("true && var.nope", E("undeclared input variable", "1:9")),
         ("1 / 0", E("can't divide by zero", "1:1")),
         ("5 % 0", E("can't divide by zero", "1:1")),
         ("var.big * 10", E("too large", "1:1")),

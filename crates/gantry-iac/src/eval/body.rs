@@ -88,6 +88,15 @@ impl Ctx<'_> {
                             continue;
                         }
                     };
+                    if def.required && v.is_null() {
+                        errs.push(self.diag(
+                            a.value.span().or(span),
+                            format!(
+                                "missing required argument; the argument {name:?} is required, but it is set to null"
+                            ),
+                        ));
+                        continue;
+                    }
                     match v.convert(&def.ty) {
                         Ok(v) => {
                             out.insert(name.to_owned(), v.mark_if(def.sensitive));
@@ -141,6 +150,7 @@ impl Ctx<'_> {
                 continue;
             }
             let written = body.get_attribute(name).is_some();
+            // A written but failed attribute has its error already.
             if def.required && !written {
                 errs.push(self.diag(
                     block_span.clone(),

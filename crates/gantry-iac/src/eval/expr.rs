@@ -631,23 +631,10 @@ impl<'a> Ctx<'a> {
         let op = *b.operator.value();
         let (ls, rs) = (b.lhs_expr.span(), b.rhs_expr.span());
         let whole = b.span();
-        let lhs = self.eval(&b.lhs_expr, env)?;
         if matches!(op, Op::And | Op::Or) {
-            let (l, lm) = self.bool_operand(lhs, "left", ls)?;
-            let decisive = op == Op::Or;
-            if l == Some(decisive) {
-                // Short-circuit: the right operand cannot change the result.
-                return Ok(Value::Bool(decisive).mark_if(lm));
-            }
-            let rhs = self.eval(&b.rhs_expr, env)?;
-            let (r, rm) = self.bool_operand(rhs, "right", rs)?;
-            let out = match (l, r) {
-                (_, Some(r)) if r == decisive => Value::Bool(decisive),
-                (Some(_), Some(r)) => Value::Bool(r),
-                _ => Value::Unknown(Type::Bool),
-            };
-            return Ok(out.mark_if(lm || rm));
+            return self.eval_logical(b, op == Op::Or, env);
         }
+        let lhs = self.eval(&b.lhs_expr, env)?;
         let rhs = self.eval(&b.rhs_expr, env)?;
         if matches!(op, Op::Eq | Op::NotEq) {
             let (l, lm) = lhs.unmark_deep();
@@ -700,6 +687,38 @@ impl<'a> Ctx<'a> {
             ));
         }
         Ok(out.mark_if(marked))
+    }
+
+    /// `&&` (`decisive` false) and `||` (`decisive` true), short-circuiting
+    /// in both directions as Terraform does: when one operand alone decides
+    /// the result, errors evaluating the other are dropped, and an unknown
+    /// operand does not make the result unknown.
+    fn eval_logical(&self, b: &BinaryOp, decisive: bool, env: &Env) -> R {
+        let (ls, rs) = (b.lhs_expr.span(), b.rhs_expr.span());
+        let l = self
+            .eval(&b.lhs_expr, env)
+            .and_then(|v| self.bool_operand(v, "left", ls));
+        if let Ok((Some(lv), lm)) = &l
+            && *lv == decisive
+        {
+            return Ok(Value::Bool(decisive).mark_if(*lm));
+        }
+        let r = self
+            .eval(&b.rhs_expr, env)
+            .and_then(|v| self.bool_operand(v, "right", rs));
+        if let Ok((Some(rv), rm)) = &r
+            && *rv == decisive
+        {
+            let lm = l.as_ref().is_ok_and(|(_, m)| *m);
+            return Ok(Value::Bool(decisive).mark_if(*rm || lm));
+        }
+        let (l, lm) = l?;
+        let (r, rm) = r?;
+        let out = match (l, r) {
+            (Some(_), Some(r)) => Value::Bool(r),
+            _ => Value::Unknown(Type::Bool),
+        };
+        Ok(out.mark_if(lm || rm))
     }
 
     fn eval_conditional(&self, c: &Conditional, env: &Env) -> R {
