@@ -54,6 +54,11 @@ fn template_errors_name_the_file() {
     assert!(e.starts_with("t.tpl:2:3: "), "{e}");
     let e = render("${", obj(&[])).unwrap_err();
     assert!(e.starts_with("t.tpl: failed to parse template"), "{e}");
+    let e = render("${templatefile(\"t.tpl\", {})}", obj(&[])).unwrap_err();
+    assert_eq!(
+        e,
+        "t.tpl:1:3: call to function \"templatefile\" failed: cannot recursively call templatefile from inside a template"
+    );
     let e = render("x", s("str")).unwrap_err();
     assert!(e.contains("a map or object is required"), "{e}");
     let e = render("x", obj(&[("bad key", n(1.0))])).unwrap_err();

@@ -976,6 +976,14 @@ impl<'a> Ctx<'a> {
                     format!("invalid use of expansion; the {name:?} function does not accept an expanded argument"),
                 ));
             }
+            "templatefile" if self.isolated => {
+                // Without this a template that renders itself would recurse
+                // until the stack runs out.
+                return Err(self.err(
+                    span,
+                    "call to function \"templatefile\" failed: cannot recursively call templatefile from inside a template",
+                ));
+            }
             "try" => return self.eval_try(&args, span, env),
             "can" => return self.eval_can(&args, span, env),
             _ => {}
