@@ -9,7 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use gantry_iac::value::{Type, Value};
 use md5::Md5;
-use providers_support::{Harness, attr_path, get, harness, s};
+use providers_support::{Expect, Harness, Pairs, attr_path, get, harness, s};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 
@@ -169,7 +169,12 @@ async fn each_content_argument_writes_its_bytes() {
     let binary: Vec<u8> = vec![0, 159, 146, 150, 255, 10];
     std::fs::write(dir.path().join("source.bin"), &binary).unwrap();
     let cases: Vec<(&str, &str, Value, Vec<u8>)> = vec![
-        ("local_file", "content", Value::string("text"), b"text".to_vec()),
+        (
+            "local_file",
+            "content",
+            Value::string("text"),
+            b"text".to_vec(),
+        ),
         (
             "local_file",
             "sensitive_content",
@@ -203,12 +208,13 @@ async fn each_content_argument_writes_its_bytes() {
     ];
     for (i, (ty, arg, v, want)) in cases.into_iter().enumerate() {
         let name = format!("out{i}");
-        let cfg = h.config(
-            ty,
-            &[("filename", p(dir.path(), &name)), (arg, v.clone())],
-        );
+        let cfg = h.config(ty, &[("filename", p(dir.path(), &name)), (arg, v.clone())]);
         let st = h.create(ty, &cfg).await;
-        assert_eq!(std::fs::read(dir.path().join(&name)).unwrap(), want, "{ty}.{arg}");
+        assert_eq!(
+            std::fs::read(dir.path().join(&name)).unwrap(),
+            want,
+            "{ty}.{arg}"
+        );
         assert_hashes(&st, &want);
         assert_eq!(get(&st, arg), v, "{ty}.{arg} is kept as configured");
         let plan = h.plan(ty, Some(&st), &cfg).await.unwrap();
@@ -263,7 +269,10 @@ async fn drift_of_a_base64_or_source_file() {
         "local_file",
         &[
             ("filename", p(dir.path(), "b.bin")),
-            ("content_base64", Value::string(STANDARD.encode([1u8, 2, 3]))),
+            (
+                "content_base64",
+                Value::string(STANDARD.encode([1u8, 2, 3])),
+            ),
         ],
     );
     let st = h.create("local_file", &cfg).await;
@@ -379,17 +388,26 @@ async fn relative_filenames_resolve_against_the_current_directory() {
 async fn validation_of_content_arguments_and_modes() {
     let h = local().await;
     let f = Value::string("/tmp/x");
-    let cases: Vec<(&str, Vec<(&str, Value)>, Option<(&str, &str)>)> = vec![
+    let cases: Vec<(&str, Pairs, Expect)> = vec![
         ("local_file", vec![("content", Value::string("a"))], None),
         (
             "local_file",
             vec![],
-            Some(("content", "no attribute specified when one (and only one) of [content,sensitive_content,content_base64,source] is required")),
+            Some((
+                "content",
+                "no attribute specified when one (and only one) of [content,sensitive_content,content_base64,source] is required",
+            )),
         ),
         (
             "local_file",
-            vec![("content", Value::string("a")), ("source", Value::string("/b"))],
-            Some(("source", "2 attributes specified when one (and only one) of")),
+            vec![
+                ("content", Value::string("a")),
+                ("source", Value::string("/b")),
+            ],
+            Some((
+                "source",
+                "2 attributes specified when one (and only one) of",
+            )),
         ),
         (
             "local_sensitive_file",
@@ -402,7 +420,10 @@ async fn validation_of_content_arguments_and_modes() {
                 ("content", Value::string("a")),
                 ("file_permission", Value::string("0999")),
             ],
-            Some(("file_permission", "bad mode for file - must be three octal digits: 0999")),
+            Some((
+                "file_permission",
+                "bad mode for file - must be three octal digits: 0999",
+            )),
         ),
         (
             "local_file",
@@ -410,7 +431,10 @@ async fn validation_of_content_arguments_and_modes() {
                 ("content", Value::string("a")),
                 ("directory_permission", Value::string("77")),
             ],
-            Some(("directory_permission", "string length should be 3 or 4 digits")),
+            Some((
+                "directory_permission",
+                "string length should be 3 or 4 digits",
+            )),
         ),
         (
             "local_file",
@@ -448,7 +472,10 @@ async fn validation_of_content_arguments_and_modes() {
         "local_file",
         &h.config(
             "local_file",
-            &[("filename", Value::string("")), ("content", Value::string("a"))],
+            &[
+                ("filename", Value::string("")),
+                ("content", Value::string("a")),
+            ],
         ),
     );
     assert_eq!(errs.len(), 1);

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use gantry_iac::provider::builtin::words::{ADJECTIVES, ADVERBS, NAMES};
 use gantry_iac::value::{Type, Value};
-use providers_support::{Harness, attr_path, get, harness, n, s, slist, smap};
+use providers_support::{Expect, Harness, Pairs, attr_path, get, harness, n, s, slist, smap};
 
 async fn random() -> Harness {
     harness("random").await
@@ -20,7 +20,7 @@ const SPECIAL: &str = "!@#$%&*()-_=+[]{}<>:?";
 #[tokio::test]
 async fn every_random_type_plans_its_results_unknown_on_create() {
     let h = random().await;
-    let cases: &[(&str, Vec<(&str, Value)>, &[&str])] = &[
+    let cases: &[(&str, Pairs, &[&str])] = &[
         (
             "random_id",
             vec![("byte_length", Value::Number(4.0))],
@@ -261,7 +261,10 @@ async fn random_id_validation() {
             assert_eq!(errs[0].attribute, Some(attr_path("byte_length")));
         }
     }
-    let cfg = h.config("random_id", &[("byte_length", Value::Unknown(Type::Number))]);
+    let cfg = h.config(
+        "random_id",
+        &[("byte_length", Value::Unknown(Type::Number))],
+    );
     assert!(h.validate("random_id", &cfg).is_empty());
 }
 
@@ -281,7 +284,7 @@ async fn random_string_meets_length_charset_and_minimums() {
     let b = Value::Bool;
     let num = |x: f64| Value::Number(x);
     let all = format!("{LOWER}{UPPER}{DIGITS}{SPECIAL}");
-    let cases = vec![
+    let cases = [
         Case {
             pairs: vec![("length", num(16.0))],
             length: 16,
@@ -360,7 +363,10 @@ async fn random_string_meets_length_charset_and_minimums() {
                     c.allowed
                 );
                 for (min, set) in c.mins {
-                    assert!(count_in(&r, set) >= min, "case {i}: {r} needs {min} of {set}");
+                    assert!(
+                        count_in(&r, set) >= min,
+                        "case {i}: {r} needs {min} of {set}"
+                    );
                 }
                 let id = s(&st, "id");
                 if ty == "random_password" {
@@ -432,7 +438,11 @@ async fn random_string_and_password_import() {
     assert_eq!(get(&st, "special"), Value::Bool(true));
     assert_eq!(get(&st, "min_numeric"), Value::Number(0.0));
 
-    let st = h.provider.import("random_password", "s3cret").await.unwrap();
+    let st = h
+        .provider
+        .import("random_password", "s3cret")
+        .await
+        .unwrap();
     assert_eq!(s(&st, "result"), "s3cret");
     assert_eq!(s(&st, "id"), "none");
     assert_eq!(n(&st, "length"), 6.0);
@@ -446,13 +456,23 @@ async fn random_string_and_password_import() {
 async fn random_string_validation() {
     let h = random().await;
     let num = |x: f64| Value::Number(x);
-    let cases: Vec<(Vec<(&str, Value)>, Option<(&str, &str)>)> = vec![
+    let cases: Vec<(Pairs, Expect)> = vec![
         (vec![("length", num(8.0))], None),
         (
-            vec![("length", num(3.0)), ("min_upper", num(2.0)), ("min_lower", num(2.0))],
-            Some(("length", "at least sum of min_upper + min_lower + min_numeric + min_special, got: 3")),
+            vec![
+                ("length", num(3.0)),
+                ("min_upper", num(2.0)),
+                ("min_lower", num(2.0)),
+            ],
+            Some((
+                "length",
+                "at least sum of min_upper + min_lower + min_numeric + min_special, got: 3",
+            )),
         ),
-        (vec![("length", num(0.0))], Some(("length", "must be at least 1, got: 0"))),
+        (
+            vec![("length", num(0.0))],
+            Some(("length", "must be at least 1, got: 0")),
+        ),
         (
             vec![("length", num(4.0)), ("min_special", num(-1.0))],
             Some(("min_special", "must be at least 0, got: -1")),
@@ -465,7 +485,10 @@ async fn random_string_validation() {
                 ("lower", Value::Bool(false)),
                 ("numeric", Value::Bool(false)),
             ],
-            Some(("special", "at least one of special, upper, lower or numeric")),
+            Some((
+                "special",
+                "at least one of special, upper, lower or numeric",
+            )),
         ),
         // Unknown values are not judged yet.
         (
@@ -506,7 +529,10 @@ async fn random_integer_stays_in_range() {
         for _ in 0..40 {
             let st = h.create("random_integer", &cfg).await;
             let r = n(&st, "result");
-            assert!(r >= min && r <= max && r.fract() == 0.0, "{r} in {min}..={max}");
+            assert!(
+                r >= min && r <= max && r.fract() == 0.0,
+                "{r} in {min}..={max}"
+            );
             assert_eq!(s(&st, "id"), format!("{}", r as i64));
             seen.insert(r as i64);
         }
@@ -563,7 +589,10 @@ async fn random_integer_validation() {
     assert!(errs[0].detail.contains("smaller than or equal to maximum"));
     let cfg = h.config(
         "random_integer",
-        &[("min", Value::Number(5.0)), ("max", Value::Unknown(Type::Number))],
+        &[
+            ("min", Value::Number(5.0)),
+            ("max", Value::Unknown(Type::Number)),
+        ],
     );
     assert!(h.validate("random_integer", &cfg).is_empty());
     // Apply refuses too (a configuration that skipped validation).
@@ -605,7 +634,7 @@ async fn random_integer_import() {
 #[tokio::test]
 async fn random_pet_names_are_built_from_the_word_lists() {
     let h = random().await;
-    let cases: Vec<(Vec<(&str, Value)>, &str, Option<&str>, usize)> = vec![
+    let cases: Vec<(Pairs, &str, Option<&str>, usize)> = vec![
         (vec![], "-", None, 2),
         (vec![("length", Value::Number(1.0))], "-", None, 1),
         (
@@ -619,7 +648,10 @@ async fn random_pet_names_are_built_from_the_word_lists() {
             4,
         ),
         (
-            vec![("length", Value::Number(3.0)), ("separator", Value::string("."))],
+            vec![
+                ("length", Value::Number(3.0)),
+                ("separator", Value::string(".")),
+            ],
             ".",
             None,
             3,
@@ -667,7 +699,10 @@ async fn random_uuid_create_and_import() {
     assert_eq!(s(&st, "id"), id);
     assert_eq!(get(&st, "keepers"), Value::Null);
     for bad in ["nope", "6f1d2a3b0c4e4f5a8b6c7d8e9f0a1b2c", ""] {
-        assert!(h.provider.import("random_uuid", bad).await.is_err(), "{bad}");
+        assert!(
+            h.provider.import("random_uuid", bad).await.is_err(),
+            "{bad}"
+        );
     }
 }
 
@@ -701,7 +736,10 @@ async fn random_shuffle_permutes_and_counts() {
             "random_shuffle",
             &h.config(
                 "random_shuffle",
-                &[("input", slist(&input)), ("result_count", Value::Number(3.0))],
+                &[
+                    ("input", slist(&input)),
+                    ("result_count", Value::Number(3.0)),
+                ],
             ),
         )
         .await;
@@ -716,7 +754,10 @@ async fn random_shuffle_permutes_and_counts() {
             "random_shuffle",
             &h.config(
                 "random_shuffle",
-                &[("input", slist(&input)), ("result_count", Value::Number(12.0))],
+                &[
+                    ("input", slist(&input)),
+                    ("result_count", Value::Number(12.0)),
+                ],
             ),
         )
         .await;
@@ -743,7 +784,10 @@ async fn random_shuffle_permutes_and_counts() {
         "random_shuffle",
         &h.config(
             "random_shuffle",
-            &[("input", slist(&input)), ("result_count", Value::Number(-1.0))],
+            &[
+                ("input", slist(&input)),
+                ("result_count", Value::Number(-1.0)),
+            ],
         ),
     );
     assert_eq!(errs.len(), 1);

@@ -11,6 +11,12 @@ use gantry_iac::provider::{
 };
 use gantry_iac::value::{PathStep, Value};
 
+/// Attribute values of a configuration, by name.
+pub type Pairs = Vec<(&'static str, Value)>;
+
+/// An expected validation error: attribute and part of the detail.
+pub type Expect = Option<(&'static str, &'static str)>;
+
 pub struct Harness {
     pub factory: Arc<dyn ProviderFactory>,
     pub provider: Arc<dyn Provider>,
