@@ -277,14 +277,15 @@ impl Provider for LocalProvider {
             .collect();
         let unknown = args.iter().any(|n| !attr(config, n).is_known());
         let list = args.join(",");
-        if set.len() > 1 {
+        if let [_, second, ..] = set.as_slice() {
+            // Reported at the second one: the first is taken as intended.
             errs.push(
                 ProviderError::new("invalid attribute combination")
                     .with_detail(format!(
                         "{} attributes specified when one (and only one) of [{list}] is required",
                         set.len()
                     ))
-                    .at(path(set[1])),
+                    .at(path(second)),
             );
         } else if set.is_empty() && !unknown {
             errs.push(
@@ -292,7 +293,7 @@ impl Provider for LocalProvider {
                     .with_detail(format!(
                         "no attribute specified when one (and only one) of [{list}] is required"
                     ))
-                    .at(path(args[0])),
+                    .at(path("content")),
             );
         }
         for name in ["file_permission", "directory_permission"] {

@@ -60,7 +60,9 @@ impl ProviderFactory for Factory {
         match config.unmarked() {
             Value::Null => {}
             Value::Object(m) | Value::Map(m) => {
-                if let Some(k) = m.keys().next() {
+                // Null entries are what an engine may pass for an empty
+                // block; anything set is an argument these providers lack.
+                if let Some(k) = m.iter().find(|(_, v)| !v.is_null()).map(|(k, _)| k) {
                     return Err(ProviderError::new("unsupported argument")
                         .with_detail(format!(
                             "an argument named {k:?} is not expected here: the {} provider has no settings",
