@@ -744,7 +744,7 @@ fn show_world(world: &World, json_out: bool) {
                 if v.is_null() {
                     continue;
                 }
-                println!("    {k:<width$} = {}", render::value_text(v, 2));
+                println!("    {k:<width$} = {}", render::plain_value_text(v, 4));
             }
         }
         println!("}}\n");

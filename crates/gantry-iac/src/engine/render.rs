@@ -83,8 +83,8 @@ pub fn plan_text(plan: &Plan) -> String {
         let width = output_changes.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         for (name, o) in output_changes {
             let (sym, text) = match (&o.before, &o.after) {
-                (None, Some(a)) => ("+", value_text(a, 4)),
-                (Some(b), None) => ("-", format!("{} -> null", value_text(b, 4))),
+                (None, Some(a)) => ("+", value_text_sym(a, 4, "+")),
+                (Some(b), None) => ("-", format!("{} -> null", value_text_sym(b, 4, "-"))),
                 (Some(b), Some(a)) => ("~", format!("{} -> {}", value_text(b, 4), value_text(a, 4))),
                 (None, None) => continue,
             };
@@ -197,14 +197,8 @@ fn attr_lines(before: Option<&Value>, after: Option<&Value>, replace: &[Vec<Path
         let pad = indent + 2;
         let (sym, text) = match (bv, av) {
             (None, None) => continue,
-            (None, Some(x)) => ("+", value_text(x, pad)),
-            (Some(x), None) => {
-                if action == Action::Delete || after.is_some() {
-                    ("-", format!("{} -> null", value_text(x, pad)))
-                } else {
-                    ("-", value_text(x, pad))
-                }
-            }
+            (None, Some(x)) => ("+", value_text_sym(x, pad, "+")),
+            (Some(x), None) => ("-", format!("{} -> null", value_text_sym(x, pad, "-"))),
             (Some(x), Some(y)) => {
                 if x.is_wholly_known() && y.is_wholly_known() && x.equals(y) {
                     if k == "id" && action != Action::Delete {
@@ -244,9 +238,24 @@ fn is_ident(s: &str) -> bool {
         && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
-/// A value as the plan shows it; collections span several lines indented
-/// by `indent`.
-pub fn value_text(v: &Value, indent: usize) -> String {
+/// A value as the plan shows it. Collections span several lines: their
+/// items start at column `base + 2` with `sym` (`+`, `-` or ` `) and the
+/// closing bracket is at column `base`.
+pub fn value_text(v: &Value, base: usize) -> String {
+    value_text_sym(v, base, " ")
+}
+
+/// `"+ "` for a symbol, nothing for none.
+fn prefix(sym: &str) -> String {
+    if sym.is_empty() { String::new() } else { format!("{sym} ") }
+}
+
+/// A value with no change symbols (outputs, state).
+pub fn plain_value_text(v: &Value, base: usize) -> String {
+    value_text_sym(v, base, "")
+}
+
+fn value_text_sym(v: &Value, base: usize, sym: &str) -> String {
     match v {
         Value::Sensitive(_) => "(sensitive value)".into(),
         Value::Unknown(_) => "(known after apply)".into(),
@@ -254,12 +263,12 @@ pub fn value_text(v: &Value, indent: usize) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => format_number(*n),
         Value::String(s) if s.contains('\n') => {
-            let pad = " ".repeat(indent + 4);
+            let pad = " ".repeat(base + 4);
             let mut t = String::from("<<-EOT\n");
             for line in s.trim_end_matches('\n').split('\n') {
                 let _ = writeln!(t, "{pad}{line}");
             }
-            let _ = write!(t, "{}EOT", " ".repeat(indent + 2));
+            let _ = write!(t, "{}EOT", " ".repeat(base + 2));
             t
         }
         Value::String(s) => quote(s),
@@ -267,25 +276,31 @@ pub fn value_text(v: &Value, indent: usize) -> String {
             if xs.is_empty() {
                 return "[]".into();
             }
-            let pad = " ".repeat(indent + 4);
+            let pad = " ".repeat(base + 2);
             let mut t = String::from("[\n");
             for x in xs {
-                let _ = writeln!(t, "{pad}{},", value_text(x, indent + 4));
+                let _ = writeln!(t, "{pad}{}{},", prefix(sym), value_text_sym(x, base + 4, sym));
             }
-            let _ = write!(t, "{}]", " ".repeat(indent + 2));
+            let _ = write!(t, "{}]", " ".repeat(base));
             t
         }
         Value::Map(m) | Value::Object(m) => {
             if m.is_empty() {
                 return "{}".into();
             }
-            let pad = " ".repeat(indent + 4);
+            let pad = " ".repeat(base + 2);
             let width = m.keys().map(|k| quote_key(k).len()).max().unwrap_or(0);
             let mut t = String::from("{\n");
             for (k, x) in m {
-                let _ = writeln!(t, "{pad}{:<width$} = {}", quote_key(k), value_text(x, indent + 4));
+                let _ = writeln!(
+                    t,
+                    "{pad}{}{:<width$} = {}",
+                    prefix(sym),
+                    quote_key(k),
+                    value_text_sym(x, base + 4, sym)
+                );
             }
-            let _ = write!(t, "{}}}", " ".repeat(indent + 2));
+            let _ = write!(t, "{}}}", " ".repeat(base));
             t
         }
     }
@@ -604,7 +619,7 @@ pub fn outputs_text(outputs: &BTreeMap<String, (Value, bool)>) -> String {
         if *sensitive || v.is_sensitive() {
             let _ = writeln!(out, "{k} = <sensitive>");
         } else {
-            let _ = writeln!(out, "{k} = {}", value_text(v, 0));
+            let _ = writeln!(out, "{k} = {}", plain_value_text(v, 0));
         }
     }
     out
@@ -612,7 +627,7 @@ pub fn outputs_text(outputs: &BTreeMap<String, (Value, bool)>) -> String {
 
 /// One output as `output -raw`/`output NAME` prints it.
 pub fn output_value_text(v: &Value) -> String {
-    value_text(v, 0)
+    plain_value_text(v, 0)
 }
 
 /// `output -json`.

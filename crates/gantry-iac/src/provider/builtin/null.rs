@@ -89,6 +89,11 @@ fn schema_of(type_name: &str) -> Result<&'static Schema, ProviderError> {
 
 #[async_trait]
 impl Provider for NullProvider {
+    /// Its resources live only in the state.
+    fn external_objects(&self, _type_name: &str) -> bool {
+        false
+    }
+
     async fn plan(&self, req: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
         let schema = schema_of(req.type_name)?;
         let mut planned = req.proposed.clone();

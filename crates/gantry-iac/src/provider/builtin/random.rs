@@ -275,6 +275,11 @@ fn schema_of(type_name: &str) -> Result<&'static Schema, ProviderError> {
 
 #[async_trait]
 impl Provider for RandomProvider {
+    /// Its resources live only in the state.
+    fn external_objects(&self, _type_name: &str) -> bool {
+        false
+    }
+
     fn validate_resource(&self, type_name: &str, config: &Value) -> Vec<ProviderError> {
         let mut errs = Vec::new();
         if let Err(e) = validate(type_name, config, &mut errs) {

@@ -88,6 +88,11 @@ fn pending_output(input: &Value) -> Value {
 
 #[async_trait]
 impl Provider for TerraformProvider {
+    /// Its resources live only in the state.
+    fn external_objects(&self, _type_name: &str) -> bool {
+        false
+    }
+
     async fn plan(&self, req: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
         check_type(req.type_name)?;
         let mut planned = req.proposed.clone();
