@@ -136,15 +136,17 @@ fn scan_heredoc(cs: &[char], i: usize) -> Option<usize> {
 }
 
 const PUNCTS: &[&str] = &[
-    "...", "==", "!=", "<=", ">=", "=>", "&&", "||", "::", "{", "}", "[", "]", "(", ")", ",",
-    ".", "=", "<", ">", "+", "-", "*", "/", "%", "!", "?", ":",
+    "...", "==", "!=", "<=", ">=", "=>", "&&", "||", "::", "{", "}", "[", "]", "(", ")", ",", ".",
+    "=", "<", ">", "+", "-", "*", "/", "%", "!", "?", ":",
 ];
 
 fn tokenize(text: &str) -> Vec<Tok> {
     let cs: Vec<char> = text.chars().collect();
     let mut out: Vec<Tok> = Vec::new();
     let mut i = 0;
-    let take = |a: usize, b: usize| -> String { cs.get(a..b).map(|s| s.iter().collect()).unwrap_or_default() };
+    let take = |a: usize, b: usize| -> String {
+        cs.get(a..b).map(|s| s.iter().collect()).unwrap_or_default()
+    };
     while let Some(&c) = cs.get(i) {
         let start = i;
         let kind = match c {
@@ -226,7 +228,10 @@ fn tokenize(text: &str) -> Vec<Tok> {
             }
             _ => {
                 let rest = take(i, (i + 3).min(cs.len()));
-                let p = PUNCTS.iter().find(|p| rest.starts_with(*p)).map_or(1, |p| p.len());
+                let p = PUNCTS
+                    .iter()
+                    .find(|p| rest.starts_with(*p))
+                    .map_or(1, |p| p.len());
                 i += p;
                 Kind::Punct
             }
@@ -388,7 +393,9 @@ fn layout(tokens: &[Tok]) -> String {
         let alignable = net == 0
             && line.len() >= 3
             && matches!(line.first().map(|t| t.kind), Some(Kind::Word | Kind::Str))
-            && line.get(1).is_some_and(|t| t.kind == Kind::Punct && t.text == "=")
+            && line
+                .get(1)
+                .is_some_and(|t| t.kind == Kind::Punct && t.text == "=")
             && !line.iter().any(|t| t.kind == Kind::Raw);
         let (key, rest) = match (alignable, line.split_first()) {
             (true, Some((k, rest))) => (Some(k.text.clone()), render(rest)),
@@ -473,8 +480,14 @@ mod tests {
             ("a = x.*.id", "a = x.*.id\n"),
             ("a = x[*].id", "a = x[*].id\n"),
             ("a = b?c:d", "a = b ? c : d\n"),
-            ("a = [for x in y: x*2 if x>1]", "a = [for x in y : x * 2 if x > 1]\n"),
-            ("a = {for k,v in m: k=>v}", "a = { for k, v in m : k => v }\n"),
+            (
+                "a = [for x in y: x*2 if x>1]",
+                "a = [for x in y : x * 2 if x > 1]\n",
+            ),
+            (
+                "a = {for k,v in m: k=>v}",
+                "a = { for k, v in m : k => v }\n",
+            ),
             ("a = f(l...)", "a = f(l...)\n"),
             ("a = (1+2)*3", "a = (1 + 2) * 3\n"),
             ("a = \"${ x }\"", "a = \"${ x }\"\n"),

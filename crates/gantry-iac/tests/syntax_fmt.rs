@@ -44,8 +44,14 @@ fn golden_pairs() {
 #[test]
 fn syntax_errors_have_positions() {
     let cases: &[(&str, &str)] = &[
-        ("locals {\n  a = 1 +\n}\n", "2:10: invalid expression; expected the start of an expression"),
-        ("a = 1\na = 2\n", "2:1: attribute redefined; an argument may be set only once in a block"),
+        (
+            "locals {\n  a = 1 +\n}\n",
+            "2:10: invalid expression; expected the start of an expression",
+        ),
+        (
+            "a = 1\na = 2\n",
+            "2:1: attribute redefined; an argument may be set only once in a block",
+        ),
     ];
     for (input, want) in cases {
         assert_eq!(format(input), Err((*want).to_owned()), "{input:?}");

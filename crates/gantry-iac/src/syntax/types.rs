@@ -108,12 +108,12 @@ pub fn literal_value(expr: &Expression) -> Result<Value, NotLiteral> {
             expr.span(),
             "function calls not allowed; functions may not be called here",
         )),
-        Expression::Conditional(_)
-        | Expression::BinaryOp(_)
-        | Expression::ForExpr(_) => Err(NotLiteral::new(
-            expr.span(),
-            "invalid expression; only a literal value is allowed here",
-        )),
+        Expression::Conditional(_) | Expression::BinaryOp(_) | Expression::ForExpr(_) => {
+            Err(NotLiteral::new(
+                expr.span(),
+                "invalid expression; only a literal value is allowed here",
+            ))
+        }
     }
 }
 
@@ -131,12 +131,18 @@ fn type_err(src: &Arc<Src>, expr: &Expression, message: impl Into<String>) -> Di
 }
 
 /// Parses a type constraint expression.
+// Diagnostic is large, but the error path runs once per failed load and
+// the crate's interfaces return it by value.
+#[allow(clippy::result_large_err)]
 pub fn parse_type(expr: &Expression, src: &Arc<Src>) -> Result<Type, Diagnostic> {
     parse_type_inner(expr, src, false).map(|(t, _)| t)
 }
 
 /// The type and, for an `optional(...)` attribute (only allowed when
 /// `in_object_attr`), `Some(default)`.
+// Diagnostic is large, but the error path runs once per failed load and
+// the crate's interfaces return it by value.
+#[allow(clippy::result_large_err)]
 fn parse_type_inner(
     expr: &Expression,
     src: &Arc<Src>,
@@ -161,7 +167,11 @@ fn parse_type_inner(
                 expr,
                 format!(
                     "invalid type specification; the {kw} type constraint requires one argument specifying the {} types",
-                    if kw == "object" { "attribute" } else { "element" }
+                    if kw == "object" {
+                        "attribute"
+                    } else {
+                        "element"
+                    }
                 ),
             )),
             other => Err(type_err(
@@ -282,7 +292,10 @@ fn parse_type_inner(
                             let v = literal_value(d).map_err(|e| {
                                 src.error(
                                     e.range.as_ref().or(d.span().as_ref()),
-                                    format!("invalid default value for optional attribute; {}", e.message),
+                                    format!(
+                                        "invalid default value for optional attribute; {}",
+                                        e.message
+                                    ),
                                 )
                             })?;
                             let v = v.convert(&t).map_err(|e| {
@@ -364,7 +377,10 @@ mod tests {
             ("set(number)", "set(number)"),
             ("map(bool)", "map(bool)"),
             ("list(map(any))", "list(map(any))"),
-            ("tuple([string, number, bool])", "tuple([string, number, bool])"),
+            (
+                "tuple([string, number, bool])",
+                "tuple([string, number, bool])",
+            ),
             ("tuple([])", "tuple([])"),
             (
                 "object({name = string, port = number})",
@@ -391,7 +407,10 @@ mod tests {
             ("\"list\"", "list(any)"),
             ("\"map\"", "map(any)"),
             ("(list(string))", "list(string)"),
-            ("map(object({x = list(number)}))", "map(object({x=list(number)}))"),
+            (
+                "map(object({x = list(number)}))",
+                "map(object({x=list(number)}))",
+            ),
         ];
         for (input, want) in ok {
             assert_eq!(ty(input).as_deref(), Ok(*want), "{input}");
@@ -459,9 +478,20 @@ mod tests {
             ("[1, \"a\", null]", Ok("[1,\"a\",null]")),
             ("{ a = { b = true } }", Ok("{\"a\":{\"b\":true}}")),
             ("\"x$${y}\"", Ok("\"x${y}\"")),
-            ("\"${a}\"", Err("variables not allowed; template interpolation and directives may not be used here")),
-            ("upper(\"a\")", Err("function calls not allowed; functions may not be called here")),
-            ("1 + 2", Err("invalid expression; only a literal value is allowed here")),
+            (
+                "\"${a}\"",
+                Err(
+                    "variables not allowed; template interpolation and directives may not be used here",
+                ),
+            ),
+            (
+                "upper(\"a\")",
+                Err("function calls not allowed; functions may not be called here"),
+            ),
+            (
+                "1 + 2",
+                Err("invalid expression; only a literal value is allowed here"),
+            ),
         ];
         for (input, want) in cases {
             let e = hcl_edit::parser::parse_expr(input).expect("test input parses");
