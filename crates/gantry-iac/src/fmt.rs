@@ -322,6 +322,10 @@ struct Line {
     /// line, else the whole content in `rest`.
     key: Option<String>,
     rest: String,
+    /// A comment after the content, aligned with those of adjacent lines.
+    comment: Option<String>,
+    /// The line holds a multi-line token (its width is not one line's).
+    multi_line: bool,
 }
 
 fn render(tokens: &[&Tok]) -> String {
@@ -357,9 +361,18 @@ fn layout(tokens: &[Tok]) -> String {
                 indent: None,
                 key: None,
                 rest: String::new(),
+                comment: None,
+                multi_line: false,
             });
             continue;
         }
+        let (line, comment) = match line.split_last() {
+            Some((last, before)) if last.kind == Kind::Comment && !before.is_empty() => {
+                (before, Some(last.text.clone()))
+            }
+            _ => (line.as_slice(), None),
+        };
+        let multi_line = line.iter().any(|t| t.kind == Kind::Raw);
         let net: isize = line
             .iter()
             .map(|t| {
@@ -396,7 +409,7 @@ fn layout(tokens: &[Tok]) -> String {
             && line
                 .get(1)
                 .is_some_and(|t| t.kind == Kind::Punct && t.text == "=")
-            && !line.iter().any(|t| t.kind == Kind::Raw);
+            && !multi_line;
         let (key, rest) = match (alignable, line.split_first()) {
             (true, Some((k, rest))) => (Some(k.text.clone()), render(rest)),
             _ => (None, render(line)),
@@ -405,6 +418,8 @@ fn layout(tokens: &[Tok]) -> String {
             indent: Some(indent),
             key,
             rest,
+            comment,
+            multi_line,
         });
     }
 
@@ -434,11 +449,55 @@ fn layout(tokens: &[Tok]) -> String {
         i = j;
     }
 
+    // Each line's content (None for blank lines).
+    let contents: Vec<Option<String>> = out
+        .iter()
+        .zip(widths)
+        .map(|(l, width)| {
+            let indent = l.indent?;
+            let mut t = "  ".repeat(indent);
+            if let Some(k) = &l.key {
+                t.push_str(k);
+                t.push_str(&" ".repeat(width.saturating_sub(k.chars().count()) + 1));
+            }
+            t.push_str(&l.rest);
+            Some(t.trim_end_matches([' ', '\t']).to_owned())
+        })
+        .collect();
+
+    // Align the trailing comments of runs of adjacent lines that have one.
+    let mut comment_cols: Vec<usize> = vec![0; out.len()];
+    let has_comment = |i: usize| {
+        out.get(i)
+            .is_some_and(|l| l.comment.is_some() && !l.multi_line && l.indent.is_some())
+    };
+    let mut i = 0;
+    while i < out.len() {
+        if !has_comment(i) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        let mut max = 0;
+        while has_comment(j) {
+            let w = contents
+                .get(j)
+                .and_then(|c| c.as_ref())
+                .map_or(0, |c| c.chars().count());
+            max = max.max(w);
+            j += 1;
+        }
+        for c in comment_cols.iter_mut().take(j).skip(i) {
+            *c = max;
+        }
+        i = j;
+    }
+
     let mut text = String::new();
     let mut blank_pending = false;
     let mut started = false;
-    for (l, width) in out.iter().zip(widths) {
-        let Some(indent) = l.indent else {
+    for ((l, content), col) in out.iter().zip(contents).zip(comment_cols) {
+        let Some(content) = content else {
             blank_pending = started;
             continue;
         };
@@ -447,14 +506,12 @@ fn layout(tokens: &[Tok]) -> String {
             blank_pending = false;
         }
         started = true;
-        text.push_str(&"  ".repeat(indent));
-        if let Some(k) = &l.key {
-            text.push_str(k);
-            text.push_str(&" ".repeat(width.saturating_sub(k.chars().count()) + 1));
+        let width = content.chars().count();
+        text.push_str(&content);
+        if let Some(c) = &l.comment {
+            text.push_str(&" ".repeat(col.saturating_sub(width) + 1));
+            text.push_str(c);
         }
-        text.push_str(&l.rest);
-        let trimmed = text.trim_end_matches([' ', '\t']).len();
-        text.truncate(trimmed);
         text.push('\n');
     }
     text
