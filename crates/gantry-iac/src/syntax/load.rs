@@ -129,6 +129,11 @@ fn load_sources_into(
         backend_loc: None,
     };
     for (name, text) in files {
+        // A UTF-8 byte order mark is not part of the configuration.
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_owned(),
+            None => text,
+        };
         diags.add_source(SourceFile {
             path: PathBuf::from(&name),
             text: text.clone(),

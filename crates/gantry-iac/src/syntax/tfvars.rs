@@ -21,6 +21,7 @@ pub fn parse_tfvars(
     path_display: &str,
     text: &str,
 ) -> Result<Vec<(String, Value, Loc)>, Diagnostic> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let src = Arc::new(Src {
         path: path_display.to_owned(),
         text: text.to_owned(),
@@ -119,6 +120,7 @@ mod tests {
             ),
             ("s = \"esc $${x} \\n\"\n", Ok("s=\"esc ${x} \\n\"")),
             ("# comment\n\n", Ok("")),
+            ("\u{feff}b = false\n", Ok("b=false")),
             (
                 "a = var.x\n",
                 Err("t.tfvars:1:5: variables not allowed; variables may not be used here"),
