@@ -11,7 +11,7 @@ use hcl_edit::Span as _;
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Attribute, Block, Body, Structure};
 
-use super::types::{literal_value, parse_type, template_literal};
+use super::types::{find_reference_or_call, literal_value, parse_type, template_literal};
 use super::{
     Backend, BlockBody, Expr, IgnoreChanges, Import, Lifecycle, Loc, Local, Mode, Module,
     ModuleCall, Moved, Output, ProviderBlock, ProviderRef, RequiredProvider, Resource, Src,
@@ -779,6 +779,13 @@ impl Loader {
                     _ => self.unsupported_block(src, inner, &["validation"]),
                 },
             }
+        }
+        // Defaults are evaluated without any context.
+        if let Some(default) = &v.default
+            && let Some(e) = find_reference_or_call(&default.expr)
+        {
+            self.err(src, e.range, e.message);
+            ok = false;
         }
         // A constant default must suit the type (and nullability).
         if let Some(default) = &v.default

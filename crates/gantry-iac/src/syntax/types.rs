@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use gantry_config::Diagnostic;
 use hcl_edit::Span as _;
-use hcl_edit::expr::{Expression, ObjectKey, UnaryOperator};
+use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::template::{Element, Template};
 
 use super::Src;
@@ -114,6 +114,64 @@ pub fn literal_value(expr: &Expression) -> Result<Value, NotLiteral> {
                 "invalid expression; only a literal value is allowed here",
             ))
         }
+    }
+}
+
+/// The first reference or function call in `expr`: what Terraform refuses
+/// where an expression is evaluated without any context (variable
+/// defaults). Operators and constant interpolations are fine; `for`
+/// expressions are not looked into (their symbols are their own).
+pub fn find_reference_or_call(expr: &Expression) -> Option<NotLiteral> {
+    let walk_template = |t: &Template| {
+        t.iter().find_map(|e| match e {
+            Element::Interpolation(i) => find_reference_or_call(&i.expr),
+            Element::Literal(_) | Element::Directive(_) => None,
+        })
+    };
+    match expr {
+        Expression::Null(_)
+        | Expression::Bool(_)
+        | Expression::Number(_)
+        | Expression::String(_)
+        | Expression::ForExpr(_) => None,
+        Expression::Variable(_) => Some(NotLiteral::new(
+            expr.span(),
+            "variables not allowed; variables may not be used here",
+        )),
+        Expression::Traversal(t) => match &t.expr {
+            Expression::Variable(_) => Some(NotLiteral::new(
+                expr.span(),
+                "variables not allowed; variables may not be used here",
+            )),
+            inner => find_reference_or_call(inner).or_else(|| {
+                t.operators.iter().find_map(|op| match op.value() {
+                    TraversalOperator::Index(ix) => find_reference_or_call(ix),
+                    _ => None,
+                })
+            }),
+        },
+        Expression::FuncCall(_) => Some(NotLiteral::new(
+            expr.span(),
+            "function calls not allowed; functions may not be called here",
+        )),
+        Expression::StringTemplate(t) => walk_template(t),
+        Expression::HeredocTemplate(h) => walk_template(&h.template),
+        Expression::Parenthesis(p) => find_reference_or_call(p.inner()),
+        Expression::Array(a) => a.iter().find_map(find_reference_or_call),
+        Expression::Object(o) => o.iter().find_map(|(k, v)| {
+            let key = match k {
+                ObjectKey::Ident(_) => None,
+                ObjectKey::Expression(e) => find_reference_or_call(e),
+            };
+            key.or_else(|| find_reference_or_call(v.expr()))
+        }),
+        Expression::UnaryOp(u) => find_reference_or_call(&u.expr),
+        Expression::BinaryOp(b) => {
+            find_reference_or_call(&b.lhs_expr).or_else(|| find_reference_or_call(&b.rhs_expr))
+        }
+        Expression::Conditional(c) => find_reference_or_call(&c.cond_expr)
+            .or_else(|| find_reference_or_call(&c.true_expr))
+            .or_else(|| find_reference_or_call(&c.false_expr)),
     }
 }
 
@@ -467,6 +525,26 @@ mod tests {
         ];
         for (input, want) in bad {
             assert_eq!(ty(input), Err((*want).to_owned()), "{input}");
+        }
+    }
+
+    #[test]
+    fn references_and_calls() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("1 + 2 * 3", None),
+            ("true ? \"a\" : \"b\"", None),
+            ("\"x${1}\"", None),
+            ("[for x in [1] : x]", None),
+            ("[1, var.x]", Some("variables not allowed; variables may not be used here")),
+            ("{ a = { b = x } }", Some("variables not allowed; variables may not be used here")),
+            ("\"${local.a}\"", Some("variables not allowed; variables may not be used here")),
+            ("[1, 2][each.key]", Some("variables not allowed; variables may not be used here")),
+            ("-abs(1)", Some("function calls not allowed; functions may not be called here")),
+        ];
+        for (input, want) in cases {
+            let e = hcl_edit::parser::parse_expr(input).expect("test input parses");
+            let got = find_reference_or_call(&e).map(|n| n.message);
+            assert_eq!(got.as_deref(), *want, "{input}");
         }
     }
 
