@@ -343,15 +343,132 @@ fn render(tokens: &[&Tok]) -> String {
     s
 }
 
-fn layout(tokens: &[Tok]) -> String {
-    let mut lines: Vec<Vec<&Tok>> = vec![Vec::new()];
-    for t in tokens {
-        if t.kind == Kind::Newline {
-            lines.push(Vec::new());
-        } else if let Some(last) = lines.last_mut() {
-            last.push(t);
+fn word(text: &str) -> Tok {
+    Tok {
+        kind: Kind::Word,
+        text: text.to_owned(),
+        tight: false,
+    }
+}
+
+fn punct(text: &str) -> Tok {
+    Tok {
+        kind: Kind::Punct,
+        text: text.to_owned(),
+        tight: false,
+    }
+}
+
+/// The expression inside a string that is exactly one interpolation
+/// (`"${var.x}"` → `var.x`), when it fits on one line.
+fn interpolation_only(s: &str) -> Option<String> {
+    let cs: Vec<char> = s.chars().collect();
+    let n = cs.len();
+    if n < 5 || !s.starts_with("\"${") || !s.ends_with("}\"") || s.starts_with("\"${~") {
+        return None;
+    }
+    if scan_interp(&cs, 3) != n - 1 {
+        return None;
+    }
+    let inner: String = cs.get(3..n - 2)?.iter().collect();
+    if inner.ends_with('~') || inner.contains('\n') || inner.trim().is_empty() {
+        return None;
+    }
+    Some(inner)
+}
+
+/// Terraform's rewrites to the modern idiom: block labels in quotes,
+/// interpolation-only argument values unwrapped (`"${x}"` → `x`), and in
+/// `variable` blocks `type = "string"` → `string` and `list` → `list(any)`.
+fn modernise(lines: &mut [Vec<Tok>]) {
+    let mut depth = 0usize;
+    // (bracket depth of the block's body, block type)
+    let mut blocks: Vec<(usize, String)> = Vec::new();
+    for line in lines.iter_mut() {
+        while blocks.last().is_some_and(|(d, _)| *d > depth) {
+            blocks.pop();
+        }
+        let brace = line
+            .iter()
+            .position(|t| t.kind == Kind::Punct && t.text == "{");
+        let header = match (line.first(), brace) {
+            (Some(first), Some(b)) if first.kind == Kind::Word && b >= 1 => line
+                .get(1..b)
+                .is_some_and(|ts| ts.iter().all(|t| matches!(t.kind, Kind::Word | Kind::Str))),
+            _ => false,
+        };
+        let is_attr = line.len() >= 3
+            && line.first().is_some_and(|t| t.kind == Kind::Word)
+            && line
+                .get(1)
+                .is_some_and(|t| t.kind == Kind::Punct && t.text == "=");
+        if header {
+            for t in line.iter_mut().skip(1) {
+                if t.kind == Kind::Word {
+                    t.text = format!("\"{}\"", t.text);
+                    t.kind = Kind::Str;
+                } else if t.kind != Kind::Str {
+                    break;
+                }
+            }
+        } else if is_attr {
+            let value_len = match line.last() {
+                Some(t) if t.kind == Kind::Comment => line.len() - 3,
+                _ => line.len() - 2,
+            };
+            let in_variable = blocks
+                .last()
+                .is_some_and(|(d, n)| *d == depth && n == "variable");
+            let is_type = line.first().is_some_and(|t| t.text == "type");
+            if value_len == 1
+                && let Some(v) = line.get(2).cloned()
+            {
+                let replacement: Option<Vec<Tok>> = if in_variable && is_type {
+                    match (v.kind, v.text.as_str()) {
+                        (Kind::Str, "\"string\"") => Some(vec![word("string")]),
+                        (Kind::Word, kw @ ("list" | "map" | "set")) => {
+                            Some(vec![word(kw), punct("("), word("any"), punct(")")])
+                        }
+                        _ => None,
+                    }
+                } else if v.kind == Kind::Str {
+                    interpolation_only(&v.text).map(|inner| tokenize(inner.trim()))
+                } else {
+                    None
+                };
+                if let Some(r) = replacement {
+                    line.splice(2..3, r);
+                }
+            }
+        }
+        let before = depth;
+        for t in line.iter() {
+            if is_open(t) {
+                depth += 1;
+            } else if is_close(t) {
+                depth = depth.saturating_sub(1);
+            }
+        }
+        if header
+            && depth > before
+            && let Some(first) = line.first()
+        {
+            blocks.push((before + 1, first.text.clone()));
         }
     }
+}
+
+fn layout(tokens: &[Tok]) -> String {
+    let mut owned: Vec<Vec<Tok>> = vec![Vec::new()];
+    for t in tokens {
+        if t.kind == Kind::Newline {
+            owned.push(Vec::new());
+        } else if let Some(last) = owned.last_mut() {
+            last.push(t.clone());
+        }
+    }
+    modernise(&mut owned);
+    let lines: Vec<Vec<&Tok>> = owned.iter().map(|l| l.iter().collect()).collect();
     // Each entry: how many brackets a still-open line opened.
     let mut stack: Vec<usize> = Vec::new();
     let mut out: Vec<Line> = Vec::new();
@@ -547,7 +664,8 @@ mod tests {
             ),
             ("a = f(l...)", "a = f(l...)\n"),
             ("a = (1+2)*3", "a = (1 + 2) * 3\n"),
-            ("a = \"${ x }\"", "a = \"${ x }\"\n"),
+            ("a = \"x ${ y }\"", "a = \"x ${ y }\"\n"),
+            ("a = \"${ x }\"", "a = x\n"),
             ("a = provider::p::f(1)", "a = provider::p::f(1)\n"),
             ("a = 1e3 + 2.5", "a = 1e3 + 2.5\n"),
         ];

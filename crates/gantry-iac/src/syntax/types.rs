@@ -193,6 +193,16 @@ fn type_err(src: &Arc<Src>, expr: &Expression, message: impl Into<String>) -> Di
 // the crate's interfaces return it by value.
 #[allow(clippy::result_large_err)]
 pub fn parse_type(expr: &Expression, src: &Arc<Src>) -> Result<Type, Diagnostic> {
+    // Terraform accepts a bare collection keyword as the whole constraint,
+    // meaning a collection of `any` (`terraform fmt` writes `list(any)`).
+    if let Expression::Variable(v) = expr {
+        match v.as_str() {
+            "list" => return Ok(Type::list(Type::Any)),
+            "map" => return Ok(Type::map(Type::Any)),
+            "set" => return Ok(Type::set(Type::Any)),
+            _ => {}
+        }
+    }
     parse_type_inner(expr, src, false).map(|(t, _)| t)
 }
 
@@ -465,6 +475,8 @@ mod tests {
             ("\"list\"", "list(any)"),
             ("\"map\"", "map(any)"),
             ("(list(string))", "list(string)"),
+            ("list", "list(any)"),
+            ("map", "map(any)"),
             (
                 "map(object({x = list(number)}))",
                 "map(object({x=list(number)}))",
@@ -479,8 +491,8 @@ mod tests {
                 "1:5: invalid type specification; the keyword \"strin\" is not a valid type specification",
             ),
             (
-                "list",
-                "1:5: invalid type specification; the list type constraint requires one argument specifying the element type",
+                "map(list)",
+                "1:9: invalid type specification; the list type constraint requires one argument specifying the element type",
             ),
             (
                 "list(string, number)",
@@ -535,11 +547,26 @@ mod tests {
             ("true ? \"a\" : \"b\"", None),
             ("\"x${1}\"", None),
             ("[for x in [1] : x]", None),
-            ("[1, var.x]", Some("variables not allowed; variables may not be used here")),
-            ("{ a = { b = x } }", Some("variables not allowed; variables may not be used here")),
-            ("\"${local.a}\"", Some("variables not allowed; variables may not be used here")),
-            ("[1, 2][each.key]", Some("variables not allowed; variables may not be used here")),
-            ("-abs(1)", Some("function calls not allowed; functions may not be called here")),
+            (
+                "[1, var.x]",
+                Some("variables not allowed; variables may not be used here"),
+            ),
+            (
+                "{ a = { b = x } }",
+                Some("variables not allowed; variables may not be used here"),
+            ),
+            (
+                "\"${local.a}\"",
+                Some("variables not allowed; variables may not be used here"),
+            ),
+            (
+                "[1, 2][each.key]",
+                Some("variables not allowed; variables may not be used here"),
+            ),
+            (
+                "-abs(1)",
+                Some("function calls not allowed; functions may not be called here"),
+            ),
         ];
         for (input, want) in cases {
             let e = hcl_edit::parser::parse_expr(input).expect("test input parses");
