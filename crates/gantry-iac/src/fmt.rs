@@ -432,7 +432,14 @@ fn modernise(lines: &mut [Vec<Tok>]) {
                         _ => None,
                     }
                 } else if v.kind == Kind::Str {
-                    interpolation_only(&v.text).map(|inner| tokenize(inner.trim()))
+                    // Unwrap repeatedly: `"${"${x}"}"` is `x` too.
+                    let mut inner = interpolation_only(&v.text);
+                    while let Some(again) =
+                        inner.as_deref().and_then(|i| interpolation_only(i.trim()))
+                    {
+                        inner = Some(again);
+                    }
+                    inner.map(|i| tokenize(i.trim()))
                 } else {
                     None
                 };
@@ -666,6 +673,8 @@ mod tests {
             ("a = (1+2)*3", "a = (1 + 2) * 3\n"),
             ("a = \"x ${ y }\"", "a = \"x ${ y }\"\n"),
             ("a = \"${ x }\"", "a = x\n"),
+            ("a = \"${\"${x}\"}\"", "a = x\n"),
+            ("a = \"${x}${y}\"", "a = \"${x}${y}\"\n"),
             ("a = provider::p::f(1)", "a = provider::p::f(1)\n"),
             ("a = 1e3 + 2.5", "a = 1e3 + 2.5\n"),
         ];
