@@ -136,15 +136,17 @@ fn scan_heredoc(cs: &[char], i: usize) -> Option<usize> {
 }
 
 const PUNCTS: &[&str] = &[
-    "...", "==", "!=", "<=", ">=", "=>", "&&", "||", "::", "{", "}", "[", "]", "(", ")", ",",
-    ".", "=", "<", ">", "+", "-", "*", "/", "%", "!", "?", ":",
+    "...", "==", "!=", "<=", ">=", "=>", "&&", "||", "::", "{", "}", "[", "]", "(", ")", ",", ".",
+    "=", "<", ">", "+", "-", "*", "/", "%", "!", "?", ":",
 ];
 
 fn tokenize(text: &str) -> Vec<Tok> {
     let cs: Vec<char> = text.chars().collect();
     let mut out: Vec<Tok> = Vec::new();
     let mut i = 0;
-    let take = |a: usize, b: usize| -> String { cs.get(a..b).map(|s| s.iter().collect()).unwrap_or_default() };
+    let take = |a: usize, b: usize| -> String {
+        cs.get(a..b).map(|s| s.iter().collect()).unwrap_or_default()
+    };
     while let Some(&c) = cs.get(i) {
         let start = i;
         let kind = match c {
@@ -226,7 +228,10 @@ fn tokenize(text: &str) -> Vec<Tok> {
             }
             _ => {
                 let rest = take(i, (i + 3).min(cs.len()));
-                let p = PUNCTS.iter().find(|p| rest.starts_with(*p)).map_or(1, |p| p.len());
+                let p = PUNCTS
+                    .iter()
+                    .find(|p| rest.starts_with(*p))
+                    .map_or(1, |p| p.len());
                 i += p;
                 Kind::Punct
             }
@@ -317,6 +322,10 @@ struct Line {
     /// line, else the whole content in `rest`.
     key: Option<String>,
     rest: String,
+    /// A comment after the content, aligned with those of adjacent lines.
+    comment: Option<String>,
+    /// The line holds a multi-line token (its width is not one line's).
+    multi_line: bool,
 }
 
 fn render(tokens: &[&Tok]) -> String {
@@ -334,15 +343,139 @@ fn render(tokens: &[&Tok]) -> String {
     s
 }
 
-fn layout(tokens: &[Tok]) -> String {
-    let mut lines: Vec<Vec<&Tok>> = vec![Vec::new()];
-    for t in tokens {
-        if t.kind == Kind::Newline {
-            lines.push(Vec::new());
-        } else if let Some(last) = lines.last_mut() {
-            last.push(t);
+fn word(text: &str) -> Tok {
+    Tok {
+        kind: Kind::Word,
+        text: text.to_owned(),
+        tight: false,
+    }
+}
+
+fn punct(text: &str) -> Tok {
+    Tok {
+        kind: Kind::Punct,
+        text: text.to_owned(),
+        tight: false,
+    }
+}
+
+/// The expression inside a string that is exactly one interpolation
+/// (`"${var.x}"` → `var.x`), when it fits on one line.
+fn interpolation_only(s: &str) -> Option<String> {
+    let cs: Vec<char> = s.chars().collect();
+    let n = cs.len();
+    if n < 5 || !s.starts_with("\"${") || !s.ends_with("}\"") || s.starts_with("\"${~") {
+        return None;
+    }
+    if scan_interp(&cs, 3) != n - 1 {
+        return None;
+    }
+    let inner: String = cs.get(3..n - 2)?.iter().collect();
+    if inner.ends_with('~') || inner.contains('\n') || inner.trim().is_empty() {
+        return None;
+    }
+    Some(inner)
+}
+
+/// Terraform's rewrites to the modern idiom: block labels in quotes,
+/// interpolation-only argument values unwrapped (`"${x}"` → `x`), and in
+/// `variable` blocks `type = "string"` → `string` and `list` → `list(any)`.
+fn modernise(lines: &mut [Vec<Tok>]) {
+    let mut depth = 0usize;
+    // (bracket depth of the block's body, block type)
+    let mut blocks: Vec<(usize, String)> = Vec::new();
+    for line in lines.iter_mut() {
+        while blocks.last().is_some_and(|(d, _)| *d > depth) {
+            blocks.pop();
+        }
+        let brace = line
+            .iter()
+            .position(|t| t.kind == Kind::Punct && t.text == "{");
+        let header = match (line.first(), brace) {
+            (Some(first), Some(b)) if first.kind == Kind::Word && b >= 1 => line
+                .get(1..b)
+                .is_some_and(|ts| ts.iter().all(|t| matches!(t.kind, Kind::Word | Kind::Str))),
+            _ => false,
+        };
+        let is_attr = line.len() >= 3
+            && line.first().is_some_and(|t| t.kind == Kind::Word)
+            && line
+                .get(1)
+                .is_some_and(|t| t.kind == Kind::Punct && t.text == "=");
+        if header {
+            for t in line.iter_mut().skip(1) {
+                if t.kind == Kind::Word {
+                    t.text = format!("\"{}\"", t.text);
+                    t.kind = Kind::Str;
+                } else if t.kind != Kind::Str {
+                    break;
+                }
+            }
+        } else if is_attr {
+            let value_len = match line.last() {
+                Some(t) if t.kind == Kind::Comment => line.len() - 3,
+                _ => line.len() - 2,
+            };
+            let in_variable = blocks
+                .last()
+                .is_some_and(|(d, n)| *d == depth && n == "variable");
+            let is_type = line.first().is_some_and(|t| t.text == "type");
+            if value_len == 1
+                && let Some(v) = line.get(2).cloned()
+            {
+                let replacement: Option<Vec<Tok>> = if in_variable && is_type {
+                    match (v.kind, v.text.as_str()) {
+                        (Kind::Str, "\"string\"") => Some(vec![word("string")]),
+                        (Kind::Word, kw @ ("list" | "map" | "set")) => {
+                            Some(vec![word(kw), punct("("), word("any"), punct(")")])
+                        }
+                        _ => None,
+                    }
+                } else if v.kind == Kind::Str {
+                    // Unwrap repeatedly: `"${"${x}"}"` is `x` too.
+                    let mut inner = interpolation_only(&v.text);
+                    while let Some(again) =
+                        inner.as_deref().and_then(|i| interpolation_only(i.trim()))
+                    {
+                        inner = Some(again);
+                    }
+                    inner.map(|i| tokenize(i.trim()))
+                } else {
+                    None
+                };
+                if let Some(r) = replacement {
+                    line.splice(2..3, r);
+                }
+            }
+        }
+        let before = depth;
+        for t in line.iter() {
+            if is_open(t) {
+                depth += 1;
+            } else if is_close(t) {
+                depth = depth.saturating_sub(1);
+            }
+        }
+        if header
+            && depth > before
+            && let Some(first) = line.first()
+        {
+            blocks.push((before + 1, first.text.clone()));
         }
     }
+}
+
+fn layout(tokens: &[Tok]) -> String {
+    let mut owned: Vec<Vec<Tok>> = vec![Vec::new()];
+    for t in tokens {
+        if t.kind == Kind::Newline {
+            owned.push(Vec::new());
+        } else if let Some(last) = owned.last_mut() {
+            last.push(t.clone());
+        }
+    }
+    modernise(&mut owned);
+    let lines: Vec<Vec<&Tok>> = owned.iter().map(|l| l.iter().collect()).collect();
     // Each entry: how many brackets a still-open line opened.
     let mut stack: Vec<usize> = Vec::new();
     let mut out: Vec<Line> = Vec::new();
@@ -352,9 +485,18 @@ fn layout(tokens: &[Tok]) -> String {
                 indent: None,
                 key: None,
                 rest: String::new(),
+                comment: None,
+                multi_line: false,
             });
             continue;
         }
+        let (line, comment) = match line.split_last() {
+            Some((last, before)) if last.kind == Kind::Comment && !before.is_empty() => {
+                (before, Some(last.text.clone()))
+            }
+            _ => (line.as_slice(), None),
+        };
+        let multi_line = line.iter().any(|t| t.kind == Kind::Raw);
         let net: isize = line
             .iter()
             .map(|t| {
@@ -388,8 +530,10 @@ fn layout(tokens: &[Tok]) -> String {
         let alignable = net == 0
             && line.len() >= 3
             && matches!(line.first().map(|t| t.kind), Some(Kind::Word | Kind::Str))
-            && line.get(1).is_some_and(|t| t.kind == Kind::Punct && t.text == "=")
-            && !line.iter().any(|t| t.kind == Kind::Raw);
+            && line
+                .get(1)
+                .is_some_and(|t| t.kind == Kind::Punct && t.text == "=")
+            && !multi_line;
         let (key, rest) = match (alignable, line.split_first()) {
             (true, Some((k, rest))) => (Some(k.text.clone()), render(rest)),
             _ => (None, render(line)),
@@ -398,6 +542,8 @@ fn layout(tokens: &[Tok]) -> String {
             indent: Some(indent),
             key,
             rest,
+            comment,
+            multi_line,
         });
     }
 
@@ -427,11 +573,55 @@ fn layout(tokens: &[Tok]) -> String {
         i = j;
     }
 
+    // Each line's content (None for blank lines).
+    let contents: Vec<Option<String>> = out
+        .iter()
+        .zip(widths)
+        .map(|(l, width)| {
+            let indent = l.indent?;
+            let mut t = "  ".repeat(indent);
+            if let Some(k) = &l.key {
+                t.push_str(k);
+                t.push_str(&" ".repeat(width.saturating_sub(k.chars().count()) + 1));
+            }
+            t.push_str(&l.rest);
+            Some(t.trim_end_matches([' ', '\t']).to_owned())
+        })
+        .collect();
+
+    // Align the trailing comments of runs of adjacent lines that have one.
+    let mut comment_cols: Vec<usize> = vec![0; out.len()];
+    let has_comment = |i: usize| {
+        out.get(i)
+            .is_some_and(|l| l.comment.is_some() && !l.multi_line && l.indent.is_some())
+    };
+    let mut i = 0;
+    while i < out.len() {
+        if !has_comment(i) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        let mut max = 0;
+        while has_comment(j) {
+            let w = contents
+                .get(j)
+                .and_then(|c| c.as_ref())
+                .map_or(0, |c| c.chars().count());
+            max = max.max(w);
+            j += 1;
+        }
+        for c in comment_cols.iter_mut().take(j).skip(i) {
+            *c = max;
+        }
+        i = j;
+    }
+
     let mut text = String::new();
     let mut blank_pending = false;
     let mut started = false;
-    for (l, width) in out.iter().zip(widths) {
-        let Some(indent) = l.indent else {
+    for ((l, content), col) in out.iter().zip(contents).zip(comment_cols) {
+        let Some(content) = content else {
             blank_pending = started;
             continue;
         };
@@ -440,14 +630,12 @@ fn layout(tokens: &[Tok]) -> String {
             blank_pending = false;
         }
         started = true;
-        text.push_str(&"  ".repeat(indent));
-        if let Some(k) = &l.key {
-            text.push_str(k);
-            text.push_str(&" ".repeat(width.saturating_sub(k.chars().count()) + 1));
+        let width = content.chars().count();
+        text.push_str(&content);
+        if let Some(c) = &l.comment {
+            text.push_str(&" ".repeat(col.saturating_sub(width) + 1));
+            text.push_str(c);
         }
-        text.push_str(&l.rest);
-        let trimmed = text.trim_end_matches([' ', '\t']).len();
-        text.truncate(trimmed);
         text.push('\n');
     }
     text
@@ -473,11 +661,20 @@ mod tests {
             ("a = x.*.id", "a = x.*.id\n"),
             ("a = x[*].id", "a = x[*].id\n"),
             ("a = b?c:d", "a = b ? c : d\n"),
-            ("a = [for x in y: x*2 if x>1]", "a = [for x in y : x * 2 if x > 1]\n"),
-            ("a = {for k,v in m: k=>v}", "a = { for k, v in m : k => v }\n"),
+            (
+                "a = [for x in y: x*2 if x>1]",
+                "a = [for x in y : x * 2 if x > 1]\n",
+            ),
+            (
+                "a = {for k,v in m: k=>v}",
+                "a = { for k, v in m : k => v }\n",
+            ),
             ("a = f(l...)", "a = f(l...)\n"),
             ("a = (1+2)*3", "a = (1 + 2) * 3\n"),
-            ("a = \"${ x }\"", "a = \"${ x }\"\n"),
+            ("a = \"x ${ y }\"", "a = \"x ${ y }\"\n"),
+            ("a = \"${ x }\"", "a = x\n"),
+            ("a = \"${\"${x}\"}\"", "a = x\n"),
+            ("a = \"${x}${y}\"", "a = \"${x}${y}\"\n"),
             ("a = provider::p::f(1)", "a = provider::p::f(1)\n"),
             ("a = 1e3 + 2.5", "a = 1e3 + 2.5\n"),
         ];

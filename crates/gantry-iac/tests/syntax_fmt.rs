@@ -44,10 +44,48 @@ fn golden_pairs() {
 #[test]
 fn syntax_errors_have_positions() {
     let cases: &[(&str, &str)] = &[
-        ("locals {\n  a = 1 +\n}\n", "2:10: invalid expression; expected the start of an expression"),
-        ("a = 1\na = 2\n", "2:1: attribute redefined; an argument may be set only once in a block"),
+        (
+            "locals {\n  a = 1 +\n}\n",
+            "2:10: invalid expression; expected the start of an expression",
+        ),
+        (
+            "a = 1\na = 2\n",
+            "2:1: attribute redefined; an argument may be set only once in a block",
+        ),
     ];
     for (input, want) in cases {
         assert_eq!(format(input), Err((*want).to_owned()), "{input:?}");
     }
+}
+
+/// Every loader input that parses formats to text that still parses and
+/// is a fixed point.
+#[test]
+fn loader_inputs_format_idempotently() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/syntax/load");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for dir in std::fs::read_dir(&root).expect("tests/syntax/load exists") {
+        let dir = dir.expect("dir entry").path();
+        for file in std::fs::read_dir(&dir).expect("case dir") {
+            let path = file.expect("file entry").path();
+            if path.extension().is_none_or(|e| e != "tf") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("read case");
+            let Ok(once) = format(&text) else { continue };
+            checked += 1;
+            if hcl_edit::parser::parse_body(&once).is_err() {
+                failures.push(format!(
+                    "{}: formatted text does not parse:\n{once}",
+                    path.display()
+                ));
+            }
+            if format(&once).as_deref() != Ok(once.as_str()) {
+                failures.push(format!("{}: not idempotent", path.display()));
+            }
+        }
+    }
+    assert!(checked >= 40, "only {checked} inputs checked");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

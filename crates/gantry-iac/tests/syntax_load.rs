@@ -6,9 +6,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use gantry_iac::syntax::{
-    BlockBody, Expr, IgnoreChanges, Loc, Module, Validation, load_module,
-};
+use gantry_iac::syntax::{BlockBody, Expr, IgnoreChanges, Loc, Module, Validation, load_module};
 use hcl_edit::Span as _;
 use hcl_edit::structure::Structure;
 
@@ -23,7 +21,13 @@ fn text(e: &Expr) -> String {
 fn pos(l: &Loc) -> String {
     let s = l.src.span(&l.range);
     let shown = l.src.text.get(l.range.clone()).unwrap_or("");
-    format!("{}:{}:{} `{}`", l.src.path, s.line, s.col, shown.replace('\n', "\\n"))
+    format!(
+        "{}:{}:{} `{}`",
+        l.src.path,
+        s.line,
+        s.col,
+        shown.replace('\n', "\\n")
+    )
 }
 
 fn body_keys(b: &BlockBody) -> String {
@@ -66,7 +70,13 @@ fn summary(m: &Module) -> String {
         );
     }
     if let Some(b) = &tf.backend {
-        let _ = writeln!(o, "backend {} body={} at {}", b.kind, body_keys(&b.body), pos(&b.loc));
+        let _ = writeln!(
+            o,
+            "backend {} body={} at {}",
+            b.kind,
+            body_keys(&b.body),
+            pos(&b.loc)
+        );
     }
     for p in &m.providers {
         let _ = writeln!(
@@ -127,7 +137,9 @@ fn summary(m: &Module) -> String {
             r.mode,
             r.type_name,
             r.name,
-            r.provider.as_ref().map_or("-".to_owned(), ToString::to_string),
+            r.provider
+                .as_ref()
+                .map_or("-".to_owned(), ToString::to_string),
             r.count.as_ref().map(text),
             r.for_each.as_ref().map(text),
             exprs(&r.depends_on),
@@ -145,8 +157,16 @@ fn summary(m: &Module) -> String {
         );
     }
     for c in m.module_calls.values() {
-        let providers: Vec<String> = c.providers.iter().map(|(a, b)| format!("{a}={b}")).collect();
-        let inputs: Vec<String> = c.inputs.iter().map(|(k, v)| format!("{k}={}", text(v))).collect();
+        let providers: Vec<String> = c
+            .providers
+            .iter()
+            .map(|(a, b)| format!("{a}={b}"))
+            .collect();
+        let inputs: Vec<String> = c
+            .inputs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", text(v)))
+            .collect();
         let _ = writeln!(
             o,
             "module {} source={:?} version={:?} count={:?} for_each={:?} providers=[{}] depends_on={} inputs=[{}] at {}",
@@ -162,7 +182,13 @@ fn summary(m: &Module) -> String {
         );
     }
     for mv in &m.moved {
-        let _ = writeln!(o, "moved {} -> {} at {}", text(&mv.from), text(&mv.to), pos(&mv.loc));
+        let _ = writeln!(
+            o,
+            "moved {} -> {} at {}",
+            text(&mv.from),
+            text(&mv.to),
+            pos(&mv.loc)
+        );
     }
     for i in &m.imports {
         let _ = writeln!(
@@ -170,7 +196,9 @@ fn summary(m: &Module) -> String {
             "import to={} id={} provider={} at {}",
             text(&i.to),
             text(&i.id),
-            i.provider.as_ref().map_or("-".to_owned(), ToString::to_string),
+            i.provider
+                .as_ref()
+                .map_or("-".to_owned(), ToString::to_string),
             pos(&i.loc)
         );
     }

@@ -11,9 +11,9 @@ use hcl_edit::Span as _;
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Attribute, Block, Body, Structure};
 
-use super::types::{literal_value, parse_type, template_literal};
+use super::types::{find_reference_or_call, literal_value, parse_type, template_literal};
 use super::{
-    Backend, BlockBody, Expr, IgnoreChanges, Import, Lifecycle, Local, Loc, Mode, Module,
+    Backend, BlockBody, Expr, IgnoreChanges, Import, Lifecycle, Loc, Local, Mode, Module,
     ModuleCall, Moved, Output, ProviderBlock, ProviderRef, RequiredProvider, Resource, Src,
     Validation, Variable,
 };
@@ -45,6 +45,9 @@ pub(crate) fn parse_error(src: &Arc<Src>, e: &hcl_edit::parser::Error) -> Diagno
 
 /// Parses one file's text into a body. `path_display` is the path shown
 /// in diagnostics.
+// Diagnostic is large, but the error path runs once per failed load and
+// the crate's interfaces return it by value.
+#[allow(clippy::result_large_err)]
 pub fn parse_file(path_display: &str, text: &str) -> Result<(Arc<Src>, Body), Diagnostic> {
     let src = Arc::new(Src {
         path: path_display.to_owned(),
@@ -126,6 +129,11 @@ fn load_sources_into(
         backend_loc: None,
     };
     for (name, text) in files {
+        // A UTF-8 byte order mark is not part of the configuration.
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_owned(),
+            None => text,
+        };
         diags.add_source(SourceFile {
             path: PathBuf::from(&name),
             text: text.clone(),
@@ -186,12 +194,27 @@ fn load_sources_into(
 }
 
 const TOP_BLOCKS: &[&str] = &[
-    "terraform", "provider", "variable", "locals", "output", "resource", "data", "module",
-    "moved", "import",
+    "terraform",
+    "provider",
+    "variable",
+    "locals",
+    "output",
+    "resource",
+    "data",
+    "module",
+    "moved",
+    "import",
 ];
 
 const RESERVED_VARIABLE_NAMES: &[&str] = &[
-    "source", "version", "providers", "count", "for_each", "lifecycle", "depends_on", "locals",
+    "source",
+    "version",
+    "providers",
+    "count",
+    "for_each",
+    "lifecycle",
+    "depends_on",
+    "locals",
 ];
 
 /// The byte range of a block's header: its type and labels.
@@ -325,7 +348,13 @@ impl Loader {
 
     /// Checks the labels of `b` against `names` (e.g. `["type", "name"]`);
     /// returns them when they are right.
-    fn labels(&mut self, src: &Arc<Src>, b: &Block, names: &[&str], check_ident: bool) -> Option<Vec<String>> {
+    fn labels(
+        &mut self,
+        src: &Arc<Src>,
+        b: &Block,
+        names: &[&str],
+        check_ident: bool,
+    ) -> Option<Vec<String>> {
         let kind = b.ident.as_str();
         let n = names.len();
         let list = names.join(", ");
@@ -751,6 +780,13 @@ impl Loader {
                 },
             }
         }
+        // Defaults are evaluated without any context.
+        if let Some(default) = &v.default
+            && let Some(e) = find_reference_or_call(&default.expr)
+        {
+            self.err(src, e.range, e.message);
+            ok = false;
+        }
         // A constant default must suit the type (and nullability).
         if let Some(default) = &v.default
             && ok
@@ -797,7 +833,9 @@ impl Loader {
                 Structure::Attribute(a) if a.key.as_str() == message_arg => {
                     message = Some(expr(src, &a.value));
                 }
-                Structure::Attribute(a) => self.unsupported_arg(src, a, &["condition", message_arg]),
+                Structure::Attribute(a) => {
+                    self.unsupported_arg(src, a, &["condition", message_arg])
+                }
                 Structure::Block(inner) => self.unsupported_block(src, inner, &[]),
             }
         }
@@ -1015,7 +1053,9 @@ impl Loader {
                     (Mode::Managed, "prevent_destroy") => {
                         lc.prevent_destroy = self.lit_bool(src, a).unwrap_or(false);
                     }
-                    (Mode::Managed, "ignore_changes") => lc.ignore_changes = self.ignore_changes(src, a),
+                    (Mode::Managed, "ignore_changes") => {
+                        lc.ignore_changes = self.ignore_changes(src, a)
+                    }
                     (Mode::Managed, "replace_triggered_by") => {
                         lc.replace_triggered_by = self.ref_list(src, a, false);
                     }
@@ -1159,7 +1199,11 @@ impl Loader {
         self.module.module_calls.insert(name, call);
     }
 
-    fn module_providers(&mut self, src: &Arc<Src>, a: &Attribute) -> Vec<(ProviderRef, ProviderRef)> {
+    fn module_providers(
+        &mut self,
+        src: &Arc<Src>,
+        a: &Attribute,
+    ) -> Vec<(ProviderRef, ProviderRef)> {
         let Expression::Object(obj) = &a.value else {
             self.err(
                 src,

@@ -14,7 +14,14 @@ use crate::value::{Type, Value};
 
 /// Parses a `.tfvars` file: `name = value` lines whose values are
 /// constants. Returns the assignments in file order.
-pub fn parse_tfvars(path_display: &str, text: &str) -> Result<Vec<(String, Value, Loc)>, Diagnostic> {
+// Diagnostic is large, but the error path runs once per failed load and
+// the crate's interfaces return it by value.
+#[allow(clippy::result_large_err)]
+pub fn parse_tfvars(
+    path_display: &str,
+    text: &str,
+) -> Result<Vec<(String, Value, Loc)>, Diagnostic> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let src = Arc::new(Src {
         path: path_display.to_owned(),
         text: text.to_owned(),
@@ -99,11 +106,21 @@ mod tests {
             ("a = 1\nb = -2.5\n", Ok("a=1 b=-2.5")),
             ("a = true\nb = null\n", Ok("a=true b=null")),
             ("l = [\"a\", \"b\"]\n", Ok("l=[\"a\",\"b\"]")),
-            ("m = { k = 1, \"q r\" = [] }\n", Ok("m={\"k\":1,\"q r\":[]}")),
-            ("h = <<EOT\nline1\nline2\nEOT\n", Ok("h=\"line1\\nline2\\n\"")),
-            ("h = <<-EOT\n    a\n      b\n    EOT\n", Ok("h=\"a\\n  b\\n\"")),
+            (
+                "m = { k = 1, \"q r\" = [] }\n",
+                Ok("m={\"k\":1,\"q r\":[]}"),
+            ),
+            (
+                "h = <<EOT\nline1\nline2\nEOT\n",
+                Ok("h=\"line1\\nline2\\n\""),
+            ),
+            (
+                "h = <<-EOT\n    a\n      b\n    EOT\n",
+                Ok("h=\"a\\n  b\\n\""),
+            ),
             ("s = \"esc $${x} \\n\"\n", Ok("s=\"esc ${x} \\n\"")),
             ("# comment\n\n", Ok("")),
+            ("\u{feff}b = false\n", Ok("b=false")),
             (
                 "a = var.x\n",
                 Err("t.tfvars:1:5: variables not allowed; variables may not be used here"),
@@ -118,17 +135,24 @@ mod tests {
             ),
             (
                 "a = \"${b}\"\n",
-                Err("t.tfvars:1:5: variables not allowed; template interpolation and directives may not be used here"),
+                Err(
+                    "t.tfvars:1:5: variables not allowed; template interpolation and directives may not be used here",
+                ),
             ),
             (
                 "a = 1\na = 2\n",
-                Err("t.tfvars:2:1: attribute redefined; an argument may be set only once in a block"),
+                Err(
+                    "t.tfvars:2:1: attribute redefined; an argument may be set only once in a block",
+                ),
             ),
             (
                 "blk {\n}\n",
                 Err("t.tfvars:1:1: unexpected \"blk\" block; blocks are not allowed here"),
             ),
-            ("a = \n", Err("t.tfvars:1:5: invalid expression; expected the start of an expression")),
+            (
+                "a = \n",
+                Err("t.tfvars:1:5: invalid expression; expected the start of an expression"),
+            ),
         ];
         for (input, want) in cases {
             let got = parse_tfvars("t.tfvars", input)
@@ -160,7 +184,11 @@ mod tests {
 
         let list = Type::list(Type::String);
         let cases: Vec<(&str, Type, Result<Value, &str>)> = vec![
-            ("hello world", Type::String, Ok(Value::string("hello world"))),
+            (
+                "hello world",
+                Type::String,
+                Ok(Value::string("hello world")),
+            ),
             ("[\"a\"]", Type::Any, Ok(Value::string("[\"a\"]"))),
             (
                 "[\"a\",\"b\"]",
@@ -173,10 +201,21 @@ mod tests {
             (
                 "{a=1}",
                 Type::map(Type::Number),
-                Ok(Value::Map(BTreeMap::from([("a".into(), Value::Number(1.0))]))),
+                Ok(Value::Map(BTreeMap::from([(
+                    "a".into(),
+                    Value::Number(1.0),
+                )]))),
             ),
-            ("abc", Type::Number, Err("variables not allowed; variables may not be used here")),
-            ("\"x\"", Type::Number, Err("invalid value for variable; a number is required, but \"x\" is not a number")),
+            (
+                "abc",
+                Type::Number,
+                Err("variables not allowed; variables may not be used here"),
+            ),
+            (
+                "\"x\"",
+                Type::Number,
+                Err("invalid value for variable; a number is required, but \"x\" is not a number"),
+            ),
         ];
         for (raw, ty, want) in cases {
             let got = cli_value(raw, &ty);

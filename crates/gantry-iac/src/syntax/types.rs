@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use gantry_config::Diagnostic;
 use hcl_edit::Span as _;
-use hcl_edit::expr::{Expression, ObjectKey, UnaryOperator};
+use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::template::{Element, Template};
 
 use super::Src;
@@ -108,12 +108,70 @@ pub fn literal_value(expr: &Expression) -> Result<Value, NotLiteral> {
             expr.span(),
             "function calls not allowed; functions may not be called here",
         )),
-        Expression::Conditional(_)
-        | Expression::BinaryOp(_)
-        | Expression::ForExpr(_) => Err(NotLiteral::new(
+        Expression::Conditional(_) | Expression::BinaryOp(_) | Expression::ForExpr(_) => {
+            Err(NotLiteral::new(
+                expr.span(),
+                "invalid expression; only a literal value is allowed here",
+            ))
+        }
+    }
+}
+
+/// The first reference or function call in `expr`: what Terraform refuses
+/// where an expression is evaluated without any context (variable
+/// defaults). Operators and constant interpolations are fine; `for`
+/// expressions are not looked into (their symbols are their own).
+pub fn find_reference_or_call(expr: &Expression) -> Option<NotLiteral> {
+    let walk_template = |t: &Template| {
+        t.iter().find_map(|e| match e {
+            Element::Interpolation(i) => find_reference_or_call(&i.expr),
+            Element::Literal(_) | Element::Directive(_) => None,
+        })
+    };
+    match expr {
+        Expression::Null(_)
+        | Expression::Bool(_)
+        | Expression::Number(_)
+        | Expression::String(_)
+        | Expression::ForExpr(_) => None,
+        Expression::Variable(_) => Some(NotLiteral::new(
             expr.span(),
-            "invalid expression; only a literal value is allowed here",
+            "variables not allowed; variables may not be used here",
         )),
+        Expression::Traversal(t) => match &t.expr {
+            Expression::Variable(_) => Some(NotLiteral::new(
+                expr.span(),
+                "variables not allowed; variables may not be used here",
+            )),
+            inner => find_reference_or_call(inner).or_else(|| {
+                t.operators.iter().find_map(|op| match op.value() {
+                    TraversalOperator::Index(ix) => find_reference_or_call(ix),
+                    _ => None,
+                })
+            }),
+        },
+        Expression::FuncCall(_) => Some(NotLiteral::new(
+            expr.span(),
+            "function calls not allowed; functions may not be called here",
+        )),
+        Expression::StringTemplate(t) => walk_template(t),
+        Expression::HeredocTemplate(h) => walk_template(&h.template),
+        Expression::Parenthesis(p) => find_reference_or_call(p.inner()),
+        Expression::Array(a) => a.iter().find_map(find_reference_or_call),
+        Expression::Object(o) => o.iter().find_map(|(k, v)| {
+            let key = match k {
+                ObjectKey::Ident(_) => None,
+                ObjectKey::Expression(e) => find_reference_or_call(e),
+            };
+            key.or_else(|| find_reference_or_call(v.expr()))
+        }),
+        Expression::UnaryOp(u) => find_reference_or_call(&u.expr),
+        Expression::BinaryOp(b) => {
+            find_reference_or_call(&b.lhs_expr).or_else(|| find_reference_or_call(&b.rhs_expr))
+        }
+        Expression::Conditional(c) => find_reference_or_call(&c.cond_expr)
+            .or_else(|| find_reference_or_call(&c.true_expr))
+            .or_else(|| find_reference_or_call(&c.false_expr)),
     }
 }
 
@@ -131,12 +189,28 @@ fn type_err(src: &Arc<Src>, expr: &Expression, message: impl Into<String>) -> Di
 }
 
 /// Parses a type constraint expression.
+// Diagnostic is large, but the error path runs once per failed load and
+// the crate's interfaces return it by value.
+#[allow(clippy::result_large_err)]
 pub fn parse_type(expr: &Expression, src: &Arc<Src>) -> Result<Type, Diagnostic> {
+    // Terraform accepts a bare collection keyword as the whole constraint,
+    // meaning a collection of `any` (`terraform fmt` writes `list(any)`).
+    if let Expression::Variable(v) = expr {
+        match v.as_str() {
+            "list" => return Ok(Type::list(Type::Any)),
+            "map" => return Ok(Type::map(Type::Any)),
+            "set" => return Ok(Type::set(Type::Any)),
+            _ => {}
+        }
+    }
     parse_type_inner(expr, src, false).map(|(t, _)| t)
 }
 
 /// The type and, for an `optional(...)` attribute (only allowed when
 /// `in_object_attr`), `Some(default)`.
+// Diagnostic is large, but the error path runs once per failed load and
+// the crate's interfaces return it by value.
+#[allow(clippy::result_large_err)]
 fn parse_type_inner(
     expr: &Expression,
     src: &Arc<Src>,
@@ -161,7 +235,11 @@ fn parse_type_inner(
                 expr,
                 format!(
                     "invalid type specification; the {kw} type constraint requires one argument specifying the {} types",
-                    if kw == "object" { "attribute" } else { "element" }
+                    if kw == "object" {
+                        "attribute"
+                    } else {
+                        "element"
+                    }
                 ),
             )),
             other => Err(type_err(
@@ -282,7 +360,10 @@ fn parse_type_inner(
                             let v = literal_value(d).map_err(|e| {
                                 src.error(
                                     e.range.as_ref().or(d.span().as_ref()),
-                                    format!("invalid default value for optional attribute; {}", e.message),
+                                    format!(
+                                        "invalid default value for optional attribute; {}",
+                                        e.message
+                                    ),
                                 )
                             })?;
                             let v = v.convert(&t).map_err(|e| {
@@ -364,7 +445,10 @@ mod tests {
             ("set(number)", "set(number)"),
             ("map(bool)", "map(bool)"),
             ("list(map(any))", "list(map(any))"),
-            ("tuple([string, number, bool])", "tuple([string, number, bool])"),
+            (
+                "tuple([string, number, bool])",
+                "tuple([string, number, bool])",
+            ),
             ("tuple([])", "tuple([])"),
             (
                 "object({name = string, port = number})",
@@ -391,7 +475,12 @@ mod tests {
             ("\"list\"", "list(any)"),
             ("\"map\"", "map(any)"),
             ("(list(string))", "list(string)"),
-            ("map(object({x = list(number)}))", "map(object({x=list(number)}))"),
+            ("list", "list(any)"),
+            ("map", "map(any)"),
+            (
+                "map(object({x = list(number)}))",
+                "map(object({x=list(number)}))",
+            ),
         ];
         for (input, want) in ok {
             assert_eq!(ty(input).as_deref(), Ok(*want), "{input}");
@@ -402,8 +491,8 @@ mod tests {
                 "1:5: invalid type specification; the keyword \"strin\" is not a valid type specification",
             ),
             (
-                "list",
-                "1:5: invalid type specification; the list type constraint requires one argument specifying the element type",
+                "map(list)",
+                "1:9: invalid type specification; the list type constraint requires one argument specifying the element type",
             ),
             (
                 "list(string, number)",
@@ -452,6 +541,41 @@ mod tests {
     }
 
     #[test]
+    fn references_and_calls() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("1 + 2 * 3", None),
+            ("true ? \"a\" : \"b\"", None),
+            ("\"x${1}\"", None),
+            ("[for x in [1] : x]", None),
+            (
+                "[1, var.x]",
+                Some("variables not allowed; variables may not be used here"),
+            ),
+            (
+                "{ a = { b = x } }",
+                Some("variables not allowed; variables may not be used here"),
+            ),
+            (
+                "\"${local.a}\"",
+                Some("variables not allowed; variables may not be used here"),
+            ),
+            (
+                "[1, 2][each.key]",
+                Some("variables not allowed; variables may not be used here"),
+            ),
+            (
+                "-abs(1)",
+                Some("function calls not allowed; functions may not be called here"),
+            ),
+        ];
+        for (input, want) in cases {
+            let e = hcl_edit::parser::parse_expr(input).expect("test input parses");
+            let got = find_reference_or_call(&e).map(|n| n.message);
+            assert_eq!(got.as_deref(), *want, "{input}");
+        }
+    }
+
+    #[test]
     fn literals() {
         let cases: &[(&str, Result<&str, &str>)] = &[
             ("-1.5", Ok("-1.5")),
@@ -459,9 +583,20 @@ mod tests {
             ("[1, \"a\", null]", Ok("[1,\"a\",null]")),
             ("{ a = { b = true } }", Ok("{\"a\":{\"b\":true}}")),
             ("\"x$${y}\"", Ok("\"x${y}\"")),
-            ("\"${a}\"", Err("variables not allowed; template interpolation and directives may not be used here")),
-            ("upper(\"a\")", Err("function calls not allowed; functions may not be called here")),
-            ("1 + 2", Err("invalid expression; only a literal value is allowed here")),
+            (
+                "\"${a}\"",
+                Err(
+                    "variables not allowed; template interpolation and directives may not be used here",
+                ),
+            ),
+            (
+                "upper(\"a\")",
+                Err("function calls not allowed; functions may not be called here"),
+            ),
+            (
+                "1 + 2",
+                Err("invalid expression; only a literal value is allowed here"),
+            ),
         ];
         for (input, want) in cases {
             let e = hcl_edit::parser::parse_expr(input).expect("test input parses");

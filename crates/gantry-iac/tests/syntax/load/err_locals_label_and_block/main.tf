@@ -1,0 +1,7 @@
+locals "x" {
+}
+
+locals {
+  nested {
+  }
+}

@@ -1,0 +1,5 @@
+variable "x" {
+  default = {
+    a = [1, upper("x")]
+  }
+}

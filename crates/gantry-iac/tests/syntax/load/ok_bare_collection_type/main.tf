@@ -1,0 +1,8 @@
+variable "l" {
+  type = list
+}
+
+variable "m" {
+  type    = map
+  default = { a = 1 }
+}
