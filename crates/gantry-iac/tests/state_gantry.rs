@@ -194,7 +194,10 @@ async fn locks_across_handles(store: Arc<dyn Store>, other: Arc<dyn Store>) {
     .await
     .unwrap_err();
     assert!(start.elapsed() >= Duration::from_millis(300));
-    assert!(err.to_string().contains(&format!("ID:        {}", ia.id)), "{err}");
+    assert!(
+        err.to_string().contains(&format!("ID:        {}", ia.id)),
+        "{err}"
+    );
 
     let err = b.unlock("default", "wrong").await.unwrap_err();
     assert!(err.to_string().contains("does not match"), "{err}");
@@ -209,8 +212,7 @@ async fn locks_across_handles(store: Arc<dyn Store>, other: Arc<dyn Store>) {
 
 async fn selected_from_config(store: Arc<dyn Store>, _other: Arc<dyn Store>) {
     let dir = tempfile::tempdir().unwrap();
-    let settings: BTreeMap<String, Value> =
-        [("stack".to_string(), Value::string("net"))].into();
+    let settings: BTreeMap<String, Value> = [("stack".to_string(), Value::string("net"))].into();
     let b = backend_from_config("gantry", &settings, dir.path(), Some(store)).unwrap();
     assert_eq!(b.describe(), "gantry (stack net)");
     b.write("default", &sample_state()).await.unwrap();

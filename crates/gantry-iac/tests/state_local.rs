@@ -127,14 +127,14 @@ async fn workspace_selection_is_kept_in_dot_terraform() {
 
     // TF_WORKSPACE overrides the file: checked in a child process so this
     // test's environment stays untouched.
-    let out = child(
-        "workspace_env",
-        dir.path(),
-        &[("TF_WORKSPACE", "from-env")],
-    )
-    .wait_with_output()
-    .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = child("workspace_env", dir.path(), &[("TF_WORKSPACE", "from-env")])
+        .wait_with_output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 fn info(op: &str) -> LockInfo {
@@ -270,11 +270,16 @@ async fn lock_timeout_waits_then_names_the_holder() {
 fn child(role: &str, dir: &Path, env: &[(&str, &str)]) -> Child {
     let exe = std::env::current_exe().unwrap();
     let mut cmd = Command::new(exe);
-    cmd.args(["--exact", "child_process", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, role)
-        .env(CHILD_DIR_ENV, dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped());
+    cmd.args([
+        "--exact",
+        "child_process",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(CHILD_ENV, role)
+    .env(CHILD_DIR_ENV, dir)
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }

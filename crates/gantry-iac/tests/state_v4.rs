@@ -277,7 +277,11 @@ fn writing_sorts_resources_and_instances() {
         "data.null_data_source.x",
     ] {
         let a: InstanceAddr = addr.parse().unwrap();
-        s.set_instance(&a, provider, InstanceState::new(0, serde_json::json!({"id": addr})));
+        s.set_instance(
+            &a,
+            provider,
+            InstanceState::new(0, serde_json::json!({"id": addr})),
+        );
     }
     let order: Vec<String> = s.instances().map(|(a, _, _)| a.to_string()).collect();
     assert_eq!(
@@ -298,16 +302,32 @@ fn writing_sorts_resources_and_instances() {
     // Replacing keeps one object per address; removing the last instance
     // removes the resource.
     let a2: InstanceAddr = "null_resource.a[2]".parse().unwrap();
-    s.set_instance(&a2, provider, InstanceState::new(1, serde_json::json!({"id": "new"})));
+    s.set_instance(
+        &a2,
+        provider,
+        InstanceState::new(1, serde_json::json!({"id": "new"})),
+    );
     assert_eq!(s.instance(&a2).unwrap().schema_version, 1);
-    assert_eq!(s.resource("", Mode::Managed, "null_resource", "a").unwrap().instances.len(), 2);
+    assert_eq!(
+        s.resource("", Mode::Managed, "null_resource", "a")
+            .unwrap()
+            .instances
+            .len(),
+        2
+    );
     let m: InstanceAddr = "module.m.null_resource.a".parse().unwrap();
     assert!(s.remove_instance(&m).is_some());
     assert!(s.remove_instance(&m).is_none());
-    assert!(s.resource("module.m", Mode::Managed, "null_resource", "a").is_none());
+    assert!(
+        s.resource("module.m", Mode::Managed, "null_resource", "a")
+            .is_none()
+    );
 
     let json = String::from_utf8(s.to_json_pretty()).unwrap();
-    assert!(json.starts_with("{\n  \"version\": 4,\n  \"terraform_version\": "), "{json}");
+    assert!(
+        json.starts_with("{\n  \"version\": 4,\n  \"terraform_version\": "),
+        "{json}"
+    );
     assert!(json.contains("\"check_results\": null"));
     // No index_key for an unkeyed instance, no module for the root.
     assert!(!json.contains("\"module\""));
@@ -326,7 +346,11 @@ fn new_states_have_fresh_lineages() {
 #[test]
 fn outputs_from_values_record_types_and_sensitivity() {
     let cases = [
-        (Value::string("x"), false, r#"{"value":"x","type":"string"}"#),
+        (
+            Value::string("x"),
+            false,
+            r#"{"value":"x","type":"string"}"#,
+        ),
         (
             Value::List(vec![Value::Number(1.0)]),
             false,
@@ -337,7 +361,11 @@ fn outputs_from_values_record_types_and_sensitivity() {
             false,
             r#"{"value":{"a":true},"type":["object",{"a":"bool"}],"sensitive":true}"#,
         ),
-        (Value::string("s"), true, r#"{"value":"s","type":"string","sensitive":true}"#),
+        (
+            Value::string("s"),
+            true,
+            r#"{"value":"s","type":"string","sensitive":true}"#,
+        ),
     ];
     for (v, sensitive, want) in cases {
         let o = OutputState::from_value(&v, sensitive);
@@ -350,7 +378,10 @@ fn bad_state_json_gives_clear_errors() {
     let cases: &[(&str, &str)] = &[
         ("{", "EOF while parsing"),
         ("not json", "line 1 column 2"),
-        (r#"{"version": 3, "serial": 1}"#, "unsupported state version 3"),
+        (
+            r#"{"version": 3, "serial": 1}"#,
+            "unsupported state version 3",
+        ),
         (r#"{"version": 5}"#, "unsupported state version 5"),
         (r#"{"serial": 1}"#, "no \"version\""),
         (

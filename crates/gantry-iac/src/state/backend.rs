@@ -352,7 +352,10 @@ impl Backend for LocalBackend {
                 for e in entries {
                     let e = e.map_err(io_err("read", &self.workspace_dir))?;
                     let name = e.file_name().to_string_lossy().into_owned();
-                    if e.path().is_dir() && name != "default" && validate_workspace_name(&name).is_ok() {
+                    if e.path().is_dir()
+                        && name != "default"
+                        && validate_workspace_name(&name).is_ok()
+                    {
                         names.push(name);
                     }
                 }

@@ -413,7 +413,13 @@ impl State {
     }
 
     /// The resource, if the state has it.
-    pub fn resource(&self, module: &str, mode: Mode, type_: &str, name: &str) -> Option<&ResourceState> {
+    pub fn resource(
+        &self,
+        module: &str,
+        mode: Mode,
+        type_: &str,
+        name: &str,
+    ) -> Option<&ResourceState> {
         self.resources
             .iter()
             .find(|r| r.module == module && r.mode == mode && r.type_ == type_ && r.name == name)
@@ -446,7 +452,12 @@ impl State {
     /// address), creating its resource with `provider` when missing.
     /// `instance.index_key` and `deposed` are set from `addr`. The resource's
     /// `each` follows the key (`list` for a number, `map` for a string).
-    pub fn set_instance(&mut self, addr: &InstanceAddr, provider: &str, mut instance: InstanceState) {
+    pub fn set_instance(
+        &mut self,
+        addr: &InstanceAddr,
+        provider: &str,
+        mut instance: InstanceState,
+    ) {
         instance.index_key = addr.key.clone();
         instance.deposed = None;
         let each = match &addr.key {
@@ -455,7 +466,10 @@ impl State {
             Some(IndexKey::Str(_)) => Some(EachMode::Map),
         };
         let pos = self.resources.iter().position(|r| {
-            r.module == addr.module && r.mode == addr.mode && r.type_ == addr.type_ && r.name == addr.name
+            r.module == addr.module
+                && r.mode == addr.mode
+                && r.type_ == addr.type_
+                && r.name == addr.name
         });
         let resource = match pos {
             Some(p) => &mut self.resources[p],
@@ -486,7 +500,10 @@ impl State {
     /// has no objects left. Returns the removed object.
     pub fn remove_instance(&mut self, addr: &InstanceAddr) -> Option<InstanceState> {
         let rpos = self.resources.iter().position(|r| {
-            r.module == addr.module && r.mode == addr.mode && r.type_ == addr.type_ && r.name == addr.name
+            r.module == addr.module
+                && r.mode == addr.mode
+                && r.type_ == addr.type_
+                && r.name == addr.name
         })?;
         let resource = &mut self.resources[rpos];
         let ipos = resource
@@ -501,7 +518,9 @@ impl State {
     }
 
     /// Every instance object with its address, in state order.
-    pub fn instances(&self) -> impl Iterator<Item = (InstanceAddr, &ResourceState, &InstanceState)> {
+    pub fn instances(
+        &self,
+    ) -> impl Iterator<Item = (InstanceAddr, &ResourceState, &InstanceState)> {
         self.resources.iter().flat_map(|r| {
             r.instances.iter().map(move |i| {
                 (
@@ -605,7 +624,9 @@ impl std::str::FromStr for InstanceAddr {
             }
             mode = Mode::Data;
             type_ = name;
-            name = p.ident().ok_or_else(|| bad("expected a data source name"))?;
+            name = p
+                .ident()
+                .ok_or_else(|| bad("expected a data source name"))?;
         }
         let key = p.key().map_err(|e| bad(&e))?;
         if p.pos != s.len() {
@@ -819,14 +840,13 @@ pub fn paths_from_json(paths: &[Vec<PathStepJson>]) -> Result<Vec<Vec<PathStep>>
                     PathStepJson::GetAttr(a) => Ok(PathStep::Attr(a.clone())),
                     PathStepJson::Index(iv) => match (&iv.value, iv.type_.as_str()) {
                         (serde_json::Value::String(s), _) => Ok(PathStep::Key(s.clone())),
-                        (serde_json::Value::Number(n), _) => n
-                            .as_i64()
-                            .map(PathStep::Index)
-                            .ok_or_else(|| {
+                        (serde_json::Value::Number(n), _) => {
+                            n.as_i64().map(PathStep::Index).ok_or_else(|| {
                                 StateError::Parse(format!(
                                     "sensitive_attributes: index {n} is not a whole number"
                                 ))
-                            }),
+                            })
+                        }
                         (other, _) => Err(StateError::Parse(format!(
                             "sensitive_attributes: unsupported index key {other}"
                         ))),
@@ -860,7 +880,11 @@ fn mark_path(v: Value, path: &[PathStep]) -> Value {
     }
 }
 
-fn mark_entry(mut m: BTreeMap<String, Value>, k: &str, rest: &[PathStep]) -> BTreeMap<String, Value> {
+fn mark_entry(
+    mut m: BTreeMap<String, Value>,
+    k: &str,
+    rest: &[PathStep],
+) -> BTreeMap<String, Value> {
     if let Some(x) = m.remove(k) {
         m.insert(k.to_string(), mark_path(x, rest));
     }
@@ -900,7 +924,10 @@ impl InstanceState {
             })?,
             None => Value::from_json(&self.attributes),
         };
-        Ok(mark_paths(raw, &paths_from_json(&self.sensitive_attributes)?))
+        Ok(mark_paths(
+            raw,
+            &paths_from_json(&self.sensitive_attributes)?,
+        ))
     }
 
     /// Sets the attributes and `sensitive_attributes` from a value.
@@ -928,8 +955,9 @@ impl OutputState {
     /// The value, converted to its recorded type, marked when sensitive.
     pub fn to_value(&self) -> Result<Value, StateError> {
         let ty = cty_type_from_json(&self.type_)?;
-        let v = Value::from_json_typed(&self.value, &ty)
-            .map_err(|e| StateError::Parse(format!("output value does not match its type: {e:?}")))?;
+        let v = Value::from_json_typed(&self.value, &ty).map_err(|e| {
+            StateError::Parse(format!("output value does not match its type: {e:?}"))
+        })?;
         Ok(v.mark_if(self.sensitive))
     }
 }
@@ -963,7 +991,12 @@ mod tests {
             assert_eq!(j.to_string(), json);
             assert_eq!(cty_type_from_json(&j).unwrap(), ty);
         }
-        for bad in [r#""strin""#, r#"["list"]"#, r#"["object",{"a":"number"},["b"]]"#, "3"] {
+        for bad in [
+            r#""strin""#,
+            r#"["list"]"#,
+            r#"["object",{"a":"number"},["b"]]"#,
+            "3",
+        ] {
             let j: serde_json::Value = serde_json::from_str(bad).unwrap();
             assert!(cty_type_from_json(&j).is_err(), "{bad}");
         }
@@ -974,7 +1007,12 @@ mod tests {
         let cases = [
             ("random_id.x", "", Mode::Managed, None),
             ("data.local_file.f", "", Mode::Data, None),
-            ("aws_instance.web[0]", "", Mode::Managed, Some(IndexKey::Int(0))),
+            (
+                "aws_instance.web[0]",
+                "",
+                Mode::Managed,
+                Some(IndexKey::Int(0)),
+            ),
             (
                 r#"module.a["k"].module.b.null_resource.n["x y"]"#,
                 r#"module.a["k"].module.b"#,
@@ -990,7 +1028,9 @@ mod tests {
             assert_eq!(a.key, key, "{text}");
             assert_eq!(a.to_string(), text);
         }
-        for bad in ["", "x", "x.", "x.y[", "x.y[1", "x.y[a]", "module.a", "x.y z", "data.x"] {
+        for bad in [
+            "", "x", "x.", "x.y[", "x.y[1", "x.y[a]", "module.a", "x.y z", "data.x",
+        ] {
             assert!(bad.parse::<InstanceAddr>().is_err(), "{bad}");
         }
     }
@@ -1002,7 +1042,10 @@ mod tests {
             ("password".to_string(), Value::string("p").mark()),
             (
                 "tags".to_string(),
-                Value::Map(BTreeMap::from([("secret".to_string(), Value::string("s").mark())])),
+                Value::Map(BTreeMap::from([(
+                    "secret".to_string(),
+                    Value::string("s").mark(),
+                )])),
             ),
             (
                 "list".to_string(),
