@@ -390,7 +390,15 @@ fn bad_state_json_gives_clear_errors() {
         ),
         (
             r#"{"version":4,"terraform_version":"1","serial":1,"lineage":"x","resources":[{"mode":"weird","type":"t","name":"n","provider":"p","instances":[]}]}"#,
-            "invalid resource mode \"weird\"",
+            "resources[0]: invalid resource mode \"weird\"",
+        ),
+        (
+            "{\"version\":4,\"terraform_version\":\"1\",\"serial\":1,\"lineage\":\"x\",\n\"resources\":[{\"mode\":\"managed\",\"type\":\"t\",\"name\":\"n\",\"provider\":\"p\",\"instances\":[\n{\"schema_version\":\"zero\"}]}]}",
+            "resources[0].instances[0]: invalid type: string \"zero\", expected u64 at line 3",
+        ),
+        (
+            r#"{"version":4,"terraform_version":"1","serial":1,"lineage":"x","outputs":{"o":{"value":1}}}"#,
+            "outputs.o: missing field `type`",
         ),
         (
             r#"{"version":4,"terraform_version":"1","serial":1,"lineage":""}"#,

@@ -452,10 +452,16 @@ impl Backend for LocalBackend {
             self.held().insert(workspace.to_string(), (f, info));
             return Ok(());
         }
-        Err(StateError::Unlock(format!(
-            "the lock file {} kept changing while locking",
-            lock_path.display()
-        )))
+        // Held all along by a holder whose info could not be read.
+        Err(StateError::Locked(Box::new(LockInfo {
+            id: String::new(),
+            operation: String::new(),
+            info: format!("the lock info in {} could not be read", lock_path.display()),
+            who: String::new(),
+            version: String::new(),
+            created: String::new(),
+            path: info.path,
+        })))
     }
 
     async fn unlock(&self, workspace: &str, id: &str) -> Result<(), StateError> {

@@ -307,6 +307,38 @@ struct VersionProbe {
     version: Option<serde_json::Value>,
 }
 
+/// The JSON path (`resources[1].instances[0]`) of the deepest part of a
+/// state that does not deserialize, found by deserializing the parts one
+/// by one.
+fn locate_error(v: &serde_json::Value) -> Option<String> {
+    use serde::de::IntoDeserializer;
+    fn fails<'de, T: Deserialize<'de>>(v: &'de serde_json::Value) -> bool {
+        T::deserialize(v.into_deserializer()).is_err()
+    }
+    if let Some(outputs) = v.get("outputs").and_then(serde_json::Value::as_object) {
+        for (name, o) in outputs {
+            if fails::<OutputState>(o) {
+                return Some(format!("outputs.{name}"));
+            }
+        }
+    }
+    if let Some(resources) = v.get("resources").and_then(serde_json::Value::as_array) {
+        for (i, r) in resources.iter().enumerate() {
+            if let Some(instances) = r.get("instances").and_then(serde_json::Value::as_array) {
+                for (j, inst) in instances.iter().enumerate() {
+                    if fails::<InstanceState>(inst) {
+                        return Some(format!("resources[{i}].instances[{j}]"));
+                    }
+                }
+            }
+            if fails::<ResourceState>(r) {
+                return Some(format!("resources[{i}]"));
+            }
+        }
+    }
+    None
+}
+
 impl Default for State {
     fn default() -> Self {
         State::new()
@@ -348,8 +380,16 @@ impl State {
                 }
             },
         }
-        let mut state: State =
-            serde_json::from_slice(bytes).map_err(|e| StateError::Parse(e.to_string()))?;
+        let mut state: State = serde_json::from_slice(bytes).map_err(|e| {
+            // Name the part of the state that is wrong, as well as the line.
+            let at = serde_json::from_slice::<serde_json::Value>(bytes)
+                .ok()
+                .and_then(|v| locate_error(&v));
+            match at {
+                Some(path) => StateError::Parse(format!("{path}: {e}")),
+                None => StateError::Parse(e.to_string()),
+            }
+        })?;
         if state.lineage.is_empty() {
             return Err(StateError::Parse(
                 "the state has an empty \"lineage\"".to_string(),
@@ -920,7 +960,7 @@ impl InstanceState {
     pub fn value(&self, ty: Option<&Type>) -> Result<Value, StateError> {
         let raw = match ty {
             Some(t) => Value::from_json_typed(&self.attributes, t).map_err(|e| {
-                StateError::Parse(format!("attributes do not match the schema: {e:?}"))
+                StateError::Parse(format!("attributes do not match the schema: {e}"))
             })?,
             None => Value::from_json(&self.attributes),
         };
@@ -956,7 +996,7 @@ impl OutputState {
     pub fn to_value(&self) -> Result<Value, StateError> {
         let ty = cty_type_from_json(&self.type_)?;
         let v = Value::from_json_typed(&self.value, &ty).map_err(|e| {
-            StateError::Parse(format!("output value does not match its type: {e:?}"))
+            StateError::Parse(format!("output value does not match its type: {e}"))
         })?;
         Ok(v.mark_if(self.sensitive))
     }
