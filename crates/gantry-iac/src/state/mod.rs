@@ -995,9 +995,8 @@ impl OutputState {
     /// The value, converted to its recorded type, marked when sensitive.
     pub fn to_value(&self) -> Result<Value, StateError> {
         let ty = cty_type_from_json(&self.type_)?;
-        let v = Value::from_json_typed(&self.value, &ty).map_err(|e| {
-            StateError::Parse(format!("output value does not match its type: {e}"))
-        })?;
+        let v = Value::from_json_typed(&self.value, &ty)
+            .map_err(|e| StateError::Parse(format!("output value does not match its type: {e}")))?;
         Ok(v.mark_if(self.sensitive))
     }
 }
