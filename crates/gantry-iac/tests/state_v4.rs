@@ -418,3 +418,47 @@ fn bad_state_json_gives_clear_errors() {
         }
     }
 }
+
+#[test]
+fn serial_bumps_only_when_content_changes() {
+    let prev = State::from_json(TERRAFORM_STATE.as_bytes()).unwrap();
+    let cases: Vec<(&str, Box<dyn Fn(&mut State)>, u64)> = vec![
+        ("unchanged", Box::new(|_| {}), 12),
+        ("unchanged but serial reset", Box::new(|s| s.serial = 0), 12),
+        (
+            "output added",
+            Box::new(|s| {
+                s.outputs.insert(
+                    "new".into(),
+                    OutputState::from_value(&Value::string("x"), false),
+                );
+            }),
+            13,
+        ),
+        (
+            "instance removed",
+            Box::new(|s| {
+                let a: InstanceAddr = "random_password.db".parse().unwrap();
+                s.remove_instance(&a);
+            }),
+            13,
+        ),
+        (
+            "other lineage keeps its serial",
+            Box::new(|s| {
+                s.lineage = "other".into();
+                s.serial = 3;
+            }),
+            3,
+        ),
+    ];
+    for (name, change, want) in cases {
+        let mut s = prev.clone();
+        change(&mut s);
+        s.bump_serial(Some(&prev));
+        assert_eq!(s.serial, want, "{name}");
+    }
+    let mut fresh = State::new();
+    fresh.bump_serial(None);
+    assert_eq!(fresh.serial, 0);
+}

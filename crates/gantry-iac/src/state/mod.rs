@@ -447,6 +447,28 @@ impl State {
         }
     }
 
+    /// Sets the serial for persisting this state over `previous` (the state
+    /// last read or written), as Terraform does: one more than the
+    /// previous serial when anything but the serial changed, the previous
+    /// serial when nothing did. A state with another lineage keeps its own
+    /// serial (the backend decides whether to accept it).
+    pub fn bump_serial(&mut self, previous: Option<&State>) {
+        let Some(prev) = previous else { return };
+        if prev.lineage != self.lineage {
+            return;
+        }
+        let mut a = self.clone();
+        a.serial = prev.serial;
+        a.sort();
+        let mut b = prev.clone();
+        b.sort();
+        self.serial = if a == b {
+            prev.serial
+        } else {
+            prev.serial.saturating_add(1)
+        };
+    }
+
     /// True when the state has no resources and no outputs.
     pub fn is_empty(&self) -> bool {
         self.resources.is_empty() && self.outputs.is_empty()
