@@ -422,7 +422,8 @@ fn bad_state_json_gives_clear_errors() {
 #[test]
 fn serial_bumps_only_when_content_changes() {
     let prev = State::from_json(TERRAFORM_STATE.as_bytes()).unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&mut State)>, u64)> = vec![
+    type Change = Box<dyn Fn(&mut State)>;
+    let cases: Vec<(&str, Change, u64)> = vec![
         ("unchanged", Box::new(|_| {}), 12),
         ("unchanged but serial reset", Box::new(|s| s.serial = 0), 12),
         (
