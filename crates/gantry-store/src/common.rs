@@ -206,43 +206,6 @@ impl<T> Writer<T> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn builds_range_for_prefix_patterns() {
-        let q = EventQuery {
-            after: Some(3),
-            kind: Some("pipe_line.*".into()),
-            subject: Some("s".into()),
-            limit: 0,
-            order: Order::Desc,
-            ..EventQuery::default()
-        };
-        let s = event_select(&q, |n| format!("${n}"));
-        assert_eq!(
-            s.sql,
-            "SELECT seq, id, time, kind, subject, actor, data FROM events WHERE TRUE \
-             AND seq > $1 AND kind >= $2 AND kind < $3 AND subject = $4 \
-             ORDER BY seq DESC LIMIT $5"
-        );
-        assert!(matches!(&s.binds[1], Bind::Text(t) if t == "pipe_line."));
-        assert!(matches!(&s.binds[2], Bind::Text(t) if t == "pipe_line/"));
-        assert!(matches!(s.binds[4], Bind::I64(1)));
-    }
-
-    #[test]
-    fn plain_query_has_only_a_limit() {
-        let s = event_select(&EventQuery::default(), |_| "?".into());
-        assert_eq!(
-            s.sql,
-            "SELECT seq, id, time, kind, subject, actor, data FROM events WHERE TRUE \
-             ORDER BY seq ASC LIMIT ?"
-        );
-    }
-}
-
 /// Refuses a state write that would change the lineage or lower the serial
 /// of the stored state.
 pub(crate) fn check_state_write(
@@ -282,5 +245,42 @@ pub(crate) fn check_unlock(
             "lock id {lock_id:?} does not match the existing lock id {held:?}"
         ))),
         Some(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_range_for_prefix_patterns() {
+        let q = EventQuery {
+            after: Some(3),
+            kind: Some("pipe_line.*".into()),
+            subject: Some("s".into()),
+            limit: 0,
+            order: Order::Desc,
+            ..EventQuery::default()
+        };
+        let s = event_select(&q, |n| format!("${n}"));
+        assert_eq!(
+            s.sql,
+            "SELECT seq, id, time, kind, subject, actor, data FROM events WHERE TRUE \
+             AND seq > $1 AND kind >= $2 AND kind < $3 AND subject = $4 \
+             ORDER BY seq DESC LIMIT $5"
+        );
+        assert!(matches!(&s.binds[1], Bind::Text(t) if t == "pipe_line."));
+        assert!(matches!(&s.binds[2], Bind::Text(t) if t == "pipe_line/"));
+        assert!(matches!(s.binds[4], Bind::I64(1)));
+    }
+
+    #[test]
+    fn plain_query_has_only_a_limit() {
+        let s = event_select(&EventQuery::default(), |_| "?".into());
+        assert_eq!(
+            s.sql,
+            "SELECT seq, id, time, kind, subject, actor, data FROM events WHERE TRUE \
+             ORDER BY seq ASC LIMIT ?"
+        );
     }
 }

@@ -352,7 +352,10 @@ impl Backend for LocalBackend {
                 for e in entries {
                     let e = e.map_err(io_err("read", &self.workspace_dir))?;
                     let name = e.file_name().to_string_lossy().into_owned();
-                    if e.path().is_dir() && name != "default" && validate_workspace_name(&name).is_ok() {
+                    if e.path().is_dir()
+                        && name != "default"
+                        && validate_workspace_name(&name).is_ok()
+                    {
                         names.push(name);
                     }
                 }
@@ -449,10 +452,16 @@ impl Backend for LocalBackend {
             self.held().insert(workspace.to_string(), (f, info));
             return Ok(());
         }
-        Err(StateError::Unlock(format!(
-            "the lock file {} kept changing while locking",
-            lock_path.display()
-        )))
+        // Held all along by a holder whose info could not be read.
+        Err(StateError::Locked(Box::new(LockInfo {
+            id: String::new(),
+            operation: String::new(),
+            info: format!("the lock info in {} could not be read", lock_path.display()),
+            who: String::new(),
+            version: String::new(),
+            created: String::new(),
+            path: info.path,
+        })))
     }
 
     async fn unlock(&self, workspace: &str, id: &str) -> Result<(), StateError> {

@@ -307,6 +307,38 @@ struct VersionProbe {
     version: Option<serde_json::Value>,
 }
 
+/// The JSON path (`resources[1].instances[0]`) of the deepest part of a
+/// state that does not deserialize, found by deserializing the parts one
+/// by one.
+fn locate_error(v: &serde_json::Value) -> Option<String> {
+    use serde::de::IntoDeserializer;
+    fn fails<'de, T: Deserialize<'de>>(v: &'de serde_json::Value) -> bool {
+        T::deserialize(v.into_deserializer()).is_err()
+    }
+    if let Some(outputs) = v.get("outputs").and_then(serde_json::Value::as_object) {
+        for (name, o) in outputs {
+            if fails::<OutputState>(o) {
+                return Some(format!("outputs.{name}"));
+            }
+        }
+    }
+    if let Some(resources) = v.get("resources").and_then(serde_json::Value::as_array) {
+        for (i, r) in resources.iter().enumerate() {
+            if let Some(instances) = r.get("instances").and_then(serde_json::Value::as_array) {
+                for (j, inst) in instances.iter().enumerate() {
+                    if fails::<InstanceState>(inst) {
+                        return Some(format!("resources[{i}].instances[{j}]"));
+                    }
+                }
+            }
+            if fails::<ResourceState>(r) {
+                return Some(format!("resources[{i}]"));
+            }
+        }
+    }
+    None
+}
+
 impl Default for State {
     fn default() -> Self {
         State::new()
@@ -348,8 +380,16 @@ impl State {
                 }
             },
         }
-        let mut state: State =
-            serde_json::from_slice(bytes).map_err(|e| StateError::Parse(e.to_string()))?;
+        let mut state: State = serde_json::from_slice(bytes).map_err(|e| {
+            // Name the part of the state that is wrong, as well as the line.
+            let at = serde_json::from_slice::<serde_json::Value>(bytes)
+                .ok()
+                .and_then(|v| locate_error(&v));
+            match at {
+                Some(path) => StateError::Parse(format!("{path}: {e}")),
+                None => StateError::Parse(e.to_string()),
+            }
+        })?;
         if state.lineage.is_empty() {
             return Err(StateError::Parse(
                 "the state has an empty \"lineage\"".to_string(),
@@ -407,13 +447,41 @@ impl State {
         }
     }
 
+    /// Sets the serial for persisting this state over `previous` (the state
+    /// last read or written), as Terraform does: one more than the
+    /// previous serial when anything but the serial changed, the previous
+    /// serial when nothing did. A state with another lineage keeps its own
+    /// serial (the backend decides whether to accept it).
+    pub fn bump_serial(&mut self, previous: Option<&State>) {
+        let Some(prev) = previous else { return };
+        if prev.lineage != self.lineage {
+            return;
+        }
+        let mut a = self.clone();
+        a.serial = prev.serial;
+        a.sort();
+        let mut b = prev.clone();
+        b.sort();
+        self.serial = if a == b {
+            prev.serial
+        } else {
+            prev.serial.saturating_add(1)
+        };
+    }
+
     /// True when the state has no resources and no outputs.
     pub fn is_empty(&self) -> bool {
         self.resources.is_empty() && self.outputs.is_empty()
     }
 
     /// The resource, if the state has it.
-    pub fn resource(&self, module: &str, mode: Mode, type_: &str, name: &str) -> Option<&ResourceState> {
+    pub fn resource(
+        &self,
+        module: &str,
+        mode: Mode,
+        type_: &str,
+        name: &str,
+    ) -> Option<&ResourceState> {
         self.resources
             .iter()
             .find(|r| r.module == module && r.mode == mode && r.type_ == type_ && r.name == name)
@@ -446,7 +514,12 @@ impl State {
     /// address), creating its resource with `provider` when missing.
     /// `instance.index_key` and `deposed` are set from `addr`. The resource's
     /// `each` follows the key (`list` for a number, `map` for a string).
-    pub fn set_instance(&mut self, addr: &InstanceAddr, provider: &str, mut instance: InstanceState) {
+    pub fn set_instance(
+        &mut self,
+        addr: &InstanceAddr,
+        provider: &str,
+        mut instance: InstanceState,
+    ) {
         instance.index_key = addr.key.clone();
         instance.deposed = None;
         let each = match &addr.key {
@@ -455,7 +528,10 @@ impl State {
             Some(IndexKey::Str(_)) => Some(EachMode::Map),
         };
         let pos = self.resources.iter().position(|r| {
-            r.module == addr.module && r.mode == addr.mode && r.type_ == addr.type_ && r.name == addr.name
+            r.module == addr.module
+                && r.mode == addr.mode
+                && r.type_ == addr.type_
+                && r.name == addr.name
         });
         let resource = match pos {
             Some(p) => &mut self.resources[p],
@@ -486,7 +562,10 @@ impl State {
     /// has no objects left. Returns the removed object.
     pub fn remove_instance(&mut self, addr: &InstanceAddr) -> Option<InstanceState> {
         let rpos = self.resources.iter().position(|r| {
-            r.module == addr.module && r.mode == addr.mode && r.type_ == addr.type_ && r.name == addr.name
+            r.module == addr.module
+                && r.mode == addr.mode
+                && r.type_ == addr.type_
+                && r.name == addr.name
         })?;
         let resource = &mut self.resources[rpos];
         let ipos = resource
@@ -501,7 +580,9 @@ impl State {
     }
 
     /// Every instance object with its address, in state order.
-    pub fn instances(&self) -> impl Iterator<Item = (InstanceAddr, &ResourceState, &InstanceState)> {
+    pub fn instances(
+        &self,
+    ) -> impl Iterator<Item = (InstanceAddr, &ResourceState, &InstanceState)> {
         self.resources.iter().flat_map(|r| {
             r.instances.iter().map(move |i| {
                 (
@@ -605,7 +686,9 @@ impl std::str::FromStr for InstanceAddr {
             }
             mode = Mode::Data;
             type_ = name;
-            name = p.ident().ok_or_else(|| bad("expected a data source name"))?;
+            name = p
+                .ident()
+                .ok_or_else(|| bad("expected a data source name"))?;
         }
         let key = p.key().map_err(|e| bad(&e))?;
         if p.pos != s.len() {
@@ -819,14 +902,13 @@ pub fn paths_from_json(paths: &[Vec<PathStepJson>]) -> Result<Vec<Vec<PathStep>>
                     PathStepJson::GetAttr(a) => Ok(PathStep::Attr(a.clone())),
                     PathStepJson::Index(iv) => match (&iv.value, iv.type_.as_str()) {
                         (serde_json::Value::String(s), _) => Ok(PathStep::Key(s.clone())),
-                        (serde_json::Value::Number(n), _) => n
-                            .as_i64()
-                            .map(PathStep::Index)
-                            .ok_or_else(|| {
+                        (serde_json::Value::Number(n), _) => {
+                            n.as_i64().map(PathStep::Index).ok_or_else(|| {
                                 StateError::Parse(format!(
                                     "sensitive_attributes: index {n} is not a whole number"
                                 ))
-                            }),
+                            })
+                        }
                         (other, _) => Err(StateError::Parse(format!(
                             "sensitive_attributes: unsupported index key {other}"
                         ))),
@@ -860,7 +942,11 @@ fn mark_path(v: Value, path: &[PathStep]) -> Value {
     }
 }
 
-fn mark_entry(mut m: BTreeMap<String, Value>, k: &str, rest: &[PathStep]) -> BTreeMap<String, Value> {
+fn mark_entry(
+    mut m: BTreeMap<String, Value>,
+    k: &str,
+    rest: &[PathStep],
+) -> BTreeMap<String, Value> {
     if let Some(x) = m.remove(k) {
         m.insert(k.to_string(), mark_path(x, rest));
     }
@@ -896,11 +982,14 @@ impl InstanceState {
     pub fn value(&self, ty: Option<&Type>) -> Result<Value, StateError> {
         let raw = match ty {
             Some(t) => Value::from_json_typed(&self.attributes, t).map_err(|e| {
-                StateError::Parse(format!("attributes do not match the schema: {e:?}"))
+                StateError::Parse(format!("attributes do not match the schema: {e}"))
             })?,
             None => Value::from_json(&self.attributes),
         };
-        Ok(mark_paths(raw, &paths_from_json(&self.sensitive_attributes)?))
+        Ok(mark_paths(
+            raw,
+            &paths_from_json(&self.sensitive_attributes)?,
+        ))
     }
 
     /// Sets the attributes and `sensitive_attributes` from a value.
@@ -929,7 +1018,7 @@ impl OutputState {
     pub fn to_value(&self) -> Result<Value, StateError> {
         let ty = cty_type_from_json(&self.type_)?;
         let v = Value::from_json_typed(&self.value, &ty)
-            .map_err(|e| StateError::Parse(format!("output value does not match its type: {e:?}")))?;
+            .map_err(|e| StateError::Parse(format!("output value does not match its type: {e}")))?;
         Ok(v.mark_if(self.sensitive))
     }
 }
@@ -963,7 +1052,12 @@ mod tests {
             assert_eq!(j.to_string(), json);
             assert_eq!(cty_type_from_json(&j).unwrap(), ty);
         }
-        for bad in [r#""strin""#, r#"["list"]"#, r#"["object",{"a":"number"},["b"]]"#, "3"] {
+        for bad in [
+            r#""strin""#,
+            r#"["list"]"#,
+            r#"["object",{"a":"number"},["b"]]"#,
+            "3",
+        ] {
             let j: serde_json::Value = serde_json::from_str(bad).unwrap();
             assert!(cty_type_from_json(&j).is_err(), "{bad}");
         }
@@ -974,7 +1068,12 @@ mod tests {
         let cases = [
             ("random_id.x", "", Mode::Managed, None),
             ("data.local_file.f", "", Mode::Data, None),
-            ("aws_instance.web[0]", "", Mode::Managed, Some(IndexKey::Int(0))),
+            (
+                "aws_instance.web[0]",
+                "",
+                Mode::Managed,
+                Some(IndexKey::Int(0)),
+            ),
             (
                 r#"module.a["k"].module.b.null_resource.n["x y"]"#,
                 r#"module.a["k"].module.b"#,
@@ -990,7 +1089,9 @@ mod tests {
             assert_eq!(a.key, key, "{text}");
             assert_eq!(a.to_string(), text);
         }
-        for bad in ["", "x", "x.", "x.y[", "x.y[1", "x.y[a]", "module.a", "x.y z", "data.x"] {
+        for bad in [
+            "", "x", "x.", "x.y[", "x.y[1", "x.y[a]", "module.a", "x.y z", "data.x",
+        ] {
             assert!(bad.parse::<InstanceAddr>().is_err(), "{bad}");
         }
     }
@@ -1002,7 +1103,10 @@ mod tests {
             ("password".to_string(), Value::string("p").mark()),
             (
                 "tags".to_string(),
-                Value::Map(BTreeMap::from([("secret".to_string(), Value::string("s").mark())])),
+                Value::Map(BTreeMap::from([(
+                    "secret".to_string(),
+                    Value::string("s").mark(),
+                )])),
             ),
             (
                 "list".to_string(),
