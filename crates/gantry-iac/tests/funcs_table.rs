@@ -1261,6 +1261,8 @@ fn funcs_numeric_functions() {
             ("pow", "3, 2", "9"),
             ("pow", "4, 0", "1"),
             ("pow", "2, -1", "0.5"),
+            ("pow", "10, 400", "err: too large"),
+            ("log", "0, 10", "err: too large"),
             ("signum", "-13", "-1"),
             ("signum", "0", "0"),
             ("signum", "344", "1"),
@@ -1775,6 +1777,12 @@ fn funcs_file_functions() {
             ("fileset", r#""files", "sub""#, "set[]"),
             ("fileset", r#""files", "empty/*""#, "set[]"),
             ("fileset", r#""nope", "*""#, "set[]"),
+            ("fileset", r#""files", "./sub/*""#, r#"set["sub/d.txt"]"#),
+            (
+                "fileset",
+                r#"".", "files/sub/**/*.json""#,
+                r#"set["files/sub/deep/f.json"]"#,
+            ),
             (
                 "fileset",
                 r#""files", "[a""#,
