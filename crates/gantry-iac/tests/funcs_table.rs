@@ -1002,6 +1002,11 @@ fn funcs_encoding_functions() {
             ),
             ("base64decode", r#""/w==""#, "err@0: not valid UTF-8"),
             (
+                "base64decode",
+                r#""SGVsbG8g\nV29ybGQ=\r\n""#,
+                r#""Hello World""#,
+            ),
+            (
                 "md5",
                 r#""hello world""#,
                 r#""5eb63bbbe01eeed093cb22bb8f5acdc3""#,
