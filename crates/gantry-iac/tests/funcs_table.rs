@@ -1002,6 +1002,11 @@ fn funcs_encoding_functions() {
             ),
             ("base64decode", r#""/w==""#, "err@0: not valid UTF-8"),
             (
+                "base64decode",
+                r#""SGVsbG8g\nV29ybGQ=\r\n""#,
+                r#""Hello World""#,
+            ),
+            (
                 "md5",
                 r#""hello world""#,
                 r#""5eb63bbbe01eeed093cb22bb8f5acdc3""#,
@@ -1261,6 +1266,8 @@ fn funcs_numeric_functions() {
             ("pow", "3, 2", "9"),
             ("pow", "4, 0", "1"),
             ("pow", "2, -1", "0.5"),
+            ("pow", "10, 400", "err: too large"),
+            ("log", "0, 10", "err: too large"),
             ("signum", "-13", "-1"),
             ("signum", "0", "0"),
             ("signum", "344", "1"),
@@ -1775,6 +1782,12 @@ fn funcs_file_functions() {
             ("fileset", r#""files", "sub""#, "set[]"),
             ("fileset", r#""files", "empty/*""#, "set[]"),
             ("fileset", r#""nope", "*""#, "set[]"),
+            ("fileset", r#""files", "./sub/*""#, r#"set["sub/d.txt"]"#),
+            (
+                "fileset",
+                r#"".", "files/sub/**/*.json""#,
+                r#"set["files/sub/deep/f.json"]"#,
+            ),
             (
                 "fileset",
                 r#""files", "[a""#,
@@ -2001,4 +2014,145 @@ fn funcs_every_documented_function_exists() {
     let names = funcs::names();
     assert!(names.windows(2).all(|w| w[0] < w[1]));
     assert!(names.contains(&"try") && names.contains(&"can"));
+}
+
+#[test]
+fn funcs_unknown_arguments_give_unknown_results_of_the_right_type() {
+    let (_d, h) = file_host();
+    run(
+        &h,
+        &[
+            (
+                "keys",
+                "unknown(object({a = string, b = number}))",
+                r#"["a", "b"]"#,
+            ),
+            (
+                "values",
+                "unknown(object({a = string}))",
+                "unknown(tuple([string]))",
+            ),
+            ("values", "unknown(map(number))", "unknown(list(number))"),
+            ("format", r#""%s", unknown(any)"#, "unknown(string)"),
+            ("tostring", "unknown(any)", "unknown(string)"),
+            ("tonumber", "unknown(string)", "unknown(number)"),
+            ("toset", "unknown(list(string))", "unknown(set(string))"),
+            (
+                "tomap",
+                "unknown(object({a = number}))",
+                "unknown(map(number))",
+            ),
+            (
+                "tolist",
+                "unknown(number)",
+                "err@0: cannot convert number to list",
+            ),
+            (
+                "tostring",
+                "unknown(list(string))",
+                "err@0: cannot convert list(string) to string",
+            ),
+            (
+                "tolist",
+                "sensitive(unknown(tuple([string, number])))",
+                "sensitive(unknown(list(string)))",
+            ),
+            ("cidrsubnet", r#"unknown(string), 4, 1"#, "unknown(string)"),
+            (
+                "cidrsubnets",
+                r#""10.0.0.0/8", unknown(number)"#,
+                "unknown(list(string))",
+            ),
+            ("timeadd", r#"unknown(string), "1h""#, "unknown(string)"),
+            ("jsondecode", "unknown(string)", "unknown(any)"),
+            (
+                "regexall",
+                r#""a", unknown(string)"#,
+                "unknown(list(string))",
+            ),
+            (
+                "regex",
+                r#""(?P<x>a)", unknown(string)"#,
+                "unknown(object({x = string}))",
+            ),
+            (
+                "zipmap",
+                r#"["a"], unknown(list(number))"#,
+                "unknown(map(number))",
+            ),
+            (
+                "slice",
+                "unknown(list(string)), 0, 1",
+                "unknown(list(string))",
+            ),
+            (
+                "reverse",
+                "unknown(tuple([string, number]))",
+                "unknown(tuple([number, string]))",
+            ),
+            ("element", "unknown(list(string)), 0", "unknown(string)"),
+            (
+                "element",
+                "unknown(list(string)), -1",
+                "err@1: negative index",
+            ),
+            (
+                "element",
+                r#"unknown(list(string)), "x""#,
+                "err@1: not a number",
+            ),
+            ("one", "[unknown(string)]", "unknown(string)"),
+            ("flatten", "unknown(list(list(string)))", "unknown(any)"),
+            (
+                "distinct",
+                r#"["a", unknown(string)]"#,
+                "unknown(list(string))",
+            ),
+            ("lookup", r#"{a = unknown(string)}, "a""#, "unknown(string)"),
+            ("length", "unknown(object({a = string}))", "1"),
+            ("length", "unknown(string)", "unknown(number)"),
+            ("contains", r#"["a"], unknown(string)"#, "unknown(bool)"),
+            ("index", r#"["a"], unknown(string)"#, "unknown(number)"),
+            ("yamlencode", "[unknown(string)]", "unknown(string)"),
+            (
+                "fileset",
+                r#""files", unknown(string)"#,
+                "unknown(set(string))",
+            ),
+            ("abs", "unknown(number)", "unknown(number)"),
+            ("range", "unknown(number)", "unknown(list(number))"),
+            (
+                "formatdate",
+                r#""YYYY", unknown(string)"#,
+                "unknown(string)",
+            ),
+            (
+                "replace",
+                r#"unknown(string), null, "x""#,
+                "err@1: must not be null",
+            ),
+            (
+                "upper",
+                "sensitive(unknown(string))",
+                "sensitive(unknown(string))",
+            ),
+            (
+                "sort",
+                r#"sensitive(unknown(list(string)))"#,
+                "sensitive(unknown(list(string)))",
+            ),
+            ("coalesce", "unknown(number), 1", "unknown(number)"),
+            ("merge", "unknown(map(string))", "unknown(any)"),
+            (
+                "setproduct",
+                r#"["a"], unknown(list(string))"#,
+                "unknown(any)",
+            ),
+            (
+                "transpose",
+                r#"{a = [unknown(string)]}"#,
+                "unknown(map(list(string)))",
+            ),
+        ],
+    );
 }

@@ -1,7 +1,7 @@
 //! Type conversion functions and the sensitive-value functions.
 
 use super::{Def, FuncError, FuncHost, Pt, RAW_MARKS, RAW_UNKNOWN, pn, r_bool, r_first};
-use crate::value::{Type, Value};
+use crate::value::{Type, Value, unify_all};
 
 const ALL_RAW: u8 = RAW_UNKNOWN | RAW_MARKS;
 
@@ -68,7 +68,45 @@ fn elements_unify(v: &Value) -> bool {
     true
 }
 
+/// The element type an unknown value of type `t` will have once known.
+fn element_of(t: &Type) -> Type {
+    match t {
+        Type::List(e) | Type::Set(e) | Type::Map(e) => (**e).clone(),
+        Type::Tuple(ts) => unify_all(ts.iter().cloned()),
+        Type::Object { attrs, .. } => unify_all(attrs.values().cloned()),
+        _ => Type::Any,
+    }
+}
+
+/// Whether a value of type `from` can convert to `to` (unknowns are
+/// checked by type, as Terraform does before the value is known).
+fn type_converts(from: &Type, to: &Type) -> bool {
+    match (to, from) {
+        (_, Type::Any) => true,
+        (t, f) if t.is_primitive() => f.is_primitive(),
+        (Type::Map(_), Type::Map(_) | Type::Object { .. }) => true,
+        (Type::List(_) | Type::Set(_), Type::List(_) | Type::Set(_) | Type::Tuple(_)) => true,
+        _ => false,
+    }
+}
+
 fn to(v: &Value, ty: &Type, what: &str) -> Result<Value, FuncError> {
+    if let Value::Unknown(t) = v.unmarked() {
+        if !type_converts(t, ty) {
+            return Err(FuncError::arg(
+                0,
+                "v",
+                format!("cannot convert {t} to {what}"),
+            ));
+        }
+        let out = match ty {
+            Type::List(_) => Type::list(element_of(t)),
+            Type::Set(_) => Type::set(element_of(t)),
+            Type::Map(_) => Type::map(element_of(t)),
+            other => other.clone(),
+        };
+        return Ok(Value::Unknown(out).mark_if(v.is_sensitive()));
+    }
     if !ty.is_primitive() && !elements_unify(v) {
         return Err(FuncError::arg(
             0,

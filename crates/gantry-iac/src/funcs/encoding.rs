@@ -76,8 +76,10 @@ fn base64encode(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> 
 
 fn base64decode(args: Vec<Value>, _: &dyn FuncHost) -> Result<Value, FuncError> {
     let input = s(&args[0]);
+    // Go's decoder, which Terraform uses, skips line breaks.
+    let compact: String = input.chars().filter(|c| *c != '\n' && *c != '\r').collect();
     let bytes = B64
-        .decode(input)
+        .decode(compact)
         .map_err(|_| FuncError::arg(0, "str", format!("failed to decode base64 data {input:?}")))?;
     String::from_utf8(bytes).map(Value::String).map_err(|_| {
         FuncError::arg(

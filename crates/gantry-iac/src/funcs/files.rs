@@ -186,6 +186,7 @@ fn r_fileset(_: &[Value]) -> Type {
 
 fn fileset(args: Vec<Value>, host: &dyn FuncHost) -> Result<Value, FuncError> {
     let (dir, pattern) = (s(&args[0]), s(&args[1]));
+    let pattern = pattern.trim_start_matches("./");
     let patterns = expand_braces(pattern).map_err(|e| {
         FuncError::arg(
             1,

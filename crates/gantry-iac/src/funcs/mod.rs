@@ -451,6 +451,16 @@ mod tests {
     }
 
     #[test]
+    fn errors_name_their_parameter() {
+        let e = FuncError::arg(1, "hostnum", "too big");
+        assert_eq!(
+            e.to_string(),
+            "invalid value for \"hostnum\" parameter: too big"
+        );
+        assert_eq!(FuncError::call("boom").to_string(), "boom");
+    }
+
+    #[test]
     fn graphemes_keep_combining_marks() {
         assert_eq!(graphemes("e\u{301}a"), vec!["e\u{301}", "a"]);
         assert_eq!(graphemes("ab"), vec!["a", "b"]);

@@ -34,6 +34,9 @@ fn number(x: f64) -> Result<Value, FuncError> {
     if x.is_nan() {
         return Err(FuncError::call("the result is not a number"));
     }
+    if x.is_infinite() {
+        return Err(FuncError::call("the result is too large to represent"));
+    }
     Ok(Value::Number(x))
 }
 
