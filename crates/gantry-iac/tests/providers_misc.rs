@@ -97,6 +97,8 @@ async fn configure_accepts_an_empty_block_only() {
             "{}",
             f.name()
         );
+        let all_null = Value::Object([("alias".to_owned(), Value::Null)].into());
+        assert!(f.configure(&all_null).await.is_ok(), "{}", f.name());
         let e = f
             .configure(&Value::Object(
                 [("region".to_owned(), Value::string("x"))].into(),
