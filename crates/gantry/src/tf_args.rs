@@ -33,7 +33,10 @@ impl Args {
     }
 
     pub fn value(&self, name: &str) -> Option<&str> {
-        self.values.get(name).and_then(|v| v.last()).map(String::as_str)
+        self.values
+            .get(name)
+            .and_then(|v| v.last())
+            .map(String::as_str)
     }
 
     pub fn all(&self, name: &str) -> &[String] {
@@ -81,7 +84,9 @@ pub fn parse(args: &[String], spec: &Spec) -> Result<Args, String> {
             let v = match inline.as_deref() {
                 None | Some("true") | Some("1") => true,
                 Some("false") | Some("0") => false,
-                Some(other) => return Err(format!("flag -{name} takes true or false, not {other:?}")),
+                Some(other) => {
+                    return Err(format!("flag -{name} takes true or false, not {other:?}"));
+                }
             };
             out.bools.insert(name.to_owned(), v);
         } else {
@@ -147,7 +152,9 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         } else if rest.starts_with('s') {
             (1.0, 1)
         } else {
-            return Err(format!("invalid duration {s:?}: use a number with s, m, h or ms (e.g. 10s)"));
+            return Err(format!(
+                "invalid duration {s:?}: use a number with s, m, h or ms (e.g. 10s)"
+            ));
         };
         let n: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
         total += n * unit;
@@ -176,7 +183,18 @@ mod tests {
     #[test]
     fn terraform_spellings_parse() {
         let a = parse(
-            &s(&["-out=p.plan", "--var", "a=1", "-var-file=x.tfvars", "-target", "r.x", "-target=r.y", "-refresh=false", "--auto-approve", "dir"]),
+            &s(&[
+                "-out=p.plan",
+                "--var",
+                "a=1",
+                "-var-file=x.tfvars",
+                "-target",
+                "r.x",
+                "-target=r.y",
+                "-refresh=false",
+                "--auto-approve",
+                "dir",
+            ]),
             &SPEC,
         )
         .unwrap();
@@ -187,14 +205,25 @@ mod tests {
         assert_eq!(a.positional, vec!["dir".to_string()]);
         assert_eq!(
             a.ordered_vars,
-            vec![("var".into(), "a=1".into()), ("var-file".into(), "x.tfvars".into())]
+            vec![
+                ("var".into(), "a=1".into()),
+                ("var-file".into(), "x.tfvars".into())
+            ]
         );
     }
 
     #[test]
     fn bad_flags_are_named() {
-        assert!(parse(&s(&["-outt=x"]), &SPEC).unwrap_err().contains("did you mean -out"));
-        assert!(parse(&s(&["-out"]), &SPEC).unwrap_err().contains("needs a value"));
+        assert!(
+            parse(&s(&["-outt=x"]), &SPEC)
+                .unwrap_err()
+                .contains("did you mean -out")
+        );
+        assert!(
+            parse(&s(&["-out"]), &SPEC)
+                .unwrap_err()
+                .contains("needs a value")
+        );
         assert!(parse(&s(&["-json=maybe"]), &SPEC).is_err());
     }
 

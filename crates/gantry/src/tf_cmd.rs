@@ -20,7 +20,9 @@ use gantry_iac::engine::{
 };
 use gantry_iac::provider::Registry;
 use gantry_iac::state::State;
-use gantry_iac::state::backend::{Backend, LockInfo, lock_with_timeout, select_workspace, validate_workspace_name};
+use gantry_iac::state::backend::{
+    Backend, LockInfo, lock_with_timeout, select_workspace, validate_workspace_name,
+};
 use gantry_store::Store;
 use serde_json::json;
 
@@ -39,7 +41,13 @@ pub fn run(args: Vec<String>) -> CmdResult {
     };
     let dir = PathBuf::from(chdir.unwrap_or_else(|| ".".into()));
     if !dir.is_dir() {
-        return fail(1, &format!("error handling -chdir option: chdir {}: no such file or directory", dir.display()));
+        return fail(
+            1,
+            &format!(
+                "error handling -chdir option: chdir {}: no such file or directory",
+                dir.display()
+            ),
+        );
     }
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -108,13 +116,28 @@ async fn dispatch(command: &str, args: &[String], dir: &Path) -> Result<u8, Stri
         }
         other => {
             let known = [
-                "apply", "destroy", "fmt", "force-unlock", "graph", "import", "init", "output", "plan", "refresh", "show",
-                "state", "validate", "version", "workspace",
+                "apply",
+                "destroy",
+                "fmt",
+                "force-unlock",
+                "graph",
+                "import",
+                "init",
+                "output",
+                "plan",
+                "refresh",
+                "show",
+                "state",
+                "validate",
+                "version",
+                "workspace",
             ];
             let hint = gantry_config::suggest::did_you_mean(other, &known)
                 .map(|s| format!("; did you mean {s:?}?"))
                 .unwrap_or_default();
-            Err(format!("{other:?} is not a gantry tf command{hint}\n\n{USAGE}"))
+            Err(format!(
+                "{other:?} is not a gantry tf command{hint}\n\n{USAGE}"
+            ))
         }
     }
 }
@@ -123,7 +146,16 @@ fn registry() -> Registry {
     Registry::builtin()
 }
 
-const PLAN_VALUES: &[&str] = &["var", "var-file", "out", "target", "replace", "parallelism", "lock-timeout", "state"];
+const PLAN_VALUES: &[&str] = &[
+    "var",
+    "var-file",
+    "out",
+    "target",
+    "replace",
+    "parallelism",
+    "lock-timeout",
+    "state",
+];
 const PLAN_BOOLS: &[&str] = &[
     "json",
     "detailed-exitcode",
@@ -153,11 +185,9 @@ fn options(a: &Args, mode: PlanMode, workspace: &str) -> Result<Options, String>
         .map(|t| parse_instance(t).map_err(|e| format!("invalid replace address {t:?}: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
     let parallelism = match a.value("parallelism") {
-        Some(p) => p
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| format!("invalid value {p:?} for -parallelism: a positive integer is required"))?,
+        Some(p) => p.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            format!("invalid value {p:?} for -parallelism: a positive integer is required")
+        })?,
         None => 10,
     };
     let mode = if a.flag("destroy") {
@@ -189,7 +219,9 @@ fn inputs(a: &Args, dir: &Path, cfg: &Config) -> Result<Inputs, String> {
             }
         })
         .collect();
-    let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("TF_VAR_")).collect();
+    let env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("TF_VAR_"))
+        .collect();
     match Inputs::collect(dir, &cfg.tree.module, &cli, &env) {
         Ok((inputs, warnings)) => {
             for w in warnings {
@@ -206,14 +238,22 @@ async fn open_store(dir: &Path) -> Option<Arc<dyn Store>> {
     if let Ok(url) = std::env::var("GANTRY_DATABASE_URL")
         && url.starts_with("postgres")
     {
-        return gantry_store::PgStore::connect(&url).await.ok().map(|s| Arc::new(s) as Arc<dyn Store>);
+        return gantry_store::PgStore::connect(&url)
+            .await
+            .ok()
+            .map(|s| Arc::new(s) as Arc<dyn Store>);
     }
-    let data_dir = std::env::var("GANTRY_DATA_DIR").map(PathBuf::from).unwrap_or_else(|_| dir.join(".gantry"));
+    let data_dir = std::env::var("GANTRY_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| dir.join(".gantry"));
     let db = data_dir.join("gantry.db");
     if !db.exists() {
         return None;
     }
-    gantry_store::SqliteStore::open(&db).await.ok().map(|s| Arc::new(s) as Arc<dyn Store>)
+    gantry_store::SqliteStore::open(&db)
+        .await
+        .ok()
+        .map(|s| Arc::new(s) as Arc<dyn Store>)
 }
 
 fn stack_name(dir: &Path) -> String {
@@ -228,7 +268,10 @@ async fn record(store: &Option<Arc<dyn Store>>, kind: &str, dir: &Path, data: se
         return;
     };
     let subject = format!("stack/{}", stack_name(dir));
-    if let Err(e) = store.append(vec![NewEvent::new(kind, subject, "cli:gantry-tf", data)]).await {
+    if let Err(e) = store
+        .append(vec![NewEvent::new(kind, subject, "cli:gantry-tf", data)])
+        .await
+    {
         eprintln!("warning: could not record the operation in the event log: {e}");
     }
 }
@@ -277,7 +320,13 @@ async fn lock(stack: &Stack, a: &Args, operation: &str) -> Result<Held, String> 
 }
 
 async fn plan_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
-    let a = tf_args::parse(args, &Spec { values: PLAN_VALUES, bools: PLAN_BOOLS })?;
+    let a = tf_args::parse(
+        args,
+        &Spec {
+            values: PLAN_VALUES,
+            bools: PLAN_BOOLS,
+        },
+    )?;
     let store = open_store(dir).await;
     let cfg = load_config(dir)?;
     let stack = open_stack(dir, &store).await?;
@@ -286,7 +335,9 @@ async fn plan_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
     let held = lock(&stack, &a, "OperationTypePlan").await?;
     let result = async {
         let world = stack.read_world(&cfg.registry).await?;
-        let plan = engine::plan(&cfg, &world, &inputs, &opts).await.map_err(|f| f.render())?;
+        let plan = engine::plan(&cfg, &world, &inputs, &opts)
+            .await
+            .map_err(|f| f.render())?;
         Ok::<_, String>((world, plan))
     }
     .await;
@@ -310,12 +361,17 @@ async fn plan_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
             refresh: opts.refresh,
             parallelism: opts.parallelism,
         };
-        write_private(Path::new(out), &saved.to_bytes()).map_err(|e| format!("failed to write plan file {out}: {e}"))?;
+        write_private(Path::new(out), &saved.to_bytes())
+            .map_err(|e| format!("failed to write plan file {out}: {e}"))?;
         if !a.flag("json") {
-            println!("\n─────────────────────────────────────────────────────────────────────────────\n\nSaved the plan to: {out}\n\nTo perform exactly these actions, run the following command to apply:\n    gantry tf apply {out:?}");
+            println!(
+                "\n─────────────────────────────────────────────────────────────────────────────\n\nSaved the plan to: {out}\n\nTo perform exactly these actions, run the following command to apply:\n    gantry tf apply {out:?}"
+            );
         }
     } else if !a.flag("json") && plan.has_changes() {
-        println!("\n─────────────────────────────────────────────────────────────────────────────\n\nNote: You didn't use the -out option to save this plan, so Gantry can't\nguarantee to take exactly these actions if you run \"gantry tf apply\" now.");
+        println!(
+            "\n─────────────────────────────────────────────────────────────────────────────\n\nNote: You didn't use the -out option to save this plan, so Gantry can't\nguarantee to take exactly these actions if you run \"gantry tf apply\" now."
+        );
     }
     let (add, change, destroy) = plan.counts();
     record(
@@ -325,7 +381,11 @@ async fn plan_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
         json!({ "stack": stack_name(dir), "workspace": stack.workspace, "add": add, "change": change, "destroy": destroy, "mode": mode_name(plan.mode) }),
     )
     .await;
-    Ok(if a.flag("detailed-exitcode") && plan.has_changes() { 2 } else { 0 })
+    Ok(if a.flag("detailed-exitcode") && plan.has_changes() {
+        2
+    } else {
+        0
+    })
 }
 
 fn mode_name(m: PlanMode) -> &'static str {
@@ -340,13 +400,23 @@ fn mode_name(m: PlanMode) -> &'static str {
 /// through a temp file and rename.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let tmp = parent.join(format!(
         ".{}.tmp{}",
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         std::process::id()
     ));
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)
@@ -360,7 +430,13 @@ async fn refresh_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
 }
 
 async fn apply_cmd(args: &[String], dir: &Path, mode: PlanMode) -> Result<u8, String> {
-    let a = tf_args::parse(args, &Spec { values: PLAN_VALUES, bools: PLAN_BOOLS })?;
+    let a = tf_args::parse(
+        args,
+        &Spec {
+            values: PLAN_VALUES,
+            bools: PLAN_BOOLS,
+        },
+    )?;
     if a.positional.len() > 1 {
         return Err("too many command line arguments: expected at most one positional argument, the saved plan file".into());
     }
@@ -372,8 +448,12 @@ async fn apply_cmd(args: &[String], dir: &Path, mode: PlanMode) -> Result<u8, St
             if !a.ordered_vars.is_empty() {
                 return Err("can't set variables when applying a saved plan: the -var and -var-file options cannot be used when applying a saved plan file, because the variables were already set when the plan was created".into());
             }
-            let bytes = std::fs::read(file).map_err(|e| format!("failed to load {file:?} as a plan file: {e}"))?;
-            Some(SavedPlan::from_bytes(&bytes).map_err(|e| format!("failed to load {file:?} as a plan file: {e}"))?)
+            let bytes = std::fs::read(file)
+                .map_err(|e| format!("failed to load {file:?} as a plan file: {e}"))?;
+            Some(
+                SavedPlan::from_bytes(&bytes)
+                    .map_err(|e| format!("failed to load {file:?} as a plan file: {e}"))?,
+            )
         }
         None => None,
     };
@@ -383,7 +463,10 @@ async fn apply_cmd(args: &[String], dir: &Path, mode: PlanMode) -> Result<u8, St
             refresh: s.refresh,
             targets: s.plan.targets.clone(),
             replace: s.plan.replace.clone(),
-            parallelism: a.value("parallelism").and_then(|p| p.parse().ok()).unwrap_or(s.parallelism),
+            parallelism: a
+                .value("parallelism")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(s.parallelism),
             workspace: stack.workspace.clone(),
         },
         None => options(&a, mode, &stack.workspace)?,
@@ -427,7 +510,9 @@ async fn apply_locked(
             s.plan
         }
         None => {
-            let plan = engine::plan(cfg, &world, inputs, opts).await.map_err(|f| f.render())?;
+            let plan = engine::plan(cfg, &world, inputs, opts)
+                .await
+                .map_err(|f| f.render())?;
             for w in &plan.warnings {
                 eprint!("{}", w.render(""));
             }
@@ -435,12 +520,17 @@ async fn apply_locked(
             if !plan.has_changes() {
                 if opts.mode != PlanMode::RefreshOnly {
                     let mut w = world.clone();
-                    let outputs_changed = plan.outputs.iter().any(|(k, o)| w.outputs.get(k).map(|x| &x.0) != o.after.as_ref());
+                    let outputs_changed = plan
+                        .outputs
+                        .iter()
+                        .any(|(k, o)| w.outputs.get(k).map(|x| &x.0) != o.after.as_ref());
                     if outputs_changed {
                         w.outputs = plan
                             .outputs
                             .iter()
-                            .filter_map(|(k, o)| o.after.clone().map(|v| (k.clone(), (v, o.sensitive))))
+                            .filter_map(|(k, o)| {
+                                o.after.clone().map(|v| (k.clone(), (v, o.sensitive)))
+                            })
                             .collect();
                         w.serial += 1;
                         stack.write_world(&w).await?;
@@ -457,7 +547,12 @@ async fn apply_locked(
             plan
         }
     };
-    let progress = Arc::new(TermProgress::new(plan.changes.iter().filter(|c| c.action != engine::Action::NoOp).count()));
+    let progress = Arc::new(TermProgress::new(
+        plan.changes
+            .iter()
+            .filter(|c| c.action != engine::Action::NoOp)
+            .count(),
+    ));
     let ticker = progress.clone().start_ticker();
     let result = engine::apply(cfg, &plan, inputs, opts, stack.sink(), progress.clone()).await;
     ticker.abort();
@@ -466,8 +561,12 @@ async fn apply_locked(
     match result {
         Ok(world) => {
             match plan.mode {
-                PlanMode::Destroy => println!("\nDestroy complete! Resources: {destroy} destroyed."),
-                _ => println!("\nApply complete! Resources: {add} added, {change} changed, {destroy} destroyed."),
+                PlanMode::Destroy => {
+                    println!("\nDestroy complete! Resources: {destroy} destroyed.")
+                }
+                _ => println!(
+                    "\nApply complete! Resources: {add} added, {change} changed, {destroy} destroyed."
+                ),
             }
             print_outputs(&world);
             record(
@@ -515,7 +614,10 @@ fn confirm(mode: PlanMode) -> Result<bool, String> {
     print!("\n{question}\n{what}\n\n  Enter a value: ");
     let _ = std::io::stdout().flush();
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("reading the answer: {e}"))?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("reading the answer: {e}"))?;
     Ok(line.trim() == "yes")
 }
 
@@ -574,7 +676,11 @@ impl TermProgress {
         let _ = std::io::stdout().flush();
         if self.tty && self.total > 0 {
             let done = *self.done.lock().unwrap_or_else(|e| e.into_inner());
-            eprint!("[{done}/{} done, {} remaining]", self.total, self.total.saturating_sub(done));
+            eprint!(
+                "[{done}/{} done, {} remaining]",
+                self.total,
+                self.total.saturating_sub(done)
+            );
         }
     }
 
@@ -596,21 +702,42 @@ impl Progress for TermProgress {
                     .insert(addr.clone(), (op, Instant::now()));
                 self.line(&format!("{addr}: {verb}..."));
             }
-            ProgressEvent::Done { addr, op, elapsed, id } => {
-                self.inflight.lock().unwrap_or_else(|e| e.into_inner()).remove(&addr);
+            ProgressEvent::Done {
+                addr,
+                op,
+                elapsed,
+                id,
+            } => {
+                self.inflight
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&addr);
                 *self.done.lock().unwrap_or_else(|e| e.into_inner()) += 1;
                 let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
-                self.line(&format!("{addr}: {} complete after {}s{id}", op.noun(), elapsed.as_secs()));
+                self.line(&format!(
+                    "{addr}: {} complete after {}s{id}",
+                    op.noun(),
+                    elapsed.as_secs()
+                ));
             }
             ProgressEvent::Failed { addr, .. } => {
-                self.inflight.lock().unwrap_or_else(|e| e.into_inner()).remove(&addr);
+                self.inflight
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&addr);
             }
         }
     }
 }
 
 async fn import_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
-    let a = tf_args::parse(args, &Spec { values: PLAN_VALUES, bools: PLAN_BOOLS })?;
+    let a = tf_args::parse(
+        args,
+        &Spec {
+            values: PLAN_VALUES,
+            bools: PLAN_BOOLS,
+        },
+    )?;
     let [addr, id] = a.positional.as_slice() else {
         return Err("the import command expects two arguments: ADDR ID".into());
     };
@@ -636,7 +763,13 @@ async fn import_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
 }
 
 async fn output_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
-    let a = tf_args::parse(args, &Spec { values: &["state"], bools: &["json", "raw", "no-color"] })?;
+    let a = tf_args::parse(
+        args,
+        &Spec {
+            values: &["state"],
+            bools: &["json", "raw", "no-color"],
+        },
+    )?;
     let store = open_store(dir).await;
     let stack = open_stack(dir, &store).await?;
     let world = stack.read_world(&registry()).await?;
@@ -652,7 +785,12 @@ async fn output_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
             } else if a.flag("raw") {
                 match v.unmarked().to_template_string() {
                     Some(s) => print!("{s}"),
-                    None => return Err(format!("unsupported value for raw output: the -raw option only supports strings, numbers, and boolean values, but output value {name:?} is {}", v.kind_name())),
+                    None => {
+                        return Err(format!(
+                            "unsupported value for raw output: the -raw option only supports strings, numbers, and boolean values, but output value {name:?} is {}",
+                            v.kind_name()
+                        ));
+                    }
                 }
             } else {
                 println!("{}", render::output_value_text(v.unmarked()));
@@ -660,9 +798,15 @@ async fn output_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
         }
         None => {
             if a.flag("json") {
-                println!("{}", serde_json::to_string_pretty(&render::outputs_json(&world.outputs)).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&render::outputs_json(&world.outputs))
+                        .unwrap_or_default()
+                );
             } else if world.outputs.is_empty() {
-                eprintln!("warning: no outputs found\n\nThe state file either has no outputs defined, or all the defined outputs are\nempty.");
+                eprintln!(
+                    "warning: no outputs found\n\nThe state file either has no outputs defined, or all the defined outputs are\nempty."
+                );
             } else {
                 print!("{}", render::outputs_text(&world.outputs));
             }
@@ -672,7 +816,13 @@ async fn output_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
 }
 
 async fn show_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
-    let a = tf_args::parse(args, &Spec { values: &[], bools: &["json", "no-color"] })?;
+    let a = tf_args::parse(
+        args,
+        &Spec {
+            values: &[],
+            bools: &["json", "no-color"],
+        },
+    )?;
     if let Some(file) = a.positional.first() {
         let bytes = std::fs::read(file).map_err(|e| format!("failed to read {file}: {e}"))?;
         if let Ok(saved) = SavedPlan::from_bytes(&bytes) {
@@ -683,7 +833,8 @@ async fn show_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
             }
             return Ok(0);
         }
-        let state = State::from_json(&bytes).map_err(|e| format!("{file} is neither a plan file nor a state file: {e}"))?;
+        let state = State::from_json(&bytes)
+            .map_err(|e| format!("{file} is neither a plan file nor a state file: {e}"))?;
         let world = world_from_state(&state, &registry()).map_err(|e| e.to_string())?;
         show_world(&world, a.flag("json"));
         return Ok(0);
@@ -736,10 +887,22 @@ fn show_world(world: &World, json_out: bool) {
     }
     for (addr, o) in &world.instances {
         println!("# {addr}:");
-        let kw = if addr.resource.mode == gantry_iac::syntax::Mode::Managed { "resource" } else { "data" };
-        println!("{kw} \"{}\" \"{}\" {{", addr.resource.type_name, addr.resource.name);
+        let kw = if addr.resource.mode == gantry_iac::syntax::Mode::Managed {
+            "resource"
+        } else {
+            "data"
+        };
+        println!(
+            "{kw} \"{}\" \"{}\" {{",
+            addr.resource.type_name, addr.resource.name
+        );
         if let Some(m) = o.value.as_map() {
-            let width = m.iter().filter(|(_, v)| !v.is_null()).map(|(k, _)| k.len()).max().unwrap_or(0);
+            let width = m
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, _)| k.len())
+                .max()
+                .unwrap_or(0);
             for (k, v) in m {
                 if v.is_null() {
                     continue;
@@ -759,7 +922,13 @@ async fn state_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
     let Some((sub, rest)) = args.split_first() else {
         return Err("usage: gantry tf state <list|show|mv|rm|pull|push> [options] [args]".into());
     };
-    let a = tf_args::parse(rest, &Spec { values: &["lock-timeout", "state", "id"], bools: &["lock", "dry-run", "force", "json"] })?;
+    let a = tf_args::parse(
+        rest,
+        &Spec {
+            values: &["lock-timeout", "state", "id"],
+            bools: &["lock", "dry-run", "force", "json"],
+        },
+    )?;
     let store = open_store(dir).await;
     let stack = open_stack(dir, &store).await?;
     let reg = registry();
@@ -837,9 +1006,15 @@ async fn state_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
         }
         "rm" => {
             if a.positional.is_empty() {
-                return Err("at least one address is required: gantry tf state rm ADDRESS...".into());
+                return Err(
+                    "at least one address is required: gantry tf state rm ADDRESS...".into(),
+                );
             }
-            let targets = a.positional.iter().map(|t| parse_target(t)).collect::<Result<Vec<_>, _>>()?;
+            let targets = a
+                .positional
+                .iter()
+                .map(|t| parse_target(t))
+                .collect::<Result<Vec<_>, _>>()?;
             let held = lock(&stack, &a, "OperationTypeInvalid").await?;
             let r = async {
                 let mut world = stack.read_world(&reg).await?;
@@ -850,7 +1025,10 @@ async fn state_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
                     .cloned()
                     .collect();
                 if gone.is_empty() {
-                    return Err(format!("invalid target address: no matching objects found for {}", a.positional.join(", ")));
+                    return Err(format!(
+                        "invalid target address: no matching objects found for {}",
+                        a.positional.join(", ")
+                    ));
                 }
                 for g in &gone {
                     if a.flag("dry-run") {
@@ -872,9 +1050,15 @@ async fn state_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
             r
         }
         "pull" => {
-            let state = stack.backend.read(&stack.workspace).await.map_err(|e| e.to_string())?;
+            let state = stack
+                .backend
+                .read(&stack.workspace)
+                .await
+                .map_err(|e| e.to_string())?;
             if let Some(s) = state {
-                std::io::stdout().write_all(&s.to_json_pretty()).map_err(|e| e.to_string())?;
+                std::io::stdout()
+                    .write_all(&s.to_json_pretty())
+                    .map_err(|e| e.to_string())?;
             }
             Ok(0)
         }
@@ -884,7 +1068,8 @@ async fn state_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
             };
             let bytes = if file == "-" {
                 let mut b = Vec::new();
-                std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map_err(|e| e.to_string())?;
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)
+                    .map_err(|e| e.to_string())?;
                 b
             } else {
                 std::fs::read(file).map_err(|e| format!("failed to read {file}: {e}"))?
@@ -916,7 +1101,9 @@ async fn state_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
             held.release().await;
             r
         }
-        other => Err(format!("unknown state subcommand {other:?}: use list, show, mv, rm, pull or push")),
+        other => Err(format!(
+            "unknown state subcommand {other:?}: use list, show, mv, rm, pull or push"
+        )),
     }
 }
 
@@ -924,7 +1111,9 @@ fn moved(a: &InstanceAddr, from: &engine::Target, to: &engine::Target) -> Option
     use engine::Target as T;
     match (from, to) {
         (T::Resource(r1), T::Resource(r2)) if &a.resource == r1 => Some(r2.instance(a.key.clone())),
-        (T::Resource(r1), T::Instance(i2)) if *a == r1.instance(engine::Key::None) => Some(i2.clone()),
+        (T::Resource(r1), T::Instance(i2)) if *a == r1.instance(engine::Key::None) => {
+            Some(i2.clone())
+        }
         (T::Instance(i1), T::Instance(i2)) if a == i1 => Some(i2.clone()),
         (T::Instance(i1), T::Resource(r2)) if a == i1 => Some(r2.instance(engine::Key::None)),
         (T::Module(m1), T::Module(m2)) if a.resource.module.starts_with(m1) => {
@@ -942,7 +1131,13 @@ async fn workspace_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
     let Some((sub, rest)) = args.split_first() else {
         return Err("usage: gantry tf workspace <new|select|list|show|delete> [NAME]".into());
     };
-    let a = tf_args::parse(rest, &Spec { values: &["lock-timeout", "state"], bools: &["lock", "force", "or-create"] })?;
+    let a = tf_args::parse(
+        rest,
+        &Spec {
+            values: &["lock-timeout", "state"],
+            bools: &["lock", "force", "or-create"],
+        },
+    )?;
     let store = open_store(dir).await;
     let stack = open_stack(dir, &store).await?;
     let name = a.positional.first().cloned();
@@ -952,7 +1147,12 @@ async fn workspace_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
             Ok(0)
         }
         ("list", _) => {
-            for w in stack.backend.workspaces().await.map_err(|e| e.to_string())? {
+            for w in stack
+                .backend
+                .workspaces()
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 let mark = if w == stack.workspace { "*" } else { " " };
                 println!("{mark} {w}");
             }
@@ -960,24 +1160,44 @@ async fn workspace_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
         }
         ("new", Some(n)) => {
             validate_workspace_name(&n).map_err(|e| e.to_string())?;
-            let existing = stack.backend.workspaces().await.map_err(|e| e.to_string())?;
+            let existing = stack
+                .backend
+                .workspaces()
+                .await
+                .map_err(|e| e.to_string())?;
             if existing.contains(&n) {
                 return Err(format!("workspace {n:?} already exists"));
             }
             let fresh = State::new();
-            stack.backend.write(&n, &fresh).await.map_err(|e| e.to_string())?;
+            stack
+                .backend
+                .write(&n, &fresh)
+                .await
+                .map_err(|e| e.to_string())?;
             select_workspace(dir, &n).map_err(|e| e.to_string())?;
-            println!("Created and switched to workspace {n:?}!\n\nYou're now on a new, empty workspace. Workspaces isolate their state,\nso if you run \"gantry tf plan\" Gantry will not see any existing state\nfor this configuration.");
+            println!(
+                "Created and switched to workspace {n:?}!\n\nYou're now on a new, empty workspace. Workspaces isolate their state,\nso if you run \"gantry tf plan\" Gantry will not see any existing state\nfor this configuration."
+            );
             Ok(0)
         }
         ("select", Some(n)) => {
-            let existing = stack.backend.workspaces().await.map_err(|e| e.to_string())?;
+            let existing = stack
+                .backend
+                .workspaces()
+                .await
+                .map_err(|e| e.to_string())?;
             if !existing.contains(&n) {
                 if a.flag("or-create") {
                     validate_workspace_name(&n).map_err(|e| e.to_string())?;
-                    stack.backend.write(&n, &State::new()).await.map_err(|e| e.to_string())?;
+                    stack
+                        .backend
+                        .write(&n, &State::new())
+                        .await
+                        .map_err(|e| e.to_string())?;
                 } else {
-                    return Err(format!("workspace {n:?} doesn't exist; you can create this workspace with the \"new\" subcommand or include the \"-or-create\" flag with the \"select\" subcommand"));
+                    return Err(format!(
+                        "workspace {n:?} doesn't exist; you can create this workspace with the \"new\" subcommand or include the \"-or-create\" flag with the \"select\" subcommand"
+                    ));
                 }
             }
             select_workspace(dir, &n).map_err(|e| e.to_string())?;
@@ -986,32 +1206,57 @@ async fn workspace_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
         }
         ("delete", Some(n)) => {
             if n == stack.workspace {
-                return Err(format!("workspace {n:?} is your active workspace: you cannot delete the currently active workspace; please switch to another workspace and try again"));
+                return Err(format!(
+                    "workspace {n:?} is your active workspace: you cannot delete the currently active workspace; please switch to another workspace and try again"
+                ));
             }
             if !a.flag("force")
                 && let Some(s) = stack.backend.read(&n).await.map_err(|e| e.to_string())?
                 && !s.resources.is_empty()
             {
-                return Err(format!("workspace {n:?} is not empty: deleting it would leave its {} resource(s) unmanaged; destroy them first or use -force", s.resources.len()));
+                return Err(format!(
+                    "workspace {n:?} is not empty: deleting it would leave its {} resource(s) unmanaged; destroy them first or use -force",
+                    s.resources.len()
+                ));
             }
-            stack.backend.delete_workspace(&n).await.map_err(|e| e.to_string())?;
+            stack
+                .backend
+                .delete_workspace(&n)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("Deleted workspace {n:?}!");
             Ok(0)
         }
-        (s @ ("new" | "select" | "delete"), None) => Err(format!("usage: gantry tf workspace {s} NAME")),
-        (other, _) => Err(format!("unknown workspace subcommand {other:?}: use new, select, list, show or delete")),
+        (s @ ("new" | "select" | "delete"), None) => {
+            Err(format!("usage: gantry tf workspace {s} NAME"))
+        }
+        (other, _) => Err(format!(
+            "unknown workspace subcommand {other:?}: use new, select, list, show or delete"
+        )),
     }
 }
 
 fn graph_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
-    let _ = tf_args::parse(args, &Spec { values: &["type", "plan"], bools: &["draw-cycles"] })?;
+    let _ = tf_args::parse(
+        args,
+        &Spec {
+            values: &["type", "plan"],
+            bools: &["draw-cycles"],
+        },
+    )?;
     let cfg = load_config(dir)?;
     print!("{}", cfg.graph.dot());
     Ok(0)
 }
 
 fn fmt_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
-    let a = tf_args::parse(args, &Spec { values: &[], bools: &["check", "diff", "recursive", "write", "list", "no-color"] })?;
+    let a = tf_args::parse(
+        args,
+        &Spec {
+            values: &[],
+            bools: &["check", "diff", "recursive", "write", "list", "no-color"],
+        },
+    )?;
     let roots: Vec<PathBuf> = if a.positional.is_empty() {
         vec![dir.to_path_buf()]
     } else {
@@ -1019,7 +1264,8 @@ fn fmt_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
     };
     let mut files = Vec::new();
     for r in &roots {
-        collect_tf(r, a.flag("recursive"), &mut files).map_err(|e| format!("{}: {e}", r.display()))?;
+        collect_tf(r, a.flag("recursive"), &mut files)
+            .map_err(|e| format!("{}: {e}", r.display()))?;
     }
     files.sort();
     let write = a.flag_default_true("write") && !a.flag("check");
@@ -1088,11 +1334,20 @@ fn simple_diff(path: &Path, old: &str, new: &str) -> String {
 }
 
 fn validate_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
-    let a = tf_args::parse(args, &Spec { values: &[], bools: &["json", "no-color"] })?;
+    let a = tf_args::parse(
+        args,
+        &Spec {
+            values: &[],
+            bools: &["json", "no-color"],
+        },
+    )?;
     match Config::load(dir, registry()) {
         Ok(_) => {
             if a.flag("json") {
-                println!("{}", json!({ "format_version": "1.0", "valid": true, "error_count": 0, "warning_count": 0, "diagnostics": [] }));
+                println!(
+                    "{}",
+                    json!({ "format_version": "1.0", "valid": true, "error_count": 0, "warning_count": 0, "diagnostics": [] })
+                );
             } else {
                 println!("Success! The configuration is valid.");
             }
@@ -1111,7 +1366,10 @@ fn validate_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
                         })
                     })
                     .collect();
-                println!("{}", json!({ "format_version": "1.0", "valid": false, "error_count": diags.len(), "warning_count": 0, "diagnostics": diags }));
+                println!(
+                    "{}",
+                    json!({ "format_version": "1.0", "valid": false, "error_count": diags.len(), "warning_count": 0, "diagnostics": diags })
+                );
             } else {
                 eprint!("{}", f.render());
             }
@@ -1121,14 +1379,26 @@ fn validate_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
 }
 
 async fn force_unlock_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
-    let a = tf_args::parse(args, &Spec { values: &[], bools: &["force"] })?;
+    let a = tf_args::parse(
+        args,
+        &Spec {
+            values: &[],
+            bools: &["force"],
+        },
+    )?;
     let [id] = a.positional.as_slice() else {
         return Err("usage: gantry tf force-unlock LOCK_ID".into());
     };
     let store = open_store(dir).await;
     let stack = open_stack(dir, &store).await?;
-    stack.backend.unlock(&stack.workspace, id).await.map_err(|e| e.to_string())?;
-    println!("Gantry state has been successfully unlocked!\n\nThe state has been unlocked, and Gantry commands should now be able to\nobtain a new lock on the remote state.");
+    stack
+        .backend
+        .unlock(&stack.workspace, id)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "Gantry state has been successfully unlocked!\n\nThe state has been unlocked, and Gantry commands should now be able to\nobtain a new lock on the remote state."
+    );
     Ok(0)
 }
 
@@ -1137,7 +1407,10 @@ fn backend_record(dir: &Path) -> PathBuf {
     dir.join(".terraform").join("gantry-backend.json")
 }
 
-fn settings_json(kind: &str, settings: &BTreeMap<String, gantry_iac::value::Value>) -> serde_json::Value {
+fn settings_json(
+    kind: &str,
+    settings: &BTreeMap<String, gantry_iac::value::Value>,
+) -> serde_json::Value {
     json!({ "kind": kind, "settings": settings.iter().map(|(k, v)| (k.clone(), v.to_json())).collect::<serde_json::Map<_, _>>() })
 }
 
@@ -1158,8 +1431,23 @@ async fn init_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
     let a = tf_args::parse(
         args,
         &Spec {
-            values: &["backend-config", "lock-timeout", "plugin-dir", "from-module"],
-            bools: &["migrate-state", "force-copy", "reconfigure", "upgrade", "input", "lock", "backend", "get", "no-color"],
+            values: &[
+                "backend-config",
+                "lock-timeout",
+                "plugin-dir",
+                "from-module",
+            ],
+            bools: &[
+                "migrate-state",
+                "force-copy",
+                "reconfigure",
+                "upgrade",
+                "input",
+                "lock",
+                "backend",
+                "get",
+                "no-color",
+            ],
         },
     )?;
     let cfg = load_config(dir)?;
@@ -1170,16 +1458,28 @@ async fn init_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
     let old = std::fs::read_to_string(backend_record(dir))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
-    let new_backend = gantry_iac::state::backend::backend_from_config(&kind, &settings, dir, store.clone()).map_err(|e| e.to_string())?;
+    let new_backend =
+        gantry_iac::state::backend::backend_from_config(&kind, &settings, dir, store.clone())
+            .map_err(|e| e.to_string())?;
     if let Some(old) = old.filter(|o| o != &new_record)
         && !a.flag("reconfigure")
     {
         let old_kind = old["kind"].as_str().unwrap_or("local").to_owned();
         let old_settings: BTreeMap<String, gantry_iac::value::Value> = old["settings"]
             .as_object()
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), gantry_iac::value::Value::from_json(v))).collect())
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), gantry_iac::value::Value::from_json(v)))
+                    .collect()
+            })
             .unwrap_or_default();
-        let old_backend = gantry_iac::state::backend::backend_from_config(&old_kind, &old_settings, dir, store.clone()).map_err(|e| e.to_string())?;
+        let old_backend = gantry_iac::state::backend::backend_from_config(
+            &old_kind,
+            &old_settings,
+            dir,
+            store.clone(),
+        )
+        .map_err(|e| e.to_string())?;
         let mut to_copy = Vec::new();
         for ws in old_backend.workspaces().await.map_err(|e| e.to_string())? {
             if let Some(s) = old_backend.read(&ws).await.map_err(|e| e.to_string())? {
@@ -1197,16 +1497,27 @@ async fn init_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
                     && !existing.resources.is_empty()
                     && !a.flag("force-copy")
                 {
-                    return Err(format!("the {kind:?} backend already has state for workspace {ws:?}; use -force-copy to overwrite it"));
+                    return Err(format!(
+                        "the {kind:?} backend already has state for workspace {ws:?}; use -force-copy to overwrite it"
+                    ));
                 }
                 new_backend.write(ws, s).await.map_err(|e| e.to_string())?;
             }
-            println!("Successfully migrated {} workspace state(s) from {old_kind:?} to {kind:?}.", to_copy.len());
+            println!(
+                "Successfully migrated {} workspace state(s) from {old_kind:?} to {kind:?}.",
+                to_copy.len()
+            );
         }
     }
     std::fs::create_dir_all(dir.join(".terraform")).map_err(|e| e.to_string())?;
-    std::fs::write(backend_record(dir), serde_json::to_vec_pretty(&new_record).unwrap_or_default()).map_err(|e| e.to_string())?;
-    println!("\nSuccessfully configured the backend {kind:?}! Gantry will automatically\nuse this backend unless the backend configuration changes.");
+    std::fs::write(
+        backend_record(dir),
+        serde_json::to_vec_pretty(&new_record).unwrap_or_default(),
+    )
+    .map_err(|e| e.to_string())?;
+    println!(
+        "\nSuccessfully configured the backend {kind:?}! Gantry will automatically\nuse this backend unless the backend configuration changes."
+    );
     println!("\nInitializing provider plugins...");
     let mut names: Vec<String> = cfg
         .graph
@@ -1218,7 +1529,10 @@ async fn init_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
     names.dedup();
     for n in &names {
         if let Some(f) = &cfg.registry.get(n) {
-            println!("- Using built-in provider {} (nothing to download)", f.source());
+            println!(
+                "- Using built-in provider {} (nothing to download)",
+                f.source()
+            );
         }
     }
     println!("\nGantry has been successfully initialized!");
@@ -1226,12 +1540,22 @@ async fn init_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
 }
 
 fn version_cmd(args: &[String]) -> Result<u8, String> {
-    let a = tf_args::parse(args, &Spec { values: &[], bools: &["json"] })?;
-    let platform = format!("{}_{}", std::env::consts::OS, match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    });
+    let a = tf_args::parse(
+        args,
+        &Spec {
+            values: &[],
+            bools: &["json"],
+        },
+    )?;
+    let platform = format!(
+        "{}_{}",
+        std::env::consts::OS,
+        match std::env::consts::ARCH {
+            "x86_64" => "amd64",
+            "aarch64" => "arm64",
+            other => other,
+        }
+    );
     if a.flag("json") {
         println!(
             "{}",
@@ -1245,7 +1569,10 @@ fn version_cmd(args: &[String]) -> Result<u8, String> {
             .unwrap_or_default()
         );
     } else {
-        println!("Gantry v{} (Terraform language {TERRAFORM_VERSION})\non {platform}", env!("CARGO_PKG_VERSION"));
+        println!(
+            "Gantry v{} (Terraform language {TERRAFORM_VERSION})\non {platform}",
+            env!("CARGO_PKG_VERSION")
+        );
     }
     Ok(0)
 }

@@ -230,7 +230,9 @@ pub fn parse_instance(s: &str) -> Result<InstanceAddr, String> {
     match parse_target(s)? {
         Target::Instance(i) => Ok(i),
         Target::Resource(r) => Ok(r.instance(Key::None)),
-        Target::Module(_) => Err(format!("{s:?} is a module address; a resource instance address is required")),
+        Target::Module(_) => Err(format!(
+            "{s:?} is a module address; a resource instance address is required"
+        )),
     }
 }
 
@@ -299,18 +301,23 @@ impl Parser<'_> {
                     break;
                 }
             }
-            let end = end.ok_or_else(|| format!("invalid address {:?}: unterminated string key", self.s))?;
+            let end = end
+                .ok_or_else(|| format!("invalid address {:?}: unterminated string key", self.s))?;
             let lit = &rest[..=end];
             let s: String = serde_json::from_str(lit)
                 .map_err(|_| format!("invalid address {:?}: bad string key {lit}", self.s))?;
             self.pos += end + 1;
             Key::Str(s)
         } else {
-            let end = rest.find(']').ok_or_else(|| format!("invalid address {:?}: missing ']'", self.s))?;
-            let n: i64 = rest[..end]
-                .trim()
-                .parse()
-                .map_err(|_| format!("invalid address {:?}: index must be a number or a quoted string", self.s))?;
+            let end = rest
+                .find(']')
+                .ok_or_else(|| format!("invalid address {:?}: missing ']'", self.s))?;
+            let n: i64 = rest[..end].trim().parse().map_err(|_| {
+                format!(
+                    "invalid address {:?}: index must be a number or a quoted string",
+                    self.s
+                )
+            })?;
             self.pos += end;
             Key::Int(n)
         };
@@ -352,7 +359,16 @@ mod tests {
 
     #[test]
     fn bad_addresses_are_errors() {
-        for s in ["", "random_id", "random_id.", "x.y[", "x.y[abc]", "x.y.z", "module.", "1x.y"] {
+        for s in [
+            "",
+            "random_id",
+            "random_id.",
+            "x.y[",
+            "x.y[abc]",
+            "x.y.z",
+            "module.",
+            "1x.y",
+        ] {
             assert!(parse_target(s).is_err(), "{s}");
         }
     }
@@ -364,7 +380,15 @@ mod tests {
         assert!(!parse_target("module.a[\"y\"]").unwrap().matches(&i));
         assert!(parse_target("module.a.random_id.r").unwrap().matches(&i));
         assert!(parse_target("module.a[\"x\"]").unwrap().matches(&i));
-        assert!(parse_target("module.a[\"x\"].random_id.r").unwrap().matches(&i));
-        assert!(!parse_target("module.a[\"x\"].random_id.r[1]").unwrap().matches(&i));
+        assert!(
+            parse_target("module.a[\"x\"].random_id.r")
+                .unwrap()
+                .matches(&i)
+        );
+        assert!(
+            !parse_target("module.a[\"x\"].random_id.r[1]")
+                .unwrap()
+                .matches(&i)
+        );
     }
 }

@@ -43,7 +43,11 @@ pub fn load_tree(dir: &Path) -> Result<ModuleNode, Diagnostics> {
     load_node(dir, Vec::new(), &mut stack)
 }
 
-fn load_node(dir: &Path, path: Vec<String>, stack: &mut Vec<PathBuf>) -> Result<ModuleNode, Diagnostics> {
+fn load_node(
+    dir: &Path,
+    path: Vec<String>,
+    stack: &mut Vec<PathBuf>,
+) -> Result<ModuleNode, Diagnostics> {
     let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let module = load_module(dir)?;
     stack.push(canonical);
@@ -65,7 +69,9 @@ fn load_node(dir: &Path, path: Vec<String>, stack: &mut Vec<PathBuf>) -> Result<
             )));
             continue;
         }
-        let child_canonical = child_dir.canonicalize().unwrap_or_else(|_| child_dir.clone());
+        let child_canonical = child_dir
+            .canonicalize()
+            .unwrap_or_else(|_| child_dir.clone());
         if stack.contains(&child_canonical) {
             diags.push(call.loc.error(format!(
                 "module {name:?} calls {source:?}, which is one of its own callers: module calls must not be recursive"

@@ -107,18 +107,26 @@ impl Graph {
     /// The direct dependencies of a node.
     pub fn deps(&self, id: &NodeId) -> Vec<NodeId> {
         match self.index.get(id) {
-            Some(&i) => self.graph.neighbors(i).map(|j| self.graph[j].clone()).collect(),
+            Some(&i) => self
+                .graph
+                .neighbors(i)
+                .map(|j| self.graph[j].clone())
+                .collect(),
             None => Vec::new(),
         }
     }
 
     /// The graph in DOT, as `terraform graph` prints it.
     pub fn dot(&self) -> String {
-        let mut out = String::from("digraph {\n\tcompound = \"true\"\n\tnewrank = \"true\"\n\tsubgraph \"root\" {\n");
+        let mut out = String::from(
+            "digraph {\n\tcompound = \"true\"\n\tnewrank = \"true\"\n\tsubgraph \"root\" {\n",
+        );
         let mut nodes: Vec<&NodeId> = self.index.keys().collect();
         nodes.sort();
         for n in &nodes {
-            out.push_str(&format!("\t\t\"[root] {n}\" [label = \"{n}\", shape = \"box\"]\n"));
+            out.push_str(&format!(
+                "\t\t\"[root] {n}\" [label = \"{n}\", shape = \"box\"]\n"
+            ));
         }
         let mut edges: Vec<(String, String)> = self
             .graph
@@ -236,7 +244,12 @@ impl Builder {
                 module: parent.to_vec(),
                 kind: Kind::Call(name.clone()),
             };
-            let all: Vec<NodeId> = self.index.keys().filter(|n| &n.module == p).cloned().collect();
+            let all: Vec<NodeId> = self
+                .index
+                .keys()
+                .filter(|n| &n.module == p)
+                .cloned()
+                .collect();
             for n in all {
                 self.edge(&n, call.clone());
             }
@@ -299,7 +312,12 @@ impl Builder {
             for e in &r.lifecycle.replace_triggered_by {
                 self.expr_edges(node, &from, e);
             }
-            for v in r.lifecycle.preconditions.iter().chain(&r.lifecycle.postconditions) {
+            for v in r
+                .lifecycle
+                .preconditions
+                .iter()
+                .chain(&r.lifecycle.postconditions)
+            {
                 let refs: Vec<Reference> = references(&v.condition.expr)
                     .into_iter()
                     .filter(|x| x.root != Root::SelfRef)
@@ -410,7 +428,10 @@ impl Builder {
             }
             if &to == from {
                 let src = node.module.files.iter().find(|f| f.path == file);
-                let message = format!("self-referential block: configuration for {} may not refer to itself", r_display(&r.root));
+                let message = format!(
+                    "self-referential block: configuration for {} may not refer to itself",
+                    r_display(&r.root)
+                );
                 self.errors.push(match src {
                     Some(s) => s.error(Some(&r.range), message),
                     None => Diagnostic::error(file, message),
@@ -436,7 +457,9 @@ impl Builder {
         } else {
             format!("module.{}", node.path.join(".module."))
         };
-        let mut message = format!("reference to undeclared {what}: {what} {name:?} has not been declared in {where_}");
+        let mut message = format!(
+            "reference to undeclared {what}: {what} {name:?} has not been declared in {where_}"
+        );
         if let Some(s) = gantry_config::suggest::did_you_mean(name, &names) {
             message.push_str(&format!("; did you mean {s:?}?"));
         }
@@ -477,10 +500,7 @@ pub fn resolve_provider(
         alias: None,
     });
     let mut path = node.path.clone();
-    loop {
-        let Some(here) = root.find(&path) else {
-            break;
-        };
+    while let Some(here) = root.find(&path) {
         if here
             .module
             .providers

@@ -20,7 +20,9 @@ pub mod stack;
 pub mod vars;
 mod walk;
 
-pub use addr::{InstanceAddr, Key, ModulePath, ModuleStep, ResourceAddr, Target, parse_instance, parse_target};
+pub use addr::{
+    InstanceAddr, Key, ModulePath, ModuleStep, ResourceAddr, Target, parse_instance, parse_target,
+};
 pub use config::{ModuleNode, load_tree};
 pub use walk::{NoSink, Op, Progress, ProgressEvent, StateSink, apply, import, no_progress, plan};
 
@@ -74,7 +76,9 @@ impl World {
 }
 
 /// What an instance's planned change does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
     NoOp,
@@ -329,9 +333,17 @@ impl Config {
                     };
                     let mut msg = format!(
                         "invalid {} type: the provider {} does not support {} {:?}",
-                        if r.mode == Mode::Managed { "resource" } else { "data source" },
+                        if r.mode == Mode::Managed {
+                            "resource"
+                        } else {
+                            "data source"
+                        },
                         f.source(),
-                        if r.mode == Mode::Managed { "resource type" } else { "data source" },
+                        if r.mode == Mode::Managed {
+                            "resource type"
+                        } else {
+                            "data source"
+                        },
                         r.type_name
                     );
                     if let Some(s) = gantry_config::suggest::did_you_mean(&r.type_name, &list) {

@@ -58,8 +58,12 @@ pub fn encode_value(v: &Value) -> J {
         Value::List(xs) => json!({ "l": xs.iter().map(encode_value).collect::<Vec<_>>() }),
         Value::Set(xs) => json!({ "s": xs.iter().map(encode_value).collect::<Vec<_>>() }),
         Value::Tuple(xs) => json!({ "t": xs.iter().map(encode_value).collect::<Vec<_>>() }),
-        Value::Map(m) => json!({ "m": m.iter().map(|(k, x)| (k.clone(), encode_value(x))).collect::<serde_json::Map<_, _>>() }),
-        Value::Object(m) => json!({ "o": m.iter().map(|(k, x)| (k.clone(), encode_value(x))).collect::<serde_json::Map<_, _>>() }),
+        Value::Map(m) => {
+            json!({ "m": m.iter().map(|(k, x)| (k.clone(), encode_value(x))).collect::<serde_json::Map<_, _>>() })
+        }
+        Value::Object(m) => {
+            json!({ "o": m.iter().map(|(k, x)| (k.clone(), encode_value(x))).collect::<serde_json::Map<_, _>>() })
+        }
         Value::Unknown(_) => json!({ "u": true }),
         Value::Sensitive(x) => json!({ "x": encode_value(x) }),
     }
@@ -75,7 +79,11 @@ pub fn decode_value(j: &J) -> Result<Value, String> {
         J::Object(m) => {
             let (tag, inner) = m.iter().next().ok_or("empty tagged value")?;
             let seq = |x: &J| -> Result<Vec<Value>, String> {
-                x.as_array().ok_or("expected an array")?.iter().map(decode_value).collect()
+                x.as_array()
+                    .ok_or("expected an array")?
+                    .iter()
+                    .map(decode_value)
+                    .collect()
             };
             let map = |x: &J| -> Result<BTreeMap<String, Value>, String> {
                 x.as_object()
@@ -99,7 +107,8 @@ pub fn decode_value(j: &J) -> Result<Value, String> {
 }
 
 fn opt(v: &Option<Value>) -> J {
-    v.as_ref().map_or(J::Null, |v| json!({ "v": encode_value(v) }))
+    v.as_ref()
+        .map_or(J::Null, |v| json!({ "v": encode_value(v) }))
 }
 
 fn de_opt(j: &J) -> Result<Option<Value>, String> {
@@ -159,22 +168,44 @@ fn world_json(w: &World) -> J {
 
 fn de_world(j: &J) -> Result<World, String> {
     let mut w = World {
-        lineage: j.get("lineage").and_then(J::as_str).unwrap_or_default().to_owned(),
+        lineage: j
+            .get("lineage")
+            .and_then(J::as_str)
+            .unwrap_or_default()
+            .to_owned(),
         serial: j.get("serial").and_then(J::as_u64).unwrap_or_default(),
         ..World::default()
     };
-    for i in j.get("instances").and_then(J::as_array).ok_or("missing instances")? {
+    for i in j
+        .get("instances")
+        .and_then(J::as_array)
+        .ok_or("missing instances")?
+    {
         let addr = parse_instance(i.get("addr").and_then(J::as_str).ok_or("missing addr")?)?;
         let obj = InstanceObj {
             value: decode_value(i.get("value").ok_or("missing value")?)?,
-            provider: i.get("provider").and_then(J::as_str).unwrap_or_default().to_owned(),
-            schema_version: i.get("schema_version").and_then(J::as_u64).unwrap_or_default(),
+            provider: i
+                .get("provider")
+                .and_then(J::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            schema_version: i
+                .get("schema_version")
+                .and_then(J::as_u64)
+                .unwrap_or_default(),
             dependencies: i
                 .get("dependencies")
                 .and_then(J::as_array)
-                .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default(),
-            create_before_destroy: i.get("create_before_destroy").and_then(J::as_bool).unwrap_or(false),
+            create_before_destroy: i
+                .get("create_before_destroy")
+                .and_then(J::as_bool)
+                .unwrap_or(false),
             tainted: i.get("tainted").and_then(J::as_bool).unwrap_or(false),
         };
         w.instances.insert(addr, obj);
@@ -262,9 +293,12 @@ impl SavedPlan {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<SavedPlan, String> {
-        let j: J = serde_json::from_slice(bytes).map_err(|e| format!("the file is not a Gantry plan file: {e}"))?;
+        let j: J = serde_json::from_slice(bytes)
+            .map_err(|e| format!("the file is not a Gantry plan file: {e}"))?;
         if j.get("format").and_then(J::as_str) != Some(FORMAT) {
-            return Err(format!("the file is not a Gantry plan file (expected format {FORMAT:?})"));
+            return Err(format!(
+                "the file is not a Gantry plan file (expected format {FORMAT:?})"
+            ));
         }
         let s = |k: &str| j.get(k).and_then(J::as_str).unwrap_or_default().to_owned();
         let mode = match j.get("mode").and_then(J::as_str) {
@@ -275,24 +309,42 @@ impl SavedPlan {
         let targets: Vec<Target> = j
             .get("targets")
             .and_then(J::as_array)
-            .map(|a| a.iter().filter_map(J::as_str).map(parse_target).collect::<Result<_, _>>())
+            .map(|a| {
+                a.iter()
+                    .filter_map(J::as_str)
+                    .map(parse_target)
+                    .collect::<Result<_, _>>()
+            })
             .transpose()?
             .unwrap_or_default();
         let replace: Vec<InstanceAddr> = j
             .get("replace")
             .and_then(J::as_array)
-            .map(|a| a.iter().filter_map(J::as_str).map(parse_instance).collect::<Result<_, _>>())
+            .map(|a| {
+                a.iter()
+                    .filter_map(J::as_str)
+                    .map(parse_instance)
+                    .collect::<Result<_, _>>()
+            })
             .transpose()?
             .unwrap_or_default();
         let variables = j
             .get("variables")
             .and_then(J::as_object)
-            .map(|m| m.iter().map(|(k, v)| Ok((k.clone(), decode_value(v)?))).collect::<Result<BTreeMap<_, _>, String>>())
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| Ok((k.clone(), decode_value(v)?)))
+                    .collect::<Result<BTreeMap<_, _>, String>>()
+            })
             .transpose()?
             .unwrap_or_default();
         let prior = de_world(j.get("prior").ok_or("missing prior state")?)?;
         let mut changes = Vec::new();
-        for c in j.get("changes").and_then(J::as_array).ok_or("missing changes")? {
+        for c in j
+            .get("changes")
+            .and_then(J::as_array)
+            .ok_or("missing changes")?
+        {
             changes.push(Change {
                 addr: parse_instance(c.get("addr").and_then(J::as_str).ok_or("missing addr")?)?,
                 action: de_action(c.get("action").and_then(J::as_str).unwrap_or_default())?,
@@ -305,9 +357,17 @@ impl SavedPlan {
                     .transpose()?
                     .unwrap_or_default(),
                 reason: c.get("reason").and_then(J::as_str).map(str::to_owned),
-                provider: c.get("provider").and_then(J::as_str).unwrap_or_default().to_owned(),
+                provider: c
+                    .get("provider")
+                    .and_then(J::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
                 importing: c.get("importing").and_then(J::as_str).map(str::to_owned),
-                moved_from: c.get("moved_from").and_then(J::as_str).map(parse_instance).transpose()?,
+                moved_from: c
+                    .get("moved_from")
+                    .and_then(J::as_str)
+                    .map(parse_instance)
+                    .transpose()?,
             });
         }
         let mut outputs = BTreeMap::new();
@@ -340,7 +400,10 @@ impl SavedPlan {
             workspace: s("workspace"),
             config_digest: s("config_digest"),
             refresh: j.get("refresh").and_then(J::as_bool).unwrap_or(true),
-            parallelism: j.get("parallelism").and_then(J::as_u64).map_or(10, |n| n as usize),
+            parallelism: j
+                .get("parallelism")
+                .and_then(J::as_u64)
+                .map_or(10, |n| n as usize),
         })
     }
 }
@@ -353,9 +416,15 @@ mod tests {
     fn values_round_trip_with_unknowns_and_marks() {
         let v = Value::Object(
             [
-                ("a".to_string(), Value::List(vec![Value::from("x"), Value::Unknown(Type::String)])),
+                (
+                    "a".to_string(),
+                    Value::List(vec![Value::from("x"), Value::Unknown(Type::String)]),
+                ),
                 ("b".to_string(), Value::from(1.5).mark()),
-                ("c".to_string(), Value::Map([("k".to_string(), Value::Null)].into())),
+                (
+                    "c".to_string(),
+                    Value::Map([("k".to_string(), Value::Null)].into()),
+                ),
                 ("d".to_string(), Value::Set(vec![Value::from(true)])),
                 ("e".to_string(), Value::Tuple(vec![])),
             ]
@@ -366,7 +435,10 @@ mod tests {
             // Unknowns come back as unknown(any).
             let mut v2 = v.clone();
             if let Value::Object(m) = &mut v2 {
-                m.insert("a".into(), Value::List(vec![Value::from("x"), Value::Unknown(Type::Any)]));
+                m.insert(
+                    "a".into(),
+                    Value::List(vec![Value::from("x"), Value::Unknown(Type::Any)]),
+                );
             }
             v2
         });

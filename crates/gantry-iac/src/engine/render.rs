@@ -28,7 +28,9 @@ pub fn plan_text(plan: &Plan) -> String {
         } else {
             out.push_str("\nUnless you have made equivalent changes to your configuration, or ignored the\nrelevant attributes using ignore_changes, the following plan may include\nactions to undo or respond to these changes.\n");
         }
-        out.push_str("\n─────────────────────────────────────────────────────────────────────────────\n");
+        out.push_str(
+            "\n─────────────────────────────────────────────────────────────────────────────\n",
+        );
     }
     let shown: Vec<&Change> = plan
         .changes
@@ -43,7 +45,9 @@ pub fn plan_text(plan: &Plan) -> String {
         .collect();
     if shown.is_empty() && output_changes.is_empty() {
         if plan.mode == PlanMode::RefreshOnly && !plan.drift.is_empty() {
-            out.push_str("\nWould you like to update the Gantry state to reflect these detected changes?\n");
+            out.push_str(
+                "\nWould you like to update the Gantry state to reflect these detected changes?\n",
+            );
             return out;
         }
         out.push_str("\nNo changes. Your infrastructure matches the configuration.\n\n");
@@ -57,8 +61,14 @@ pub fn plan_text(plan: &Plan) -> String {
             (Action::Create, "  + create"),
             (Action::Update, "  ~ update in-place"),
             (Action::Delete, "  - destroy"),
-            (Action::DeleteThenCreate, "-/+ destroy and then create replacement"),
-            (Action::CreateThenDelete, "+/- create replacement and then destroy"),
+            (
+                Action::DeleteThenCreate,
+                "-/+ destroy and then create replacement",
+            ),
+            (
+                Action::CreateThenDelete,
+                "+/- create replacement and then destroy",
+            ),
             (Action::Read, " <= read (data resources)"),
         ] {
             if actions.contains(&a) {
@@ -73,19 +83,31 @@ pub fn plan_text(plan: &Plan) -> String {
         let (add, change, destroy) = plan.counts();
         let imports = shown.iter().filter(|c| c.importing.is_some()).count();
         if imports > 0 {
-            let _ = writeln!(out, "Plan: {imports} to import, {add} to add, {change} to change, {destroy} to destroy.");
+            let _ = writeln!(
+                out,
+                "Plan: {imports} to import, {add} to add, {change} to change, {destroy} to destroy."
+            );
         } else {
-            let _ = writeln!(out, "Plan: {add} to add, {change} to change, {destroy} to destroy.");
+            let _ = writeln!(
+                out,
+                "Plan: {add} to add, {change} to change, {destroy} to destroy."
+            );
         }
     }
     if !output_changes.is_empty() {
         out.push_str("\nChanges to Outputs:\n");
-        let width = output_changes.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        let width = output_changes
+            .iter()
+            .map(|(k, _)| k.len())
+            .max()
+            .unwrap_or(0);
         for (name, o) in output_changes {
             let (sym, text) = match (&o.before, &o.after) {
                 (None, Some(a)) => ("+", value_text_sym(a, 4, "+")),
                 (Some(b), None) => ("-", format!("{} -> null", value_text_sym(b, 4, "-"))),
-                (Some(b), Some(a)) => ("~", format!("{} -> {}", value_text(b, 4), value_text(a, 4))),
+                (Some(b), Some(a)) => {
+                    ("~", format!("{} -> {}", value_text(b, 4), value_text(a, 4)))
+                }
                 (None, None) => continue,
             };
             let _ = writeln!(out, "  {sym} {name:<width$} = {text}");
@@ -102,7 +124,12 @@ pub fn summary_line(plan: &Plan) -> String {
 
 fn output_unchanged(o: &OutputChange) -> bool {
     match (&o.before, &o.after) {
-        (Some(a), Some(b)) => a.is_wholly_known() && b.is_wholly_known() && a.equals(b) && a.is_sensitive() == b.is_sensitive(),
+        (Some(a), Some(b)) => {
+            a.is_wholly_known()
+                && b.is_wholly_known()
+                && a.equals(b)
+                && a.is_sensitive() == b.is_sensitive()
+        }
         (None, None) => true,
         _ => false,
     }
@@ -182,7 +209,13 @@ fn render_change(out: &mut String, c: &Change, drift: bool) {
 }
 
 /// The attribute lines of a resource block, indented by `indent`.
-fn attr_lines(before: Option<&Value>, after: Option<&Value>, replace: &[Vec<PathStep>], action: Action, indent: usize) -> String {
+fn attr_lines(
+    before: Option<&Value>,
+    after: Option<&Value>,
+    replace: &[Vec<PathStep>],
+    action: Action,
+    indent: usize,
+) -> String {
     let empty = BTreeMap::new();
     let b = before.and_then(Value::as_map).unwrap_or(&empty);
     let a = after.and_then(Value::as_map).unwrap_or(&empty);
@@ -192,7 +225,9 @@ fn attr_lines(before: Option<&Value>, after: Option<&Value>, replace: &[Vec<Path
     for k in keys {
         let bv = b.get(k).filter(|v| !v.is_null());
         let av = a.get(k).filter(|v| !v.is_null());
-        let forces = replace.iter().any(|p| p.first() == Some(&PathStep::Attr(k.clone())));
+        let forces = replace
+            .iter()
+            .any(|p| p.first() == Some(&PathStep::Attr(k.clone())));
         let suffix = if forces { " # forces replacement" } else { "" };
         let pad = indent + 2;
         let (sym, text) = match (bv, av) {
@@ -208,7 +243,10 @@ fn attr_lines(before: Option<&Value>, after: Option<&Value>, replace: &[Vec<Path
                         continue;
                     }
                 } else {
-                    ("~", format!("{} -> {}", value_text(x, pad), value_text(y, pad)))
+                    (
+                        "~",
+                        format!("{} -> {}", value_text(x, pad), value_text(y, pad)),
+                    )
                 }
             }
         };
@@ -219,7 +257,11 @@ fn attr_lines(before: Option<&Value>, after: Option<&Value>, replace: &[Vec<Path
     let mut out = String::new();
     let pad = " ".repeat(indent);
     for (sym, k, text) in rows {
-        let name = if is_ident(&k) { k.clone() } else { format!("{k:?}") };
+        let name = if is_ident(&k) {
+            k.clone()
+        } else {
+            format!("{k:?}")
+        };
         let _ = writeln!(out, "{pad}{sym} {name:<width$} = {text}");
     }
     if hidden > 0 && action != Action::Create && action != Action::Delete {
@@ -234,7 +276,8 @@ fn attr_lines(before: Option<&Value>, after: Option<&Value>, replace: &[Vec<Path
 
 fn is_ident(s: &str) -> bool {
     !s.is_empty()
-        && s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
         && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
@@ -247,7 +290,11 @@ pub fn value_text(v: &Value, base: usize) -> String {
 
 /// `"+ "` for a symbol, nothing for none.
 fn prefix(sym: &str) -> String {
-    if sym.is_empty() { String::new() } else { format!("{sym} ") }
+    if sym.is_empty() {
+        String::new()
+    } else {
+        format!("{sym} ")
+    }
 }
 
 /// A value with no change symbols (outputs, state).
@@ -279,7 +326,12 @@ fn value_text_sym(v: &Value, base: usize, sym: &str) -> String {
             let pad = " ".repeat(base + 2);
             let mut t = String::from("[\n");
             for x in xs {
-                let _ = writeln!(t, "{pad}{}{},", prefix(sym), value_text_sym(x, base + 4, sym));
+                let _ = writeln!(
+                    t,
+                    "{pad}{}{},",
+                    prefix(sym),
+                    value_text_sym(x, base + 4, sym)
+                );
             }
             let _ = write!(t, "{}]", " ".repeat(base));
             t
@@ -322,7 +374,9 @@ fn unknown_map(v: &Value) -> J {
     match v {
         Value::Unknown(_) => J::Bool(true),
         Value::Sensitive(x) => unknown_map(x),
-        Value::List(xs) | Value::Set(xs) | Value::Tuple(xs) => J::Array(xs.iter().map(unknown_map).collect()),
+        Value::List(xs) | Value::Set(xs) | Value::Tuple(xs) => {
+            J::Array(xs.iter().map(unknown_map).collect())
+        }
         Value::Map(m) | Value::Object(m) => J::Object(
             m.iter()
                 .filter_map(|(k, x)| {
@@ -339,12 +393,15 @@ fn unknown_map(v: &Value) -> J {
 pub fn sensitive_map(v: &Value) -> J {
     match v {
         Value::Sensitive(_) => J::Bool(true),
-        Value::List(xs) | Value::Set(xs) | Value::Tuple(xs) => J::Array(xs.iter().map(sensitive_map).collect()),
+        Value::List(xs) | Value::Set(xs) | Value::Tuple(xs) => {
+            J::Array(xs.iter().map(sensitive_map).collect())
+        }
         Value::Map(m) | Value::Object(m) => J::Object(
             m.iter()
                 .filter_map(|(k, x)| {
                     let s = sensitive_map(x);
-                    (s != J::Bool(false) && s != json!({}) && s != json!([])).then(|| (k.clone(), s))
+                    (s != J::Bool(false) && s != json!({}) && s != json!([]))
+                        .then(|| (k.clone(), s))
                 })
                 .collect(),
         ),
@@ -396,7 +453,10 @@ fn provider_name(p: &str) -> String {
 
 fn change_json(c: &Change) -> J {
     let mut m = instance_json(&c.addr);
-    m.insert("provider_name".into(), J::String(provider_name(&c.provider)));
+    m.insert(
+        "provider_name".into(),
+        J::String(provider_name(&c.provider)),
+    );
     let mut ch = serde_json::Map::new();
     ch.insert("actions".into(), json!(c.action.json_actions()));
     ch.insert("before".into(), opt_json(c.before.as_ref()));
@@ -430,9 +490,15 @@ fn change_json(c: &Change) -> J {
         (_, Some("because of -replace")) => Some("replace_by_request"),
         (_, Some("because it is tainted")) => Some("replace_because_tainted"),
         (_, Some("because of lifecycle.replace_triggered_by")) => Some("replace_by_triggers"),
-        (Action::DeleteThenCreate | Action::CreateThenDelete, _) => Some("replace_because_cannot_update"),
-        (Action::Delete, Some(r)) if r.contains("not in configuration") => Some("delete_because_no_resource_config"),
-        (Action::Delete, Some(r)) if r.contains("out of range") => Some("delete_because_count_index"),
+        (Action::DeleteThenCreate | Action::CreateThenDelete, _) => {
+            Some("replace_because_cannot_update")
+        }
+        (Action::Delete, Some(r)) if r.contains("not in configuration") => {
+            Some("delete_because_no_resource_config")
+        }
+        (Action::Delete, Some(r)) if r.contains("out of range") => {
+            Some("delete_because_count_index")
+        }
         (Action::Delete, Some(r)) if r.contains("for_each") => Some("delete_because_each_key"),
         (Action::Read, _) => Some("read_because_config_unknown"),
         _ => None,
@@ -497,7 +563,10 @@ pub fn plan_json(plan: &Plan) -> J {
         .filter_map(|c| {
             let after = c.after.as_ref()?;
             let mut m = instance_json(&c.addr);
-            m.insert("provider_name".into(), J::String(provider_name(&c.provider)));
+            m.insert(
+                "provider_name".into(),
+                J::String(provider_name(&c.provider)),
+            );
             m.insert("schema_version".into(), json!(0));
             m.insert("values".into(), after.to_json());
             m.insert("sensitive_values".into(), sensitive_map(after));
@@ -540,7 +609,15 @@ pub fn plan_json_lines(plan: &Plan) -> String {
     );
     for c in &plan.drift {
         line(
-            format!("{}: Drift detected ({})", c.addr, if c.action == Action::Delete { "delete" } else { "update" }),
+            format!(
+                "{}: Drift detected ({})",
+                c.addr,
+                if c.action == Action::Delete {
+                    "delete"
+                } else {
+                    "update"
+                }
+            ),
             "resource_drift",
             json!({ "change": { "resource": resource_json(&c.addr), "action": if c.action == Action::Delete { "delete" } else { "update" } } }),
         );
@@ -590,11 +667,18 @@ pub fn plan_json_lines(plan: &Plan) -> String {
                 _ if output_unchanged(o) => "noop",
                 _ => "update",
             };
-            (k.clone(), json!({ "sensitive": o.sensitive, "action": action }))
+            (
+                k.clone(),
+                json!({ "sensitive": o.sensitive, "action": action }),
+            )
         })
         .collect();
     if !outputs.is_empty() {
-        line("Outputs: ".to_owned() + &outputs.len().to_string(), "outputs", json!({ "outputs": outputs }));
+        line(
+            "Outputs: ".to_owned() + &outputs.len().to_string(),
+            "outputs",
+            json!({ "outputs": outputs }),
+        );
     }
     out
 }

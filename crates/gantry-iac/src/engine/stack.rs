@@ -15,8 +15,8 @@ use crate::funcs::Phase;
 use crate::provider::Registry;
 use crate::state::backend::{Backend, backend_from_config, current_workspace};
 use crate::state::{
-    EachMode, IndexKey, InstanceState, InstanceStatus, OutputState, ResourceState, State, StateError,
-    cty_type_from_json, cty_type_json, paths_to_json,
+    EachMode, IndexKey, InstanceState, InstanceStatus, OutputState, ResourceState, State,
+    StateError, cty_type_from_json, cty_type_json, paths_to_json,
 };
 use crate::syntax::{Expr, Mode, load_module};
 use crate::value::{Type, Value};
@@ -48,7 +48,9 @@ pub fn world_from_state(state: &State, registry: &Registry) -> Result<World, Sta
             let key = match &inst.index_key {
                 None => String::new(),
                 Some(IndexKey::Int(i)) => format!("[{i}]"),
-                Some(IndexKey::Str(s)) => format!("[{}]", serde_json::to_string(s).unwrap_or_default()),
+                Some(IndexKey::Str(s)) => {
+                    format!("[{}]", serde_json::to_string(s).unwrap_or_default())
+                }
             };
             let local = match r.mode {
                 Mode::Managed => format!("{}.{}", r.type_, r.name),
@@ -81,7 +83,8 @@ pub fn world_from_state(state: &State, registry: &Registry) -> Result<World, Sta
     }
     for (name, o) in &state.outputs {
         let ty = cty_type_from_json(&o.type_).unwrap_or(Type::Any);
-        let v = Value::from_json_typed(&o.value, &ty).unwrap_or_else(|_| Value::from_json(&o.value));
+        let v =
+            Value::from_json_typed(&o.value, &ty).unwrap_or_else(|_| Value::from_json(&o.value));
         let v = if o.sensitive { v.mark() } else { v };
         world.outputs.insert(name.clone(), (v, o.sensitive));
     }
@@ -194,7 +197,8 @@ impl Stack {
     /// only, as Terraform requires) and the selected workspace.
     pub fn open(dir: &Path, store: Option<Arc<dyn gantry_store::Store>>) -> Result<Stack, String> {
         let (kind, settings) = backend_settings(dir)?;
-        let backend = backend_from_config(&kind, &settings, dir, store).map_err(|e| e.to_string())?;
+        let backend =
+            backend_from_config(&kind, &settings, dir, store).map_err(|e| e.to_string())?;
         Ok(Stack {
             dir: dir.to_path_buf(),
             workspace: current_workspace(dir),
@@ -207,7 +211,12 @@ impl Stack {
     /// The stored world of the selected workspace (empty, with a fresh
     /// lineage, when there is no state yet).
     pub async fn read_world(&self, registry: &Registry) -> Result<World, String> {
-        match self.backend.read(&self.workspace).await.map_err(|e| e.to_string())? {
+        match self
+            .backend
+            .read(&self.workspace)
+            .await
+            .map_err(|e| e.to_string())?
+        {
             Some(state) => world_from_state(&state, registry).map_err(|e| e.to_string()),
             None => {
                 let fresh = State::new();

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use gantry_config::Diagnostic;
 
-use crate::syntax::tfvars::{cli_value, parse_cli_var, parse_tfvars};
 use crate::syntax::Module;
+use crate::syntax::tfvars::{cli_value, parse_cli_var, parse_tfvars};
 use crate::value::{Type, Value};
 
 /// A `-var` or `-var-file` argument, in command-line order.
@@ -53,9 +53,10 @@ impl Inputs {
             if let Some(name) = k.strip_prefix("TF_VAR_")
                 && module.variables.contains_key(name)
             {
-                inputs
-                    .values
-                    .insert(name.to_owned(), (Raw::Text(v.clone()), format!("environment variable {k}")));
+                inputs.values.insert(
+                    name.to_owned(),
+                    (Raw::Text(v.clone()), format!("environment variable {k}")),
+                );
             }
         }
         let mut files: Vec<PathBuf> = Vec::new();
@@ -94,7 +95,9 @@ impl Inputs {
                             ));
                             continue;
                         }
-                        inputs.values.insert(name, (Raw::Text(value), "-var".into()));
+                        inputs
+                            .values
+                            .insert(name, (Raw::Text(value), "-var".into()));
                     }
                     Err(e) => errors.push(Diagnostic::error("-var", e)),
                 },
@@ -151,9 +154,8 @@ impl Inputs {
             Raw::Value(v) => v
                 .convert(ty)
                 .map_err(|e| format!("invalid value for variable {name:?} from {source}: {e}")),
-            Raw::Text(t) => {
-                cli_value(t, ty).map_err(|e| format!("invalid value for variable {name:?} from {source}: {e}"))
-            }
+            Raw::Text(t) => cli_value(t, ty)
+                .map_err(|e| format!("invalid value for variable {name:?} from {source}: {e}")),
         })
     }
 
@@ -162,7 +164,12 @@ impl Inputs {
         Inputs {
             values: values
                 .iter()
-                .map(|(k, v)| (k.clone(), (Raw::Value(v.clone()), "the saved plan".to_owned())))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        (Raw::Value(v.clone()), "the saved plan".to_owned()),
+                    )
+                })
                 .collect(),
         }
     }

@@ -24,9 +24,7 @@ use super::vars::Inputs;
 use super::{Action, Change, Config, Failure, InstanceObj, OutputChange, Plan, PlanMode, World};
 use crate::eval::{Evaluator, Root, Scope};
 use crate::funcs::Phase;
-use crate::provider::{
-    ApplyRequest, PlanRequest, Provider, Schema, default_proposed,
-};
+use crate::provider::{ApplyRequest, PlanRequest, Provider, Schema, default_proposed};
 use crate::syntax::{Expr, IgnoreChanges, Mode, ProviderRef, Resource};
 use crate::value::{PathStep, Type, Value};
 
@@ -70,9 +68,21 @@ impl Op {
 /// A progress report from the walk.
 #[derive(Debug, Clone)]
 pub enum ProgressEvent {
-    Start { addr: InstanceAddr, op: Op },
-    Done { addr: InstanceAddr, op: Op, elapsed: Duration, id: Option<String> },
-    Failed { addr: InstanceAddr, op: Op, error: String },
+    Start {
+        addr: InstanceAddr,
+        op: Op,
+    },
+    Done {
+        addr: InstanceAddr,
+        op: Op,
+        elapsed: Duration,
+        id: Option<String>,
+    },
+    Failed {
+        addr: InstanceAddr,
+        op: Op,
+        error: String,
+    },
 }
 
 /// Receives progress reports (the binary renders them).
@@ -119,14 +129,23 @@ enum Expansion {
     ForEach(BTreeMap<String, Value>),
 }
 
+/// An instance key with its `count.index` or `each.key`/`each.value`.
+type KeyRep = (Key, Option<i64>, Option<(Value, Value)>);
+
 impl Expansion {
-    fn keys(&self) -> Vec<(Key, Option<i64>, Option<(Value, Value)>)> {
+    fn keys(&self) -> Vec<KeyRep> {
         match self {
             Expansion::Single => vec![(Key::None, None, None)],
             Expansion::Count(n) => (0..*n).map(|i| (Key::Int(i), Some(i), None)).collect(),
             Expansion::ForEach(m) => m
                 .iter()
-                .map(|(k, v)| (Key::Str(k.clone()), None, Some((Value::String(k.clone()), v.clone()))))
+                .map(|(k, v)| {
+                    (
+                        Key::Str(k.clone()),
+                        None,
+                        Some((Value::String(k.clone()), v.clone())),
+                    )
+                })
                 .collect(),
         }
     }
@@ -178,7 +197,12 @@ struct Walker<'c> {
 }
 
 /// Plans the configuration against `prior`.
-pub async fn plan(cfg: &Config, prior: &World, inputs: &Inputs, opts: &super::Options) -> Result<Plan, Failure> {
+pub async fn plan(
+    cfg: &Config,
+    prior: &World,
+    inputs: &Inputs,
+    opts: &super::Options,
+) -> Result<Plan, Failure> {
     let mut w = Walker::new(cfg, Phase::Plan, prior.clone(), inputs, opts);
     w.apply_moved();
     if opts.mode == PlanMode::Destroy {
@@ -265,7 +289,11 @@ pub async fn apply(
     let persister = Arc::new(Persister::new(plan.prior.clone(), sink));
     let writer = persister.clone().spawn_writer();
     let mut w = Walker::new(cfg, Phase::Apply, plan.prior.clone(), inputs, opts);
-    w.planned = plan.changes.iter().map(|c| (c.addr.clone(), c.clone())).collect();
+    w.planned = plan
+        .changes
+        .iter()
+        .map(|c| (c.addr.clone(), c.clone()))
+        .collect();
     let ctx = ApplyCtx {
         persister: persister.clone(),
         progress,
@@ -351,7 +379,10 @@ pub async fn apply(
     writer.abort();
     let world = persister.snapshot();
     if let Err(e) = written {
-        w.errors.push(Diagnostic::error("", format!("failed to persist state: {e}")));
+        w.errors.push(Diagnostic::error(
+            "",
+            format!("failed to persist state: {e}"),
+        ));
     }
     if w.errors.is_empty() {
         Ok(world)
@@ -378,15 +409,25 @@ pub async fn import(
             ),
         )]));
     }
-    let static_path: Vec<String> = addr.resource.module.iter().map(|s| s.name.clone()).collect();
+    let static_path: Vec<String> = addr
+        .resource
+        .module
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
     let node_id = NodeId {
         module: static_path.clone(),
         kind: Kind::Resource(addr.resource.local()),
     };
     let Some(node) = cfg.tree.find(&static_path) else {
-        return Err(cfg.failure(vec![Diagnostic::error("", format!("import to non-existent module: {addr}"))]));
+        return Err(cfg.failure(vec![Diagnostic::error(
+            "",
+            format!("import to non-existent module: {addr}"),
+        )]));
     };
-    if addr.resource.mode != Mode::Managed || !node.module.resources.contains_key(&addr.resource.local()) {
+    if addr.resource.mode != Mode::Managed
+        || !node.module.resources.contains_key(&addr.resource.local())
+    {
         return Err(cfg.failure(vec![Diagnostic::error(
             "",
             format!(
@@ -400,7 +441,10 @@ pub async fn import(
         return Err(cfg.failure(std::mem::take(&mut w.errors)));
     }
     let Some(pc) = cfg.graph.resource_providers.get(&node_id).cloned() else {
-        return Err(cfg.failure(vec![Diagnostic::error("", format!("no provider for {addr}"))]));
+        return Err(cfg.failure(vec![Diagnostic::error(
+            "",
+            format!("no provider for {addr}"),
+        )]));
     };
     let provider = match w.provider(&pc).await {
         Ok(p) => p,
@@ -408,16 +452,24 @@ pub async fn import(
     };
     let schema = match w.resource_schema(&pc, Mode::Managed, &addr.resource.type_name) {
         Some(s) => s,
-        None => return Err(cfg.failure(vec![Diagnostic::error("", format!("unknown resource type {}", addr.resource.type_name))])),
+        None => {
+            return Err(cfg.failure(vec![Diagnostic::error(
+                "",
+                format!("unknown resource type {}", addr.resource.type_name),
+            )]));
+        }
     };
     let imported = provider
         .import(&addr.resource.type_name, id)
         .await
-        .and_then(|v| Ok(v.convert(&schema.object_type()).unwrap_or(v)));
+        .map(|v| v.convert(&schema.object_type()).unwrap_or(v));
     let value = match imported {
         Ok(v) => v,
         Err(e) => {
-            return Err(cfg.failure(vec![Diagnostic::error("", format!("{addr}: import failed: {e}"))]));
+            return Err(cfg.failure(vec![Diagnostic::error(
+                "",
+                format!("{addr}: import failed: {e}"),
+            )]));
         }
     };
     let value = match provider.read(&addr.resource.type_name, &value).await {
@@ -425,7 +477,9 @@ pub async fn import(
         Ok(None) => {
             return Err(cfg.failure(vec![Diagnostic::error(
                 "",
-                format!("cannot import non-existent remote object: {addr} with id {id:?} does not exist"),
+                format!(
+                    "cannot import non-existent remote object: {addr} with id {id:?} does not exist"
+                ),
             )]));
         }
         Err(e) => return Err(cfg.failure(vec![Diagnostic::error("", format!("{addr}: {e}"))])),
@@ -465,12 +519,24 @@ struct NodeResult {
 enum InstanceOutcome {
     /// `refreshed`: None when not refreshed; Some(None) when the object
     /// is gone.
-    Planned { change: Change, refreshed: Option<Option<Value>>, value: Value },
-    Applied { value: Option<Value> },
+    Planned {
+        change: Box<Change>,
+        refreshed: Option<Option<Value>>,
+        value: Value,
+    },
+    Applied {
+        value: Option<Value>,
+    },
 }
 
 impl<'c> Walker<'c> {
-    fn new(cfg: &'c Config, phase: Phase, world: World, inputs: &'c Inputs, opts: &'c super::Options) -> Self {
+    fn new(
+        cfg: &'c Config,
+        phase: Phase,
+        world: World,
+        inputs: &'c Inputs,
+        opts: &'c super::Options,
+    ) -> Self {
         let included = if opts.targets.is_empty() {
             None
         } else {
@@ -522,7 +588,11 @@ impl<'c> Walker<'c> {
                 dependents.entry(d).or_default().push(id.clone());
             }
         }
-        let mut ready: Vec<NodeId> = pending.iter().filter(|(_, n)| **n == 0).map(|(k, _)| k.clone()).collect();
+        let mut ready: Vec<NodeId> = pending
+            .iter()
+            .filter(|(_, n)| **n == 0)
+            .map(|(k, _)| k.clone())
+            .collect();
         ready.sort();
         let mut running: JoinSet<NodeResult> = JoinSet::new();
         let semaphore = Arc::new(Semaphore::new(self.parallelism));
@@ -536,12 +606,12 @@ impl<'c> Walker<'c> {
                 }
                 let before = self.errors.len();
                 if let Kind::Resource(_) = id.kind {
-                    match self.start_resource(&id, apply, skip_resources, &semaphore).await {
-                        Some(fut) => {
-                            running.spawn(fut);
-                            continue;
-                        }
-                        None => {}
+                    if let Some(fut) = self
+                        .start_resource(&id, apply, skip_resources, &semaphore)
+                        .await
+                    {
+                        running.spawn(fut);
+                        continue;
                     }
                 } else {
                     self.eval_node(&id).await;
@@ -564,7 +634,10 @@ impl<'c> Walker<'c> {
                     }
                     self.complete(&id, &mut pending, &dependents, &mut ready);
                 }
-                Err(e) => self.errors.push(Diagnostic::error("", format!("internal error: a resource task failed: {e}"))),
+                Err(e) => self.errors.push(Diagnostic::error(
+                    "",
+                    format!("internal error: a resource task failed: {e}"),
+                )),
             }
         }
     }
@@ -633,7 +706,9 @@ impl<'c> Walker<'c> {
         let node = self.node(&id.module);
         match &id.kind {
             Kind::Var(name) => {
-                let Some(var) = node.module.variables.get(name) else { return };
+                let Some(var) = node.module.variables.get(name) else {
+                    return;
+                };
                 for inst in self.module_instances(&id.module) {
                     match self.var_value(&inst, var) {
                         Ok(v) => {
@@ -647,7 +722,9 @@ impl<'c> Walker<'c> {
                 }
             }
             Kind::Local(name) => {
-                let Some(local) = node.module.locals.get(name) else { return };
+                let Some(local) = node.module.locals.get(name) else {
+                    return;
+                };
                 for inst in self.module_instances(&id.module) {
                     match self.eval_in(&inst, Rep::default(), &local.expr) {
                         Ok(v) => {
@@ -658,7 +735,9 @@ impl<'c> Walker<'c> {
                 }
             }
             Kind::Output(name) => {
-                let Some(out) = node.module.outputs.get(name) else { return };
+                let Some(out) = node.module.outputs.get(name) else {
+                    return;
+                };
                 for inst in self.module_instances(&id.module) {
                     let v = match self.eval_in(&inst, Rep::default(), &out.value) {
                         Ok(v) => v,
@@ -674,7 +753,12 @@ impl<'c> Walker<'c> {
                         continue;
                     }
                     for pc in &out.preconditions {
-                        self.check_condition(&inst, Rep::default(), pc, "output precondition failed");
+                        self.check_condition(
+                            &inst,
+                            Rep::default(),
+                            pc,
+                            "output precondition failed",
+                        );
                     }
                     let v = if out.sensitive { v.mark() } else { v };
                     if inst.is_empty() {
@@ -692,14 +776,19 @@ impl<'c> Walker<'c> {
                 }
             }
             Kind::Call(name) => {
-                let Some(call) = node.module.module_calls.get(name) else { return };
+                let Some(call) = node.module.module_calls.get(name) else {
+                    return;
+                };
                 let mut child_static = id.module.clone();
                 child_static.push(name.clone());
                 let child = self.node(&child_static);
                 for input in call.inputs.keys() {
                     if !child.module.variables.contains_key(input) {
-                        let mut msg = format!("unsupported argument: an argument named {input:?} is not expected here");
-                        let names: Vec<&str> = child.module.variables.keys().map(String::as_str).collect();
+                        let mut msg = format!(
+                            "unsupported argument: an argument named {input:?} is not expected here"
+                        );
+                        let names: Vec<&str> =
+                            child.module.variables.keys().map(String::as_str).collect();
                         if let Some(s) = gantry_config::suggest::did_you_mean(input, &names) {
                             msg.push_str(&format!("; did you mean {s:?}?"));
                         }
@@ -715,20 +804,22 @@ impl<'c> Walker<'c> {
                 }
                 let mut children = Vec::new();
                 for inst in self.module_instances(&id.module) {
-                    let exp = match self.expansion(&inst, call.count.as_ref(), call.for_each.as_ref()) {
-                        Ok(e) => e,
-                        Err(d) => {
-                            self.errors.push(d);
-                            continue;
-                        }
-                    };
+                    let exp =
+                        match self.expansion(&inst, call.count.as_ref(), call.for_each.as_ref()) {
+                            Ok(e) => e,
+                            Err(d) => {
+                                self.errors.push(d);
+                                continue;
+                            }
+                        };
                     for (key, count, each) in exp.keys() {
                         let mut child_inst = inst.clone();
                         child_inst.push(ModuleStep {
                             name: name.clone(),
                             key,
                         });
-                        self.call_rep.insert(child_inst.clone(), Rep { count, each });
+                        self.call_rep
+                            .insert(child_inst.clone(), Rep { count, each });
                         self.vals.entry(child_inst.clone()).or_default();
                         children.push(child_inst);
                     }
@@ -750,7 +841,11 @@ impl<'c> Walker<'c> {
         }
     }
 
-    fn var_value(&self, inst: &ModulePath, var: &crate::syntax::Variable) -> Result<Value, Diagnostic> {
+    fn var_value(
+        &self,
+        inst: &ModulePath,
+        var: &crate::syntax::Variable,
+    ) -> Result<Value, Diagnostic> {
         let name = &var.name;
         let given: Option<Result<Value, String>> = if inst.is_empty() {
             self.inputs.get(name, &var.ty)
@@ -758,7 +853,11 @@ impl<'c> Walker<'c> {
             let (parent, step) = inst.split_at(inst.len() - 1);
             let parent = parent.to_vec();
             let parent_static: Vec<String> = parent.iter().map(|s| s.name.clone()).collect();
-            let call = self.node(&parent_static).module.module_calls.get(&step[0].name);
+            let call = self
+                .node(&parent_static)
+                .module
+                .module_calls
+                .get(&step[0].name);
             match call.and_then(|c| c.inputs.get(name)) {
                 Some(e) => {
                     let rep = self.call_rep.get(inst).cloned().unwrap_or_default();
@@ -812,7 +911,10 @@ impl<'c> Walker<'c> {
         for v in &var.validations {
             let mut vals = ModVals::default();
             vals.vars.insert(name.clone(), value.clone());
-            let scope = VarScope { name, value: &value };
+            let scope = VarScope {
+                name,
+                value: &value,
+            };
             let base = self.cfg.dir.clone();
             let ev = Evaluator {
                 scope: &scope,
@@ -837,14 +939,22 @@ impl<'c> Walker<'c> {
                     )));
                 }
                 _ => {
-                    return Err(v.loc.error("invalid validation result: the condition must be a bool"));
+                    return Err(v
+                        .loc
+                        .error("invalid validation result: the condition must be a bool"));
                 }
             }
         }
         Ok(value)
     }
 
-    fn check_condition(&mut self, inst: &ModulePath, rep: Rep, v: &crate::syntax::Validation, what: &str) {
+    fn check_condition(
+        &mut self,
+        inst: &ModulePath,
+        rep: Rep,
+        v: &crate::syntax::Validation,
+        what: &str,
+    ) {
         match self.eval_in(inst, rep.clone(), &v.condition) {
             Ok(ok) if ok.is_known() => {
                 if ok.unmarked() == &Value::Bool(false) {
@@ -862,45 +972,81 @@ impl<'c> Walker<'c> {
     }
 
     /// Evaluates `count`/`for_each` in a module instance.
-    fn expansion(&self, inst: &ModulePath, count: Option<&Expr>, for_each: Option<&Expr>) -> Result<Expansion, Diagnostic> {
+    fn expansion(
+        &self,
+        inst: &ModulePath,
+        count: Option<&Expr>,
+        for_each: Option<&Expr>,
+    ) -> Result<Expansion, Diagnostic> {
         if let Some(e) = count {
             let v = self.eval_in(inst, Rep::default(), e)?;
-            let err = |m: &str| e.src.error(expr_range(e).as_ref(), format!("invalid count argument: {m}"));
+            let err = |m: &str| {
+                e.src.error(
+                    expr_range(e).as_ref(),
+                    format!("invalid count argument: {m}"),
+                )
+            };
             if !v.is_known() {
                 return Err(err(
                     "the \"count\" value depends on resource attributes that cannot be determined until apply, so Gantry cannot predict how many instances will be created; use -target to first apply only the resources that the count depends on",
                 ));
             }
             if v.is_sensitive() {
-                return Err(err("sensitive values, or values derived from sensitive values, cannot be used as count arguments"));
+                return Err(err(
+                    "sensitive values, or values derived from sensitive values, cannot be used as count arguments",
+                ));
             }
             let n = match v.convert(&Type::Number) {
                 Ok(Value::Number(n)) => n,
-                Ok(Value::Null) => return Err(err("the given \"count\" argument value is null; an integer is required")),
-                _ => return Err(err(&format!("the given \"count\" argument value is unsuitable: number required, but have {}", v.kind_name()))),
+                Ok(Value::Null) => {
+                    return Err(err(
+                        "the given \"count\" argument value is null; an integer is required",
+                    ));
+                }
+                _ => {
+                    return Err(err(&format!(
+                        "the given \"count\" argument value is unsuitable: number required, but have {}",
+                        v.kind_name()
+                    )));
+                }
             };
             if n < 0.0 {
-                return Err(err("the given \"count\" argument value is unsuitable: must be greater than or equal to zero"));
+                return Err(err(
+                    "the given \"count\" argument value is unsuitable: must be greater than or equal to zero",
+                ));
             }
             if n.fract() != 0.0 {
-                return Err(err("the given \"count\" argument value is unsuitable: must be a whole number"));
+                return Err(err(
+                    "the given \"count\" argument value is unsuitable: must be a whole number",
+                ));
             }
             return Ok(Expansion::Count(n as i64));
         }
         if let Some(e) = for_each {
             let v = self.eval_in(inst, Rep::default(), e)?;
-            let err = |m: &str| e.src.error(expr_range(e).as_ref(), format!("invalid for_each argument: {m}"));
+            let err = |m: &str| {
+                e.src.error(
+                    expr_range(e).as_ref(),
+                    format!("invalid for_each argument: {m}"),
+                )
+            };
             if !v.is_known() {
                 return Err(err(
                     "the \"for_each\" map includes keys derived from resource attributes that cannot be determined until apply, and so Gantry cannot determine the full set of keys that will identify the instances of this resource; use -target to first apply only the resources that the for_each value depends on",
                 ));
             }
             if v.is_sensitive() {
-                return Err(err("sensitive values, or values derived from sensitive values, cannot be used as for_each arguments"));
+                return Err(err(
+                    "sensitive values, or values derived from sensitive values, cannot be used as for_each arguments",
+                ));
             }
             let mut map = BTreeMap::new();
             match v.unmarked() {
-                Value::Null => return Err(err("the given \"for_each\" argument value is null; a map, or set of strings is allowed")),
+                Value::Null => {
+                    return Err(err(
+                        "the given \"for_each\" argument value is null; a map, or set of strings is allowed",
+                    ));
+                }
                 Value::Map(m) | Value::Object(m) => {
                     for (k, x) in m {
                         map.insert(k.clone(), x.clone());
@@ -909,13 +1055,19 @@ impl<'c> Walker<'c> {
                 Value::Set(items) => {
                     for x in items {
                         if !x.is_known() {
-                            return Err(err("the given \"for_each\" set includes values that cannot be determined until apply"));
+                            return Err(err(
+                                "the given \"for_each\" set includes values that cannot be determined until apply",
+                            ));
                         }
                         match x.unmarked() {
                             Value::String(s) => {
                                 map.insert(s.clone(), x.clone());
                             }
-                            Value::Null => return Err(err("the given \"for_each\" argument value is unsuitable: \"for_each\" sets must not contain null values")),
+                            Value::Null => {
+                                return Err(err(
+                                    "the given \"for_each\" argument value is unsuitable: \"for_each\" sets must not contain null values",
+                                ));
+                            }
                             other => {
                                 return Err(err(&format!(
                                     "the given \"for_each\" argument value is unsuitable: \"for_each\" supports maps and sets of strings, but you have provided a set containing type {}",
@@ -963,9 +1115,16 @@ impl<'c> Walker<'c> {
                 .iter()
                 .find(|b| b.name == pc.provider.name && b.alias == pc.provider.alias)
             else {
-                return Err(Diagnostic::error("", format!("provider configuration {} not found", pc.provider)));
+                return Err(Diagnostic::error(
+                    "",
+                    format!("provider configuration {} not found", pc.provider),
+                ));
             };
-            let inst = self.module_instances(&pc.module).into_iter().next().unwrap_or_default();
+            let inst = self
+                .module_instances(&pc.module)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
             let base = self.module_dir(&pc.module);
             let scope = self.scope(&inst, Rep::default());
             let ev = Evaluator {
@@ -981,13 +1140,24 @@ impl<'c> Walker<'c> {
             null_object(schema)
         };
         let provider = factory.configure(&config).await.map_err(|e| {
-            Diagnostic::error("", format!("failed to configure provider {:?}: {e}", pc.provider.to_string()))
+            Diagnostic::error(
+                "",
+                format!(
+                    "failed to configure provider {:?}: {e}",
+                    pc.provider.to_string()
+                ),
+            )
         })?;
         self.providers.insert(key, provider.clone());
         Ok(provider)
     }
 
-    fn resource_schema(&self, pc: &ProviderConfigAddr, mode: Mode, type_name: &str) -> Option<Arc<Schema>> {
+    fn resource_schema(
+        &self,
+        pc: &ProviderConfigAddr,
+        mode: Mode,
+        type_name: &str,
+    ) -> Option<Arc<Schema>> {
         let f = self.cfg.registry.get(&pc.provider.name)?;
         let s = match mode {
             Mode::Managed => f.schema().resources.get(type_name)?,
@@ -999,11 +1169,10 @@ impl<'c> Walker<'c> {
     /// `provider["registry.terraform.io/hashicorp/random"]`, with the module
     /// prefix and alias as state writes them.
     fn provider_string(&self, pc: &ProviderConfigAddr) -> String {
-        let source = self
-            .cfg
-            .registry
-            .get(&pc.provider.name)
-            .map_or_else(|| format!("registry.terraform.io/hashicorp/{}", pc.provider.name), |f| f.source().to_owned());
+        let source = self.cfg.registry.get(&pc.provider.name).map_or_else(
+            || format!("registry.terraform.io/hashicorp/{}", pc.provider.name),
+            |f| f.source().to_owned(),
+        );
         let mut s = String::new();
         for m in &pc.module {
             s.push_str(&format!("module.{m}."));
@@ -1023,7 +1192,13 @@ impl<'c> Walker<'c> {
             .split('.')
             .collect::<Vec<_>>()
             .chunks(2)
-            .filter_map(|c| if c.len() == 2 && c[0] == "module" { Some(c[1].to_owned()) } else { None })
+            .filter_map(|c| {
+                if c.len() == 2 && c[0] == "module" {
+                    Some(c[1].to_owned())
+                } else {
+                    None
+                }
+            })
             .collect();
         let rest = &s[start + "provider[\"".len()..];
         let end = rest.find("\"]")?;
@@ -1031,11 +1206,12 @@ impl<'c> Walker<'c> {
         let alias = rest[end + 2..].strip_prefix('.').map(str::to_owned);
         let name = source.rsplit('/').next()?.to_owned();
         let provider = ProviderRef { name, alias };
-        let declared = self
-            .cfg
-            .tree
-            .find(&module)
-            .is_some_and(|n| n.module.providers.iter().any(|p| p.name == provider.name && p.alias == provider.alias));
+        let declared = self.cfg.tree.find(&module).is_some_and(|n| {
+            n.module
+                .providers
+                .iter()
+                .any(|p| p.name == provider.name && p.alias == provider.alias)
+        });
         Some(ProviderConfigAddr {
             module,
             provider,
@@ -1048,17 +1224,24 @@ impl<'c> Walker<'c> {
         for node in self.cfg.tree.walk() {
             for m in &node.module.moved {
                 let (Some(from), Some(to)) = (expr_text(&m.from), expr_text(&m.to)) else {
-                    self.errors.push(m.loc.error("invalid \"moved\" address: from and to must be resource addresses"));
+                    self.errors.push(m.loc.error(
+                        "invalid \"moved\" address: from and to must be resource addresses",
+                    ));
                     continue;
                 };
-                let prefix = node.path.iter().map(|p| format!("module.{p}.")).collect::<String>();
+                let prefix = node
+                    .path
+                    .iter()
+                    .map(|p| format!("module.{p}."))
+                    .collect::<String>();
                 let (from_t, to_t) = match (
                     super::addr::parse_target(&format!("{prefix}{from}")),
                     super::addr::parse_target(&format!("{prefix}{to}")),
                 ) {
                     (Ok(a), Ok(b)) => (a, b),
                     (Err(e), _) | (_, Err(e)) => {
-                        self.errors.push(m.loc.error(format!("invalid \"moved\" address: {e}")));
+                        self.errors
+                            .push(m.loc.error(format!("invalid \"moved\" address: {e}")));
                         continue;
                     }
                 };
@@ -1086,13 +1269,17 @@ impl<'c> Walker<'c> {
         let root = &self.cfg.tree;
         for imp in &root.module.imports {
             let Some(to) = expr_text(&imp.to) else {
-                self.errors.push(imp.loc.error("invalid import address: \"to\" must be a resource address"));
+                self.errors.push(
+                    imp.loc
+                        .error("invalid import address: \"to\" must be a resource address"),
+                );
                 continue;
             };
             let addr = match super::addr::parse_instance(&to) {
                 Ok(a) => a,
                 Err(e) => {
-                    self.errors.push(imp.loc.error(format!("invalid import address: {e}")));
+                    self.errors
+                        .push(imp.loc.error(format!("invalid import address: {e}")));
                     continue;
                 }
             };
@@ -1100,23 +1287,33 @@ impl<'c> Walker<'c> {
                 continue;
             }
             let id = match self.eval_in(&Vec::new(), Rep::default(), &imp.id) {
-                Ok(v) => match v.unmarked() {
-                    Value::String(s) => s.clone(),
-                    _ if !v.is_known() => {
-                        self.errors.push(imp.loc.error("invalid import id argument: the import id cannot be known until apply"));
-                        continue;
+                Ok(v) => {
+                    match v.unmarked() {
+                        Value::String(s) => s.clone(),
+                        _ if !v.is_known() => {
+                            self.errors.push(imp.loc.error("invalid import id argument: the import id cannot be known until apply"));
+                            continue;
+                        }
+                        other => {
+                            self.errors.push(imp.loc.error(format!(
+                                "invalid import id argument: a string is required, but have {}",
+                                other.kind_name()
+                            )));
+                            continue;
+                        }
                     }
-                    other => {
-                        self.errors.push(imp.loc.error(format!("invalid import id argument: a string is required, but have {}", other.kind_name())));
-                        continue;
-                    }
-                },
+                }
                 Err(d) => {
                     self.errors.push(d);
                     continue;
                 }
             };
-            let static_path: Vec<String> = addr.resource.module.iter().map(|s| s.name.clone()).collect();
+            let static_path: Vec<String> = addr
+                .resource
+                .module
+                .iter()
+                .map(|s| s.name.clone())
+                .collect();
             let node_id = NodeId {
                 module: static_path,
                 kind: Kind::Resource(addr.resource.local()),
@@ -1134,13 +1331,15 @@ impl<'c> Walker<'c> {
                     continue;
                 }
             };
-            let Some(schema) = self.resource_schema(&pc, Mode::Managed, &addr.resource.type_name) else {
+            let Some(schema) = self.resource_schema(&pc, Mode::Managed, &addr.resource.type_name)
+            else {
                 continue;
             };
             let value = match provider.import(&addr.resource.type_name, &id).await {
                 Ok(v) => v,
                 Err(e) => {
-                    self.errors.push(imp.loc.error(format!("{addr}: import failed: {e}")));
+                    self.errors
+                        .push(imp.loc.error(format!("{addr}: import failed: {e}")));
                     continue;
                 }
             };
@@ -1179,7 +1378,9 @@ impl<'c> Walker<'c> {
         skip: bool,
         semaphore: &Arc<Semaphore>,
     ) -> Option<impl std::future::Future<Output = NodeResult> + Send + 'static> {
-        let Kind::Resource(key) = &id.kind else { return None };
+        let Kind::Resource(key) = &id.kind else {
+            return None;
+        };
         let node = self.node(&id.module);
         let res: &'c Resource = node.module.resources.get(key)?;
         let pc = self.cfg.graph.resource_providers.get(id)?.clone();
@@ -1193,7 +1394,8 @@ impl<'c> Walker<'c> {
         let provider = match self.provider(&pc).await {
             Ok(p) => p,
             Err(d) => {
-                self.errors.push(res.loc.error(format!("{}: {}", res.key(), d.message)));
+                self.errors
+                    .push(res.loc.error(format!("{}: {}", res.key(), d.message)));
                 return None;
             }
         };
@@ -1278,7 +1480,9 @@ impl<'c> Walker<'c> {
         }
         let phase = self.phase;
         let ctx = apply.cloned();
-        let sem = ctx.as_ref().map_or_else(|| semaphore.clone(), |c| c.semaphore.clone());
+        let sem = ctx
+            .as_ref()
+            .map_or_else(|| semaphore.clone(), |c| c.semaphore.clone());
         let id = id.clone();
         let fut = async move {
             let mut set = JoinSet::new();
@@ -1293,13 +1497,16 @@ impl<'c> Walker<'c> {
                         return (i, Err("the walk was cancelled".to_owned()));
                     };
                     let r = match (phase, ctx) {
-                        (Phase::Apply, Some(ctx)) => apply_job(&*provider, &schema, job, &ctx).await,
+                        (Phase::Apply, Some(ctx)) => {
+                            apply_job(&*provider, &schema, job, &ctx).await
+                        }
                         _ => plan_job(&*provider, &schema, job).await,
                     };
                     (i, r)
                 });
             }
-            let mut results: Vec<Option<Result<InstanceOutcome, String>>> = addrs.iter().map(|_| None).collect();
+            let mut results: Vec<Option<Result<InstanceOutcome, String>>> =
+                addrs.iter().map(|_| None).collect();
             while let Some(r) = set.join_next().await {
                 if let Ok((i, r)) = r
                     && let Some(slot) = results.get_mut(i)
@@ -1313,7 +1520,14 @@ impl<'c> Walker<'c> {
                 results: addrs
                     .into_iter()
                     .zip(results)
-                    .map(|(a, r)| (a, r.unwrap_or_else(|| Err("internal error: a resource task panicked".to_owned()))))
+                    .map(|(a, r)| {
+                        (
+                            a,
+                            r.unwrap_or_else(|| {
+                                Err("internal error: a resource task panicked".to_owned())
+                            }),
+                        )
+                    })
                     .collect(),
             }
         };
@@ -1399,7 +1613,12 @@ impl<'c> Walker<'c> {
     fn replace_triggered(&self, inst: &ModulePath, res: &Resource) -> bool {
         for e in &res.lifecycle.replace_triggered_by {
             for r in crate::eval::references(&e.expr) {
-                let Root::Resource { mode, type_name, name } = &r.root else {
+                let Root::Resource {
+                    mode,
+                    type_name,
+                    name,
+                } = &r.root
+                else {
                     continue;
                 };
                 let triggered = self.changes.values().any(|c| {
@@ -1421,9 +1640,13 @@ impl<'c> Walker<'c> {
     }
 
     fn finish_resource(&mut self, r: NodeResult, apply: Option<&ApplyCtx>) {
-        let Kind::Resource(key) = &r.id.kind else { return };
+        let Kind::Resource(key) = &r.id.kind else {
+            return;
+        };
         let node = self.node(&r.id.module);
-        let Some(res) = node.module.resources.get(key) else { return };
+        let Some(res) = node.module.resources.get(key) else {
+            return;
+        };
         let mut values: HashMap<InstanceAddr, Value> = HashMap::new();
         for (addr, outcome) in r.results {
             match outcome {
@@ -1448,7 +1671,7 @@ impl<'c> Walker<'c> {
                     change.importing = self.importing.get(&addr).cloned();
                     change.moved_from = self.moved.get(&addr).cloned();
                     values.insert(addr.clone(), value);
-                    self.changes.insert(addr, change);
+                    self.changes.insert(addr, *change);
                 }
                 Ok(InstanceOutcome::Applied { value }) => {
                     values.insert(addr, value.unwrap_or(Value::Null));
@@ -1462,11 +1685,20 @@ impl<'c> Walker<'c> {
                 type_name: res.type_name.clone(),
                 name: res.name.clone(),
             };
-            let get = |k: Key| values.get(&raddr.instance(k)).cloned().unwrap_or(Value::Unknown(Type::Any));
+            let get = |k: Key| {
+                values
+                    .get(&raddr.instance(k))
+                    .cloned()
+                    .unwrap_or(Value::Unknown(Type::Any))
+            };
             let agg = match &exp {
                 Expansion::Single => get(Key::None),
                 Expansion::Count(n) => Value::Tuple((0..*n).map(|i| get(Key::Int(i))).collect()),
-                Expansion::ForEach(m) => Value::Object(m.keys().map(|k| (k.clone(), get(Key::Str(k.clone())))).collect()),
+                Expansion::ForEach(m) => Value::Object(
+                    m.keys()
+                        .map(|k| (k.clone(), get(Key::Str(k.clone()))))
+                        .collect(),
+                ),
             };
             self.vals_mut(&inst).resources.insert(res.key(), agg);
         }
@@ -1475,7 +1707,9 @@ impl<'c> Walker<'c> {
     /// Records what a refresh found: the new prior value, or the instance's
     /// disappearance, and the drift either way.
     fn note_refresh(&mut self, addr: &InstanceAddr, new: Option<Value>) {
-        let Some(obj) = self.world.instances.get(addr).cloned() else { return };
+        let Some(obj) = self.world.instances.get(addr).cloned() else {
+            return;
+        };
         match new {
             Some(v) => {
                 if !obj.value.equals(&v) {
@@ -1531,7 +1765,12 @@ impl<'c> Walker<'c> {
             if !self.targeted(&addr) {
                 continue;
             }
-            let static_path: Vec<String> = addr.resource.module.iter().map(|s| s.name.clone()).collect();
+            let static_path: Vec<String> = addr
+                .resource
+                .module
+                .iter()
+                .map(|s| s.name.clone())
+                .collect();
             let node_id = NodeId {
                 module: static_path.clone(),
                 kind: Kind::Resource(addr.resource.local()),
@@ -1554,16 +1793,30 @@ impl<'c> Walker<'c> {
                         continue;
                     }
                     Err(e) => {
-                        self.errors.push(Diagnostic::error("", format!("{addr}: error refreshing: {e}")));
+                        self.errors.push(Diagnostic::error(
+                            "",
+                            format!("{addr}: error refreshing: {e}"),
+                        ));
                         continue;
                     }
                 }
             }
             let module_exists = self.cfg.tree.find(&static_path).is_some()
-                && self.instances.get(&static_path).is_some_and(|v| v.contains(&addr.resource.module));
+                && self
+                    .instances
+                    .get(&static_path)
+                    .is_some_and(|v| v.contains(&addr.resource.module));
             let reason = if !module_exists {
-                format!("because {} is not in configuration", module_path_string(&addr.resource.module))
-            } else if self.node(&static_path).module.resources.contains_key(&addr.resource.local()) {
+                format!(
+                    "because {} is not in configuration",
+                    module_path_string(&addr.resource.module)
+                )
+            } else if self
+                .node(&static_path)
+                .module
+                .resources
+                .contains_key(&addr.resource.local())
+            {
                 match &addr.key {
                     Key::Int(i) => format!("because index [{i}] is out of range for count"),
                     Key::Str(s) => format!("because key [{s:?}] is not in for_each map"),
@@ -1604,7 +1857,9 @@ impl<'c> Walker<'c> {
             .map(|(a, o)| (a.clone(), o.clone()))
             .collect();
         for (addr, obj) in items {
-            let Some(pc) = self.provider_addr_from_string(&obj.provider) else { continue };
+            let Some(pc) = self.provider_addr_from_string(&obj.provider) else {
+                continue;
+            };
             let p = match self.provider(&pc).await {
                 Ok(p) => p,
                 Err(d) => {
@@ -1622,8 +1877,13 @@ impl<'c> Walker<'c> {
         while let Some(r) = set.join_next().await {
             match r {
                 Ok((addr, Ok(v))) => self.note_refresh(&addr, v),
-                Ok((addr, Err(e))) => self.errors.push(Diagnostic::error("", format!("{addr}: error refreshing: {e}"))),
-                Err(e) => self.errors.push(Diagnostic::error("", format!("internal error: {e}"))),
+                Ok((addr, Err(e))) => self.errors.push(Diagnostic::error(
+                    "",
+                    format!("{addr}: error refreshing: {e}"),
+                )),
+                Err(e) => self
+                    .errors
+                    .push(Diagnostic::error("", format!("internal error: {e}"))),
             }
         }
     }
@@ -1632,28 +1892,50 @@ impl<'c> Walker<'c> {
     async fn delete_ordered(&mut self, deletes: &[Change], ctx: &ApplyCtx) {
         let mut remaining: Vec<Change> = deletes.to_vec();
         let static_name = |a: &InstanceAddr| -> String {
-            let prefix: String = a.resource.module.iter().map(|m| format!("module.{}.", m.name)).collect();
+            let prefix: String = a
+                .resource
+                .module
+                .iter()
+                .map(|m| format!("module.{}.", m.name))
+                .collect();
             format!("{prefix}{}", a.resource.local())
         };
         while !remaining.is_empty() {
             // Ready: nothing else still to be deleted depends on it.
             let deps_of = |c: &Change| -> Vec<String> {
-                self.world.instances.get(&c.addr).map(|o| o.dependencies.clone()).unwrap_or_default()
+                self.world
+                    .instances
+                    .get(&c.addr)
+                    .map(|o| o.dependencies.clone())
+                    .unwrap_or_default()
             };
             let names: Vec<String> = remaining.iter().map(|c| static_name(&c.addr)).collect();
-            let (ready, blocked): (Vec<Change>, Vec<Change>) = remaining.iter().cloned().partition(|c| {
-                let me = static_name(&c.addr);
-                !remaining
-                    .iter()
-                    .any(|other| other.addr != c.addr && static_name(&other.addr) != me && deps_of(other).contains(&me))
-            });
+            let (ready, blocked): (Vec<Change>, Vec<Change>) =
+                remaining.iter().cloned().partition(|c| {
+                    let me = static_name(&c.addr);
+                    !remaining.iter().any(|other| {
+                        other.addr != c.addr
+                            && static_name(&other.addr) != me
+                            && deps_of(other).contains(&me)
+                    })
+                });
             let _ = names;
             // A dependency cycle in old state: delete the rest together.
-            let (ready, blocked) = if ready.is_empty() { (blocked, Vec::new()) } else { (ready, blocked) };
+            let (ready, blocked) = if ready.is_empty() {
+                (blocked, Vec::new())
+            } else {
+                (ready, blocked)
+            };
             let mut set = JoinSet::new();
             for c in ready {
                 let Some(pc) = self.provider_addr_from_string(&c.provider) else {
-                    self.errors.push(Diagnostic::error("", format!("{}: invalid provider address {:?} in state", c.addr, c.provider)));
+                    self.errors.push(Diagnostic::error(
+                        "",
+                        format!(
+                            "{}: invalid provider address {:?} in state",
+                            c.addr, c.provider
+                        ),
+                    ));
                     continue;
                 };
                 let p = match self.provider(&pc).await {
@@ -1677,11 +1959,13 @@ impl<'c> Walker<'c> {
                     Ok((_, Ok(()))) => {}
                     Ok((addr, Err(e))) => {
                         failed = true;
-                        self.errors.push(Diagnostic::error("", format!("{addr}: {e}")));
+                        self.errors
+                            .push(Diagnostic::error("", format!("{addr}: {e}")));
                     }
                     Err(e) => {
                         failed = true;
-                        self.errors.push(Diagnostic::error("", format!("internal error: {e}")));
+                        self.errors
+                            .push(Diagnostic::error("", format!("internal error: {e}")));
                     }
                 }
             }
@@ -1699,11 +1983,16 @@ fn same_resource(a: &ResourceAddr, b: &ResourceAddr) -> bool {
         && a.type_name == b.type_name
         && a.name == b.name
         && a.module.len() == b.module.len()
-        && a.module.iter().zip(&b.module).all(|(x, y)| x.name == y.name && (x.key == Key::None || x.key == y.key))
+        && a.module
+            .iter()
+            .zip(&b.module)
+            .all(|(x, y)| x.name == y.name && (x.key == Key::None || x.key == y.key))
 }
 
 async fn delete_one(p: &dyn Provider, c: &Change, ctx: &ApplyCtx) -> Result<(), String> {
-    let Some(before) = &c.before else { return Ok(()) };
+    let Some(before) = &c.before else {
+        return Ok(());
+    };
     let start = Instant::now();
     ctx.progress.report(ProgressEvent::Start {
         addr: c.addr.clone(),
@@ -1782,17 +2071,20 @@ async fn plan_job(p: &dyn Provider, schema: &Schema, job: Job) -> Result<Instanc
     if !job.targeted {
         let v = prior_value.clone().unwrap_or(Value::Null);
         return Ok(InstanceOutcome::Planned {
-            change: job.change(Action::NoOp, prior_value.clone(), prior_value),
+            change: Box::new(job.change(Action::NoOp, prior_value.clone(), prior_value)),
             refreshed: None,
             value: v,
         });
     }
     if job.mode == Mode::Data {
         if job.config.is_wholly_known() {
-            let v = p.read_data(&job.type_name, &job.config).await.map_err(|e| e.to_string())?;
+            let v = p
+                .read_data(&job.type_name, &job.config)
+                .await
+                .map_err(|e| e.to_string())?;
             let v = mark_schema_sensitive(schema, conform(schema, v));
             return Ok(InstanceOutcome::Planned {
-                change: job.change(Action::NoOp, Some(v.clone()), Some(v.clone())),
+                change: Box::new(job.change(Action::NoOp, Some(v.clone()), Some(v.clone()))),
                 refreshed: None,
                 value: v,
             });
@@ -1801,7 +2093,7 @@ async fn plan_job(p: &dyn Provider, schema: &Schema, job: Job) -> Result<Instanc
         let mut change = job.change(Action::Read, None, Some(after.clone()));
         change.reason = Some("because its configuration depends on values not yet known".into());
         return Ok(InstanceOutcome::Planned {
-            change,
+            change: Box::new(change),
             refreshed: None,
             value: after,
         });
@@ -1811,7 +2103,10 @@ async fn plan_job(p: &dyn Provider, schema: &Schema, job: Job) -> Result<Instanc
     if job.refresh
         && let Some(pv) = &prior
     {
-        let v = p.read(&job.type_name, pv).await.map_err(|e| format!("error refreshing state: {e}"))?;
+        let v = p
+            .read(&job.type_name, pv)
+            .await
+            .map_err(|e| format!("error refreshing state: {e}"))?;
         let v = v.map(|v| mark_schema_sensitive(schema, conform(schema, v)));
         refreshed = Some(v.clone());
         prior = v;
@@ -1823,7 +2118,7 @@ async fn plan_job(p: &dyn Provider, schema: &Schema, job: Job) -> Result<Instanc
     let Some(pv) = prior else {
         let after = plan_create(p, schema, &job.type_name, &config).await?;
         return Ok(InstanceOutcome::Planned {
-            change: job.change(Action::Create, None, Some(after.clone())),
+            change: Box::new(job.change(Action::Create, None, Some(after.clone()))),
             refreshed,
             value: after,
         });
@@ -1846,7 +2141,11 @@ async fn plan_job(p: &dyn Provider, schema: &Schema, job: Job) -> Result<Instanc
         .cloned()
         .collect();
     for extra in resp.requires_replace {
-        if changed.iter().any(|c| extra.starts_with(c) || c.starts_with(&extra)) && !replace_paths.contains(&extra) {
+        if changed
+            .iter()
+            .any(|c| extra.starts_with(c) || c.starts_with(&extra))
+            && !replace_paths.contains(&extra)
+        {
             replace_paths.push(extra);
         }
     }
@@ -1858,31 +2157,40 @@ async fn plan_job(p: &dyn Provider, schema: &Schema, job: Job) -> Result<Instanc
             ));
         }
         let after = plan_create(p, schema, &job.type_name, &config).await?;
-        let action = if job.cbd { Action::CreateThenDelete } else { Action::DeleteThenCreate };
+        let action = if job.cbd {
+            Action::CreateThenDelete
+        } else {
+            Action::DeleteThenCreate
+        };
         let mut change = job.change(action, Some(pv), Some(after.clone()));
         change.replace_paths = replace_paths;
         change.reason = job.forced.clone();
         return Ok(InstanceOutcome::Planned {
-            change,
+            change: Box::new(change),
             refreshed,
             value: after,
         });
     }
     if changed.is_empty() {
         return Ok(InstanceOutcome::Planned {
-            change: job.change(Action::NoOp, Some(pv.clone()), Some(pv.clone())),
+            change: Box::new(job.change(Action::NoOp, Some(pv.clone()), Some(pv.clone()))),
             refreshed,
             value: pv,
         });
     }
     Ok(InstanceOutcome::Planned {
-        change: job.change(Action::Update, Some(pv), Some(planned.clone())),
+        change: Box::new(job.change(Action::Update, Some(pv), Some(planned.clone()))),
         refreshed,
         value: planned,
     })
 }
 
-async fn plan_create(p: &dyn Provider, schema: &Schema, type_name: &str, config: &Value) -> Result<Value, String> {
+async fn plan_create(
+    p: &dyn Provider,
+    schema: &Schema,
+    type_name: &str,
+    config: &Value,
+) -> Result<Value, String> {
     let proposed = default_proposed(schema, None, config);
     let resp = p
         .plan(PlanRequest {
@@ -1896,7 +2204,12 @@ async fn plan_create(p: &dyn Provider, schema: &Schema, type_name: &str, config:
     Ok(mark_schema_sensitive(schema, conform(schema, resp.planned)))
 }
 
-async fn apply_job(p: &dyn Provider, schema: &Schema, job: Job, ctx: &ApplyCtx) -> Result<InstanceOutcome, String> {
+async fn apply_job(
+    p: &dyn Provider,
+    schema: &Schema,
+    job: Job,
+    ctx: &ApplyCtx,
+) -> Result<InstanceOutcome, String> {
     let action = job.planned.as_ref().map_or(Action::NoOp, |c| c.action);
     let prior_value = job.prior.as_ref().map(|o| o.value.clone());
     match action {
@@ -1919,7 +2232,10 @@ async fn apply_job(p: &dyn Provider, schema: &Schema, job: Job, ctx: &ApplyCtx) 
                 addr: job.addr.clone(),
                 op: Op::Read,
             });
-            let v = p.read_data(&job.type_name, &job.config).await.map_err(|e| e.to_string())?;
+            let v = p
+                .read_data(&job.type_name, &job.config)
+                .await
+                .map_err(|e| e.to_string())?;
             let v = mark_schema_sensitive(schema, conform(schema, v));
             let obj = new_obj(&job, schema, v.clone());
             ctx.persister.update(|w| {
@@ -1942,8 +2258,16 @@ async fn apply_job(p: &dyn Provider, schema: &Schema, job: Job, ctx: &ApplyCtx) 
                 let change = job.change(Action::Delete, Some(b.clone()), None);
                 delete_one(p, &change, ctx).await?;
             }
-            let prior = if action == Action::Update { prior_value } else { None };
-            let op = if action == Action::Update { Op::Modify } else { Op::Create };
+            let prior = if action == Action::Update {
+                prior_value
+            } else {
+                None
+            };
+            let op = if action == Action::Update {
+                Op::Modify
+            } else {
+                Op::Create
+            };
             let start = Instant::now();
             ctx.progress.report(ProgressEvent::Start {
                 addr: job.addr.clone(),
@@ -2042,7 +2366,10 @@ async fn create_or_update(
         ctx.persister.update(|w| {
             w.instances.insert(job.addr.clone(), obj);
         });
-        ctx.persister.flush().await.map_err(|e| format!("failed to persist state: {e}"))?;
+        ctx.persister
+            .flush()
+            .await
+            .map_err(|e| format!("failed to persist state: {e}"))?;
     }
     let new = p
         .apply(ApplyRequest {
@@ -2054,11 +2381,15 @@ async fn create_or_update(
         .await
         .map_err(|e| e.to_string())?;
     let Some(v) = new else {
-        return Err("provider produced an invalid result: the object is missing after apply".into());
+        return Err(
+            "provider produced an invalid result: the object is missing after apply".into(),
+        );
     };
     let v = conform(schema, v);
     if !v.is_wholly_known() {
-        return Err("provider produced an invalid result: the applied object has unknown values".into());
+        return Err(
+            "provider produced an invalid result: the applied object has unknown values".into(),
+        );
     }
     Ok(mark_schema_sensitive(schema, v))
 }
@@ -2091,8 +2422,16 @@ fn unknown_to_null(v: &Value) -> Value {
         Value::List(xs) => Value::List(xs.iter().map(unknown_to_null).collect()),
         Value::Set(xs) => Value::Set(xs.iter().map(unknown_to_null).collect()),
         Value::Tuple(xs) => Value::Tuple(xs.iter().map(unknown_to_null).collect()),
-        Value::Map(m) => Value::Map(m.iter().map(|(k, x)| (k.clone(), unknown_to_null(x))).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), unknown_to_null(x))).collect()),
+        Value::Map(m) => Value::Map(
+            m.iter()
+                .map(|(k, x)| (k.clone(), unknown_to_null(x)))
+                .collect(),
+        ),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), unknown_to_null(x)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -2118,8 +2457,16 @@ pub(crate) fn mark_schema_sensitive(schema: &Schema, v: Value) -> Value {
             for (name, b) in &schema.blocks {
                 if let Some(x) = m.remove(name) {
                     let x = match x {
-                        Value::List(xs) => Value::List(xs.into_iter().map(|x| mark_schema_sensitive(&b.schema, x)).collect()),
-                        Value::Set(xs) => Value::Set(xs.into_iter().map(|x| mark_schema_sensitive(&b.schema, x)).collect()),
+                        Value::List(xs) => Value::List(
+                            xs.into_iter()
+                                .map(|x| mark_schema_sensitive(&b.schema, x))
+                                .collect(),
+                        ),
+                        Value::Set(xs) => Value::Set(
+                            xs.into_iter()
+                                .map(|x| mark_schema_sensitive(&b.schema, x))
+                                .collect(),
+                        ),
                         Value::Object(_) => mark_schema_sensitive(&b.schema, x),
                         other => other,
                     };
@@ -2157,7 +2504,11 @@ fn null_object(schema: &Schema) -> Value {
 /// value always differs).
 fn diff_paths(before: &Value, after: &Value) -> Vec<Vec<PathStep>> {
     let (Some(b), Some(a)) = (before.as_map(), after.as_map()) else {
-        return if values_equal(before, after) { Vec::new() } else { vec![Vec::new()] };
+        return if values_equal(before, after) {
+            Vec::new()
+        } else {
+            vec![Vec::new()]
+        };
     };
     let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
     keys.into_iter()
@@ -2177,7 +2528,8 @@ fn values_equal(a: &Value, b: &Value) -> bool {
 fn forces_new(schema: &Schema, path: &[PathStep]) -> bool {
     match path.first() {
         Some(PathStep::Attr(name)) => {
-            schema.attributes.get(name).is_some_and(|a| a.force_new) || schema.blocks.get(name).is_some_and(|b| b.force_new)
+            schema.attributes.get(name).is_some_and(|a| a.force_new)
+                || schema.blocks.get(name).is_some_and(|b| b.force_new)
         }
         _ => false,
     }
@@ -2217,8 +2569,12 @@ fn get_path(v: &Value, path: &[PathStep]) -> Option<Value> {
         return Some(v.clone());
     };
     let next = match (first, v.unmarked()) {
-        (PathStep::Attr(k) | PathStep::Key(k), Value::Object(m) | Value::Map(m)) => m.get(k)?.clone(),
-        (PathStep::Index(i), Value::List(xs) | Value::Tuple(xs)) => xs.get(usize::try_from(*i).ok()?)?.clone(),
+        (PathStep::Attr(k) | PathStep::Key(k), Value::Object(m) | Value::Map(m)) => {
+            m.get(k)?.clone()
+        }
+        (PathStep::Index(i), Value::List(xs) | Value::Tuple(xs)) => {
+            xs.get(usize::try_from(*i).ok()?)?.clone()
+        }
         _ => return None,
     };
     get_path(&next, rest)
@@ -2287,13 +2643,17 @@ fn included_nodes(cfg: &Config, targets: &[super::Target]) -> HashSet<NodeId> {
     let mut out = HashSet::new();
     let mut stack: Vec<NodeId> = Vec::new();
     for id in cfg.graph.index.keys() {
-        let Kind::Resource(key) = &id.kind else { continue };
+        let Kind::Resource(key) = &id.kind else {
+            continue;
+        };
         let hit = targets.iter().any(|t| {
             let names = |m: &ModulePath| m.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
             match t {
                 T::Module(m) => id.module.starts_with(&names(m)),
                 T::Resource(r) => id.module == names(&r.module) && &r.local() == key,
-                T::Instance(i) => id.module == names(&i.resource.module) && &i.resource.local() == key,
+                T::Instance(i) => {
+                    id.module == names(&i.resource.module) && &i.resource.local() == key
+                }
             }
         });
         if hit {
@@ -2389,14 +2749,23 @@ impl Walker<'_> {
             let m = self
                 .vals
                 .get(&child)
-                .map(|v| v.outputs.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .map(|v| {
+                    v.outputs
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                })
                 .unwrap_or_default();
             Value::Object(m)
         };
         match exp {
             Expansion::Single => outputs(Key::None),
             Expansion::Count(n) => Value::Tuple((0..*n).map(|i| outputs(Key::Int(i))).collect()),
-            Expansion::ForEach(m) => Value::Object(m.keys().map(|k| (k.clone(), outputs(Key::Str(k.clone())))).collect()),
+            Expansion::ForEach(m) => Value::Object(
+                m.keys()
+                    .map(|k| (k.clone(), outputs(Key::Str(k.clone()))))
+                    .collect(),
+            ),
         }
     }
 }
@@ -2450,7 +2819,11 @@ impl Persister {
     }
 
     fn snapshot(&self) -> World {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).0.clone()
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .0
+            .clone()
     }
 
     /// Writes everything changed so far (or waits for a write that does).
