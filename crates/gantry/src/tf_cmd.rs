@@ -1341,7 +1341,11 @@ fn validate_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
             bools: &["json", "no-color"],
         },
     )?;
-    match Config::load(dir, registry()) {
+    let loaded = Config::load(dir, registry()).and_then(|cfg| {
+        let errors = engine::validate::validate(&cfg);
+        if errors.is_empty() { Ok(cfg) } else { Err(cfg.failure(errors)) }
+    });
+    match loaded {
         Ok(_) => {
             if a.flag("json") {
                 println!(

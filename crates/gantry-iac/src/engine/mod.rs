@@ -17,6 +17,7 @@ pub mod graph;
 pub mod planfile;
 pub mod render;
 pub mod stack;
+pub mod validate;
 pub mod vars;
 mod walk;
 

@@ -213,9 +213,21 @@ pub async fn plan(
             return Err(cfg.failure(std::mem::take(&mut w.errors)));
         }
         w.refresh_all().await;
+        let mut protected = Vec::new();
         for (addr, obj) in &w.world.instances {
             if addr.resource.mode != Mode::Managed || !w.targeted(addr) {
                 continue;
+            }
+            let static_path: Vec<String> = addr.resource.module.iter().map(|s| s.name.clone()).collect();
+            if let Some(r) = cfg
+                .tree
+                .find(&static_path)
+                .and_then(|n| n.module.resources.get(&addr.resource.local()))
+                && r.lifecycle.prevent_destroy
+            {
+                protected.push(r.loc.error(format!(
+                    "instance cannot be destroyed: resource {addr} has lifecycle.prevent_destroy set, but the plan calls for this resource to be destroyed; to avoid this error and continue with the plan, either disable lifecycle.prevent_destroy or reduce the scope of the plan using the -target flag"
+                )));
             }
             w.changes.insert(
                 addr.clone(),
@@ -232,6 +244,7 @@ pub async fn plan(
                 },
             );
         }
+        w.errors.extend(protected);
         for (name, (v, sensitive)) in &w.world.outputs {
             w.outputs.insert(
                 name.clone(),
@@ -1432,7 +1445,7 @@ impl<'c> Walker<'c> {
                     match ev.eval_body(&res.body, &schema) {
                         Ok(v) => v,
                         Err(ds) => {
-                            self.errors.extend(ds);
+                            self.errors.extend(ds.into_iter().map(|d| super::validate::at_block(d, &res.loc)));
                             continue;
                         }
                     }
