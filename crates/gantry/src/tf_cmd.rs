@@ -278,7 +278,27 @@ async fn record(store: &Option<Arc<dyn Store>>, kind: &str, dir: &Path, data: se
 
 async fn open_stack(dir: &Path, store: &Option<Arc<dyn Store>>) -> Result<Stack, String> {
     check_init(dir)?;
-    Stack::open(dir, store.clone())
+    let store = match store {
+        Some(s) => Some(s.clone()),
+        None if backend_settings(dir)?.0 == "gantry" => Some(create_store(dir).await?),
+        None => None,
+    };
+    Stack::open(dir, store)
+}
+
+/// The embedded store for a `gantry` backend when no data dir exists yet.
+async fn create_store(dir: &Path) -> Result<Arc<dyn Store>, String> {
+    let data_dir = std::env::var("GANTRY_DATA_DIR").map(PathBuf::from).unwrap_or_else(|_| dir.join(".gantry"));
+    std::fs::create_dir_all(&data_dir).map_err(|e| format!("creating {}: {e}", data_dir.display()))?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(0o700));
+    }
+    let db = data_dir.join("gantry.db");
+    gantry_store::SqliteStore::open(&db)
+        .await
+        .map(|s| Arc::new(s) as Arc<dyn Store>)
+        .map_err(|e| format!("opening {}: {e}", db.display()))
 }
 
 /// Holds the state lock for an operation; released on drop by `release`.
