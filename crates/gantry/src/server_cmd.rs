@@ -25,6 +25,22 @@ const DEMO_FILES: &[(&str, &str)] = &[
         "README.md",
         include_str!("../../../examples/demo/README.md"),
     ),
+    (
+        "infra/main.tf",
+        include_str!("../../../examples/demo/infra/main.tf"),
+    ),
+    (
+        "infra/variables.tf",
+        include_str!("../../../examples/demo/infra/variables.tf"),
+    ),
+    (
+        "infra/outputs.tf",
+        include_str!("../../../examples/demo/infra/outputs.tf"),
+    ),
+    (
+        "infra/modules/service/main.tf",
+        include_str!("../../../examples/demo/infra/modules/service/main.tf"),
+    ),
 ];
 
 /// Settings after flags, gantry.yml and defaults are combined (in that order).
