@@ -243,10 +243,18 @@ async fn open_store(dir: &Path) -> Option<Arc<dyn Store>> {
             .ok()
             .map(|s| Arc::new(s) as Arc<dyn Store>);
     }
-    let data_dir = std::env::var("GANTRY_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| dir.join(".gantry"));
-    let db = data_dir.join("gantry.db");
+    // GANTRY_DATA_DIR, else the nearest `.gantry/gantry.db` here or above
+    // (the demo's infra lives inside the server's data dir).
+    let db = match std::env::var("GANTRY_DATA_DIR") {
+        Ok(d) => PathBuf::from(d).join("gantry.db"),
+        Err(_) => {
+            let start = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+            start
+                .ancestors()
+                .map(|a| a.join(".gantry").join("gantry.db"))
+                .find(|p| p.is_file())?
+        }
+    };
     if !db.exists() {
         return None;
     }
