@@ -242,6 +242,9 @@ fn attr_lines(
                         hidden += 1;
                         continue;
                     }
+                } else if let Some(nested) = nested_diff(x, y, pad, suffix) {
+                    rows.push(("~".to_owned(), k.clone(), nested));
+                    continue;
                 } else {
                     (
                         "~",
@@ -272,6 +275,83 @@ fn attr_lines(
         );
     }
     out
+}
+
+/// An element-wise diff of two known maps/objects or two known
+/// lists/sets/tuples, opening with `{` or `[` (and `suffix`), items at
+/// `base + 2`, the closing bracket at `base`. None for anything else.
+fn nested_diff(before: &Value, after: &Value, base: usize, suffix: &str) -> Option<String> {
+    if before.is_sensitive() || after.is_sensitive() || !before.is_known() || !after.is_known() {
+        return None;
+    }
+    let pad = " ".repeat(base + 2);
+    let mut out = String::new();
+    let mut hidden = 0;
+    match (before.as_map(), after.as_map(), before.as_seq(), after.as_seq()) {
+        (Some(b), Some(a), _, _) => {
+            out.push('{');
+            out.push_str(suffix);
+            out.push('\n');
+            let is_map = matches!(after.unmarked(), Value::Map(_));
+            let show = |k: &str| if is_map { quote(k) } else { quote_key(k) };
+            let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+            let width = keys.iter().map(|k| show(k).len()).max().unwrap_or(0);
+            for k in keys {
+                let key = show(k);
+                match (b.get(k), a.get(k)) {
+                    (Some(x), Some(y)) if x.is_wholly_known() && y.is_wholly_known() && x.equals(y) => hidden += 1,
+                    (Some(x), Some(y)) => {
+                        let text = nested_diff(x, y, base + 4, "").unwrap_or_else(|| {
+                            format!("{} -> {}", value_text(x, base + 4), value_text(y, base + 4))
+                        });
+                        let _ = writeln!(out, "{pad}~ {key:<width$} = {text}");
+                    }
+                    (Some(x), None) => {
+                        let _ = writeln!(out, "{pad}- {key:<width$} = {} -> null", value_text_sym(x, base + 4, "-"));
+                    }
+                    (None, Some(y)) => {
+                        let _ = writeln!(out, "{pad}+ {key:<width$} = {}", value_text_sym(y, base + 4, "+"));
+                    }
+                    (None, None) => {}
+                }
+            }
+            if hidden > 0 {
+                let _ = writeln!(
+                    out,
+                    "{pad}  # ({hidden} unchanged element{} hidden)",
+                    if hidden == 1 { "" } else { "s" }
+                );
+            }
+            let _ = write!(out, "{}}}", " ".repeat(base));
+        }
+        (_, _, Some(b), Some(a)) => {
+            out.push('[');
+            out.push_str(suffix);
+            out.push('\n');
+            for x in b {
+                if a.iter().any(|y| x.is_wholly_known() && y.is_wholly_known() && x.equals(y)) {
+                    hidden += 1;
+                } else {
+                    let _ = writeln!(out, "{pad}- {},", value_text_sym(x, base + 4, "-"));
+                }
+            }
+            for y in a {
+                if !b.iter().any(|x| x.is_wholly_known() && y.is_wholly_known() && x.equals(y)) {
+                    let _ = writeln!(out, "{pad}+ {},", value_text_sym(y, base + 4, "+"));
+                }
+            }
+            if hidden > 0 {
+                let _ = writeln!(
+                    out,
+                    "{pad}  # ({hidden} unchanged element{} hidden)",
+                    if hidden == 1 { "" } else { "s" }
+                );
+            }
+            let _ = write!(out, "{}]", " ".repeat(base));
+        }
+        _ => return None,
+    }
+    Some(out)
 }
 
 fn is_ident(s: &str) -> bool {
@@ -340,15 +420,17 @@ fn value_text_sym(v: &Value, base: usize, sym: &str) -> String {
             if m.is_empty() {
                 return "{}".into();
             }
+            let is_map = matches!(v, Value::Map(_));
+            let show = |k: &str| if is_map { quote(k) } else { quote_key(k) };
             let pad = " ".repeat(base + 2);
-            let width = m.keys().map(|k| quote_key(k).len()).max().unwrap_or(0);
+            let width = m.keys().map(|k| show(k).len()).max().unwrap_or(0);
             let mut t = String::from("{\n");
             for (k, x) in m {
                 let _ = writeln!(
                     t,
                     "{pad}{}{:<width$} = {}",
                     prefix(sym),
-                    quote_key(k),
+                    show(k),
                     value_text_sym(x, base + 4, sym)
                 );
             }
