@@ -228,9 +228,11 @@ impl Plan {
 
     /// True when applying would change resources or outputs.
     pub fn has_changes(&self) -> bool {
-        self.changes
-            .iter()
-            .any(|c| !matches!(c.action, Action::NoOp) && c.addr.resource.mode == Mode::Managed)
+        self.changes.iter().any(|c| {
+            (!matches!(c.action, Action::NoOp) && c.addr.resource.mode == Mode::Managed)
+                || c.importing.is_some()
+                || c.moved_from.is_some()
+        })
             || self.outputs.values().any(|o| !output_equal(o))
             || (self.mode == PlanMode::RefreshOnly && !self.drift.is_empty())
     }

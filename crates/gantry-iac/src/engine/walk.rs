@@ -2814,7 +2814,10 @@ struct Persister {
 impl Persister {
     fn new(world: World, sink: Arc<dyn StateSink>) -> Self {
         Persister {
-            written: tokio::sync::Mutex::new((0, Some(world.clone()))),
+            // Nothing is known to be stored yet: the world handed in is the
+            // plan's prior, which may already differ from the stored state
+            // (refreshed, moved, imported).
+            written: tokio::sync::Mutex::new((0, None)),
             state: Mutex::new((world, 0)),
             sink,
             notify: tokio::sync::Notify::new(),
