@@ -592,9 +592,11 @@ async fn apply_locked(
                 PlanMode::Destroy => {
                     println!("\nDestroy complete! Resources: {destroy} destroyed.")
                 }
-                _ => println!(
-                    "\nApply complete! Resources: {add} added, {change} changed, {destroy} destroyed."
-                ),
+                _ => {
+                    let imported = plan.changes.iter().filter(|c| c.importing.is_some()).count();
+                    let imported = if imported > 0 { format!("{imported} imported, ") } else { String::new() };
+                    println!("\nApply complete! Resources: {imported}{add} added, {change} changed, {destroy} destroyed.");
+                }
             }
             print_outputs(&world);
             record(
