@@ -39,6 +39,10 @@ pub fn run(args: Vec<String>) -> CmdResult {
         print!("{}", USAGE);
         return Err(Failure::Reported(1));
     };
+    if rest.iter().any(|a| matches!(a.as_str(), "-help" | "--help" | "-h")) {
+        print!("{USAGE}");
+        return Ok(());
+    }
     let dir = PathBuf::from(chdir.unwrap_or_else(|| ".".into()));
     if !dir.is_dir() {
         return fail(
