@@ -39,7 +39,10 @@ pub fn run(args: Vec<String>) -> CmdResult {
         print!("{}", USAGE);
         return Err(Failure::Reported(1));
     };
-    if rest.iter().any(|a| matches!(a.as_str(), "-help" | "--help" | "-h")) {
+    if rest
+        .iter()
+        .any(|a| matches!(a.as_str(), "-help" | "--help" | "-h"))
+    {
         print!("{USAGE}");
         return Ok(());
     }
@@ -300,8 +303,11 @@ async fn open_stack(dir: &Path, store: &Option<Arc<dyn Store>>) -> Result<Stack,
 
 /// The embedded store for a `gantry` backend when no data dir exists yet.
 async fn create_store(dir: &Path) -> Result<Arc<dyn Store>, String> {
-    let data_dir = std::env::var("GANTRY_DATA_DIR").map(PathBuf::from).unwrap_or_else(|_| dir.join(".gantry"));
-    std::fs::create_dir_all(&data_dir).map_err(|e| format!("creating {}: {e}", data_dir.display()))?;
+    let data_dir = std::env::var("GANTRY_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| dir.join(".gantry"));
+    std::fs::create_dir_all(&data_dir)
+        .map_err(|e| format!("creating {}: {e}", data_dir.display()))?;
     {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(0o700));
@@ -597,9 +603,19 @@ async fn apply_locked(
                     println!("\nDestroy complete! Resources: {destroy} destroyed.")
                 }
                 _ => {
-                    let imported = plan.changes.iter().filter(|c| c.importing.is_some()).count();
-                    let imported = if imported > 0 { format!("{imported} imported, ") } else { String::new() };
-                    println!("\nApply complete! Resources: {imported}{add} added, {change} changed, {destroy} destroyed.");
+                    let imported = plan
+                        .changes
+                        .iter()
+                        .filter(|c| c.importing.is_some())
+                        .count();
+                    let imported = if imported > 0 {
+                        format!("{imported} imported, ")
+                    } else {
+                        String::new()
+                    };
+                    println!(
+                        "\nApply complete! Resources: {imported}{add} added, {change} changed, {destroy} destroyed."
+                    );
                 }
             }
             print_outputs(&world);
@@ -1377,7 +1393,11 @@ fn validate_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
     )?;
     let loaded = Config::load(dir, registry()).and_then(|cfg| {
         let errors = engine::validate::validate(&cfg);
-        if errors.is_empty() { Ok(cfg) } else { Err(cfg.failure(errors)) }
+        if errors.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(cfg.failure(errors))
+        }
     });
     match loaded {
         Ok(_) => {

@@ -232,8 +232,7 @@ impl Plan {
             (!matches!(c.action, Action::NoOp) && c.addr.resource.mode == Mode::Managed)
                 || c.importing.is_some()
                 || c.moved_from.is_some()
-        })
-            || self.outputs.values().any(|o| !output_equal(o))
+        }) || self.outputs.values().any(|o| !output_equal(o))
             || (self.mode == PlanMode::RefreshOnly && !self.drift.is_empty())
     }
 }

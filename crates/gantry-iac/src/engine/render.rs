@@ -287,7 +287,12 @@ fn nested_diff(before: &Value, after: &Value, base: usize, suffix: &str) -> Opti
     let pad = " ".repeat(base + 2);
     let mut out = String::new();
     let mut hidden = 0;
-    match (before.as_map(), after.as_map(), before.as_seq(), after.as_seq()) {
+    match (
+        before.as_map(),
+        after.as_map(),
+        before.as_seq(),
+        after.as_seq(),
+    ) {
         (Some(b), Some(a), _, _) => {
             out.push('{');
             out.push_str(suffix);
@@ -299,7 +304,11 @@ fn nested_diff(before: &Value, after: &Value, base: usize, suffix: &str) -> Opti
             for k in keys {
                 let key = show(k);
                 match (b.get(k), a.get(k)) {
-                    (Some(x), Some(y)) if x.is_wholly_known() && y.is_wholly_known() && x.equals(y) => hidden += 1,
+                    (Some(x), Some(y))
+                        if x.is_wholly_known() && y.is_wholly_known() && x.equals(y) =>
+                    {
+                        hidden += 1
+                    }
                     (Some(x), Some(y)) => {
                         let text = nested_diff(x, y, base + 4, "").unwrap_or_else(|| {
                             format!("{} -> {}", value_text(x, base + 4), value_text(y, base + 4))
@@ -307,10 +316,18 @@ fn nested_diff(before: &Value, after: &Value, base: usize, suffix: &str) -> Opti
                         let _ = writeln!(out, "{pad}~ {key:<width$} = {text}");
                     }
                     (Some(x), None) => {
-                        let _ = writeln!(out, "{pad}- {key:<width$} = {} -> null", value_text_sym(x, base + 4, "-"));
+                        let _ = writeln!(
+                            out,
+                            "{pad}- {key:<width$} = {} -> null",
+                            value_text_sym(x, base + 4, "-")
+                        );
                     }
                     (None, Some(y)) => {
-                        let _ = writeln!(out, "{pad}+ {key:<width$} = {}", value_text_sym(y, base + 4, "+"));
+                        let _ = writeln!(
+                            out,
+                            "{pad}+ {key:<width$} = {}",
+                            value_text_sym(y, base + 4, "+")
+                        );
                     }
                     (None, None) => {}
                 }
@@ -329,14 +346,19 @@ fn nested_diff(before: &Value, after: &Value, base: usize, suffix: &str) -> Opti
             out.push_str(suffix);
             out.push('\n');
             for x in b {
-                if a.iter().any(|y| x.is_wholly_known() && y.is_wholly_known() && x.equals(y)) {
+                if a.iter()
+                    .any(|y| x.is_wholly_known() && y.is_wholly_known() && x.equals(y))
+                {
                     hidden += 1;
                 } else {
                     let _ = writeln!(out, "{pad}- {},", value_text_sym(x, base + 4, "-"));
                 }
             }
             for y in a {
-                if !b.iter().any(|x| x.is_wholly_known() && y.is_wholly_known() && x.equals(y)) {
+                if !b
+                    .iter()
+                    .any(|x| x.is_wholly_known() && y.is_wholly_known() && x.equals(y))
+                {
                     let _ = writeln!(out, "{pad}+ {},", value_text_sym(y, base + 4, "+"));
                 }
             }

@@ -33,7 +33,11 @@ impl Scope for Unknowns<'_> {
 pub fn validate(cfg: &Config) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     for node in cfg.tree.walk() {
-        let dir = if node.module.dir.as_os_str().is_empty() { cfg.dir.as_path() } else { node.module.dir.as_path() };
+        let dir = if node.module.dir.as_os_str().is_empty() {
+            cfg.dir.as_path()
+        } else {
+            node.module.dir.as_path()
+        };
         let scope = Unknowns { dir };
         let ev = Evaluator {
             scope: &scope,
@@ -59,8 +63,12 @@ pub fn validate(cfg: &Config) -> Vec<Diagnostic> {
                 module: node.path.clone(),
                 kind: Kind::Resource(r.key()),
             };
-            let Some(pc) = cfg.graph.resource_providers.get(&id) else { continue };
-            let Some(f) = cfg.registry.get(&pc.provider.name) else { continue };
+            let Some(pc) = cfg.graph.resource_providers.get(&id) else {
+                continue;
+            };
+            let Some(f) = cfg.registry.get(&pc.provider.name) else {
+                continue;
+            };
             let schema = match r.mode {
                 Mode::Managed => f.schema().resources.get(&r.type_name),
                 Mode::Data => f.schema().data_sources.get(&r.type_name),

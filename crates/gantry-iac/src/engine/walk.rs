@@ -218,7 +218,12 @@ pub async fn plan(
             if addr.resource.mode != Mode::Managed || !w.targeted(addr) {
                 continue;
             }
-            let static_path: Vec<String> = addr.resource.module.iter().map(|s| s.name.clone()).collect();
+            let static_path: Vec<String> = addr
+                .resource
+                .module
+                .iter()
+                .map(|s| s.name.clone())
+                .collect();
             if let Some(r) = cfg
                 .tree
                 .find(&static_path)
@@ -1445,7 +1450,10 @@ impl<'c> Walker<'c> {
                     match ev.eval_body(&res.body, &schema) {
                         Ok(v) => v,
                         Err(ds) => {
-                            self.errors.extend(ds.into_iter().map(|d| super::validate::at_block(d, &res.loc)));
+                            self.errors.extend(
+                                ds.into_iter()
+                                    .map(|d| super::validate::at_block(d, &res.loc)),
+                            );
                             continue;
                         }
                     }
