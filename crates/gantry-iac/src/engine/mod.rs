@@ -145,6 +145,29 @@ pub struct Change {
     pub moved_from: Option<InstanceAddr>,
 }
 
+impl Change {
+    /// A change with no replacement paths, reason, import or move.
+    pub fn new(
+        addr: InstanceAddr,
+        action: Action,
+        before: Option<Value>,
+        after: Option<Value>,
+        provider: String,
+    ) -> Change {
+        Change {
+            addr,
+            action,
+            before,
+            after,
+            replace_paths: Vec::new(),
+            reason: None,
+            provider,
+            importing: None,
+            moved_from: None,
+        }
+    }
+}
+
 /// An output's planned change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutputChange {

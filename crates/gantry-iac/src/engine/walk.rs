@@ -236,17 +236,13 @@ pub async fn plan(
             }
             w.changes.insert(
                 addr.clone(),
-                Change {
-                    addr: addr.clone(),
-                    action: Action::Delete,
-                    before: Some(obj.value.clone()),
-                    after: None,
-                    replace_paths: Vec::new(),
-                    reason: None,
-                    provider: obj.provider.clone(),
-                    importing: None,
-                    moved_from: None,
-                },
+                Change::new(
+                    addr.clone(),
+                    Action::Delete,
+                    Some(obj.value.clone()),
+                    None,
+                    obj.provider.clone(),
+                ),
             );
         }
         w.errors.extend(protected);
@@ -1734,34 +1730,26 @@ impl<'c> Walker<'c> {
         match new {
             Some(v) => {
                 if !obj.value.equals(&v) {
-                    self.drift.push(Change {
-                        addr: addr.clone(),
-                        action: Action::Update,
-                        before: Some(obj.value.clone()),
-                        after: Some(v.clone()),
-                        replace_paths: Vec::new(),
-                        reason: None,
-                        provider: obj.provider.clone(),
-                        importing: None,
-                        moved_from: None,
-                    });
+                    self.drift.push(Change::new(
+                        addr.clone(),
+                        Action::Update,
+                        Some(obj.value.clone()),
+                        Some(v.clone()),
+                        obj.provider.clone(),
+                    ));
                 }
                 if let Some(o) = self.world.instances.get_mut(addr) {
                     o.value = v;
                 }
             }
             None => {
-                self.drift.push(Change {
-                    addr: addr.clone(),
-                    action: Action::Delete,
-                    before: Some(obj.value.clone()),
-                    after: None,
-                    replace_paths: Vec::new(),
-                    reason: None,
-                    provider: obj.provider.clone(),
-                    importing: None,
-                    moved_from: None,
-                });
+                self.drift.push(Change::new(
+                    addr.clone(),
+                    Action::Delete,
+                    Some(obj.value.clone()),
+                    None,
+                    obj.provider.clone(),
+                ));
                 self.world.instances.remove(addr);
             }
         }
@@ -1849,15 +1837,14 @@ impl<'c> Walker<'c> {
             self.changes.insert(
                 addr.clone(),
                 Change {
-                    addr: addr.clone(),
-                    action: Action::Delete,
-                    before: Some(before),
-                    after: None,
-                    replace_paths: Vec::new(),
                     reason: Some(reason),
-                    provider: obj.provider.clone(),
-                    importing: None,
-                    moved_from: None,
+                    ..Change::new(
+                        addr.clone(),
+                        Action::Delete,
+                        Some(before),
+                        None,
+                        obj.provider.clone(),
+                    )
                 },
             );
         }
@@ -2073,17 +2060,13 @@ struct Job {
 
 impl Job {
     fn change(&self, action: Action, before: Option<Value>, after: Option<Value>) -> Change {
-        Change {
-            addr: self.addr.clone(),
+        Change::new(
+            self.addr.clone(),
             action,
             before,
             after,
-            replace_paths: Vec::new(),
-            reason: None,
-            provider: self.provider_str.clone(),
-            importing: None,
-            moved_from: None,
-        }
+            self.provider_str.clone(),
+        )
     }
 }
 
