@@ -1,6 +1,6 @@
 //! `gantry validate`: every configuration file Gantry knows, with diagnostics:
 //! gantry.yml and gantry.d/*.yml, plus every workflow in `.gantry/workflows`
-//! and `.github/workflows`.
+//! and `.github/workflows`, and the Terraform files of the directory.
 
 use std::path::Path;
 
@@ -57,12 +57,44 @@ pub fn run(dir: &Path) -> CmdResult {
         eprint!("{}", diags.render_all());
         failed |= diags.has_errors();
     }
+    let has_tf = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .any(|e| e.file_name().to_string_lossy().ends_with(".tf"))
+        })
+        .unwrap_or(false);
+    if has_tf {
+        let loaded =
+            gantry_iac::engine::Config::load(dir, gantry_iac::provider::Registry::builtin())
+                .and_then(|cfg| {
+                    let errors = gantry_iac::engine::validate::validate(&cfg);
+                    if errors.is_empty() {
+                        Ok(cfg)
+                    } else {
+                        Err(cfg.failure(errors))
+                    }
+                });
+        match loaded {
+            Ok(cfg) => {
+                for node in cfg.tree.walk() {
+                    for f in &node.module.files {
+                        println!("ok  {}", f.path);
+                        checked += 1;
+                    }
+                }
+            }
+            Err(f) => {
+                eprint!("{}", f.render());
+                failed = true;
+            }
+        }
+    }
     if failed {
         return Err(Failure::Reported(2));
     }
     if checked == 0 {
         println!(
-            "no configuration files in {} (looked for gantry.yml, gantry.d/*.yml, .gantry/workflows and .github/workflows)",
+            "no configuration files in {} (looked for gantry.yml, gantry.d/*.yml, .gantry/workflows, .github/workflows and *.tf)",
             dir.display()
         );
         return Ok(());

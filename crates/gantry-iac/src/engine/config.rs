@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use gantry_config::Diagnostics;
 
-use crate::syntax::{Module, load_module};
+use crate::syntax::{Module, load_module_as};
 
 /// One module in the tree, at a static path of call names (`["net",
 /// "subnets"]` for `module.net.module.subnets`).
@@ -40,16 +40,37 @@ impl ModuleNode {
 /// Loads `dir` and every module it calls.
 pub fn load_tree(dir: &Path) -> Result<ModuleNode, Diagnostics> {
     let mut stack = Vec::new();
-    load_node(dir, Vec::new(), &mut stack)
+    load_node(dir, "", Vec::new(), &mut stack)
+}
+
+/// `prefix` + `source`, without `.` steps and with `x/..` folded:
+/// `modules/` + `./net` → `modules/net/`.
+fn join_display(prefix: &str, source: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in prefix.split('/').chain(source.split('/')) {
+        match c {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("{}/", parts.join("/"))
+    }
 }
 
 fn load_node(
     dir: &Path,
+    prefix: &str,
     path: Vec<String>,
     stack: &mut Vec<PathBuf>,
 ) -> Result<ModuleNode, Diagnostics> {
     let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    let module = load_module(dir)?;
+    let module = load_module_as(dir, prefix)?;
     stack.push(canonical);
     let mut children = BTreeMap::new();
     let mut diags = Diagnostics::new();
@@ -80,7 +101,7 @@ fn load_node(
         }
         let mut child_path = path.clone();
         child_path.push(name.clone());
-        match load_node(&child_dir, child_path, stack) {
+        match load_node(&child_dir, &join_display(prefix, source), child_path, stack) {
             Ok(node) => {
                 children.insert(name.clone(), Arc::new(node));
             }
@@ -116,5 +137,18 @@ pub fn merge(into: &mut Diagnostics, from: Diagnostics) {
     }
     for d in from.iter() {
         into.push(d.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join_display;
+
+    #[test]
+    fn display_paths_of_called_modules() {
+        assert_eq!(join_display("", "./modules/net"), "modules/net/");
+        assert_eq!(join_display("modules/net/", "../sub"), "modules/sub/");
+        assert_eq!(join_display("", "../shared"), "../shared/");
+        assert_eq!(join_display("a/", "./"), "a/");
     }
 }

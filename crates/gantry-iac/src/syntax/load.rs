@@ -61,6 +61,12 @@ pub fn parse_file(path_display: &str, text: &str) -> Result<(Arc<Src>, Body), Di
 
 /// Loads every `*.tf` file of `dir` (not recursive, by name order).
 pub fn load_module(dir: &Path) -> Result<Module, Diagnostics> {
+    load_module_as(dir, "")
+}
+
+/// As [`load_module`], showing each file as `prefix` + its name (a called
+/// module's files as `modules/net/main.tf`).
+pub fn load_module_as(dir: &Path, prefix: &str) -> Result<Module, Diagnostics> {
     let mut diags = Diagnostics::new();
     let shown = dir.display().to_string();
     let entries = match std::fs::read_dir(dir) {
@@ -102,7 +108,7 @@ pub fn load_module(dir: &Path) -> Result<Module, Diagnostics> {
             continue;
         }
         match std::fs::read_to_string(dir.join(&name)) {
-            Ok(text) => files.push((name, text)),
+            Ok(text) => files.push((format!("{prefix}{name}"), text)),
             Err(e) => diags.push(Diagnostic::error(name, format!("failed to read file: {e}"))),
         }
     }

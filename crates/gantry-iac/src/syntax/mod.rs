@@ -21,7 +21,7 @@ pub mod tfvars;
 pub mod types;
 
 pub(crate) use load::parse_message;
-pub use load::{load_module, load_sources, parse_file};
+pub use load::{load_module, load_module_as, load_sources, parse_file};
 
 /// One source file: the path shown to people and its text.
 #[derive(Debug)]
