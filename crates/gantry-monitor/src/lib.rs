@@ -9,4 +9,5 @@
 //! talks to AWS.
 
 pub mod exposition;
+pub mod labels;
 pub mod tsdb;

@@ -2,3 +2,4 @@
 //! layer (head, write-ahead log, blocks) stores samples in.
 
 pub mod chunk;
+pub mod head;
