@@ -189,7 +189,7 @@ impl Head {
     }
 
     /// Series whose labels satisfy every matcher, sorted by labels.
-    pub fn select(&self, matchers: &[Matcher]) -> Vec<SeriesRef> {
+    pub fn select_refs(&self, matchers: &[Matcher]) -> Vec<SeriesRef> {
         let mut set: Option<Vec<SeriesRef>> = None;
         let mut exclude: Vec<SeriesRef> = Vec::new();
         for m in matchers {

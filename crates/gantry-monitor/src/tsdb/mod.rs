@@ -3,7 +3,9 @@
 //! [`Queryable`] is what query evaluation reads through.
 
 pub mod chunk;
+pub mod db;
 pub mod head;
+pub mod wal;
 
 use crate::labels::{Labels, Matcher};
 
@@ -25,7 +27,7 @@ pub trait Queryable {
 
 impl Queryable for head::Head {
     fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Series> {
-        head::Head::select(self, matchers)
+        self.select_refs(matchers)
             .into_iter()
             .filter_map(|r| {
                 let samples = self.samples(r, mint, maxt);
