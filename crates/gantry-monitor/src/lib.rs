@@ -10,4 +10,5 @@
 
 pub mod exposition;
 pub mod labels;
+pub mod relabel;
 pub mod tsdb;
