@@ -7,7 +7,7 @@ use thiserror::Error;
 
 use super::head::{self, Head, SeriesRef};
 use super::wal::{Record, RefSample, ReplayStats, Wal, WalError};
-use crate::labels::Labels;
+use crate::LabeledSample;
 
 #[derive(Debug, Error)]
 pub enum DbError {
@@ -98,7 +98,7 @@ impl Db {
     /// Appends a batch: new series and accepted samples are logged (not yet
     /// synced), then applied to the head. Refused samples are reported,
     /// not fatal. Call [`Db::commit`] to make the batch durable.
-    pub fn append(&mut self, batch: &[(Labels, i64, f64)]) -> Result<AppendOutcome, DbError> {
+    pub fn append(&mut self, batch: &[LabeledSample]) -> Result<AppendOutcome, DbError> {
         let mut out = AppendOutcome::default();
         let mut new_series = Vec::new();
         let mut refs = Vec::with_capacity(batch.len());
