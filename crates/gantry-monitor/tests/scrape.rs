@@ -378,3 +378,41 @@ async fn manager_scrapes_file_sd_targets_and_marks_them_stale_when_removed() {
     tx.send(true).unwrap();
     task.await.unwrap();
 }
+
+#[test]
+fn gantry_yml_scrape_configs_become_checked_configs_with_positions() {
+    let yml = "version: 1
+monitoring:
+  scrape-interval: 5s
+scrape_configs:
+  - job_name: ok
+    static_configs:
+      - targets: [a:1]
+    relabel_configs:
+      - source_labels: [__address__]
+        target_label: x
+  - job_name: broken
+    relabel_configs:
+      - action: hashmod
+        target_label: h
+";
+    let config = gantry_config::load_str("gantry.yml", yml).unwrap();
+    let diags = gantry_monitor::scrape::from_config(&config).unwrap_err();
+    assert_eq!(diags.len(), 1);
+    let shown = diags[0].render(yml);
+    assert!(
+        shown.contains("relabel configuration for hashmod requires non-zero modulus"),
+        "{shown}"
+    );
+    assert!(shown.contains("gantry.yml:13:9"), "{shown}");
+    let ok = gantry_config::load_str(
+        "gantry.yml",
+        &yml[..yml.find("  - job_name: broken").unwrap()],
+    )
+    .unwrap();
+    let jobs = gantry_monitor::scrape::from_config(&ok).unwrap();
+    assert_eq!(jobs[0].scrape_interval, Duration::from_secs(5));
+    // The default timeout (10s) is capped at the interval.
+    assert_eq!(jobs[0].scrape_timeout, Duration::from_secs(5));
+    assert_eq!(jobs[0].relabel_configs.len(), 1);
+}

@@ -487,3 +487,99 @@ impl ScrapeLoop {
         out
     }
 }
+
+/// Builds checked scrape configs from gantry.yml: Prometheus's defaults
+/// under `monitoring:`'s, relabel rules compiled, each problem a diagnostic
+/// at the entry that has it.
+pub fn from_config(
+    config: &gantry_config::Config,
+) -> Result<Vec<ScrapeConfig>, Vec<gantry_config::Diagnostic>> {
+    let m = &config.monitoring;
+    let interval = m.scrape_interval.unwrap_or(Duration::from_secs(60));
+    let timeout = m.scrape_timeout.unwrap_or(Duration::from_secs(10));
+    let mut diags = Vec::new();
+    let mut out = Vec::new();
+    for job in &config.scrape_configs {
+        let mut c = ScrapeConfig::new(job.job_name.clone());
+        c.scrape_interval = job.scrape_interval.unwrap_or(interval);
+        // Prometheus caps the default timeout at the job's interval.
+        c.scrape_timeout = job.scrape_timeout.unwrap_or(timeout.min(c.scrape_interval));
+        if c.scrape_timeout > c.scrape_interval {
+            diags.push(
+                gantry_config::Diagnostic::error(
+                    &*job.origin.file,
+                    format!(
+                        "scrape timeout greater than scrape interval for scrape config with job name `{}`",
+                        job.job_name
+                    ),
+                )
+                .with_span(job.origin.span),
+            );
+        }
+        if let Some(p) = &job.metrics_path {
+            c.metrics_path = p.clone();
+        }
+        if let Some(s) = &job.scheme {
+            c.scheme = s.clone();
+        }
+        c.params = job.params.clone();
+        c.honor_labels = job.honor_labels.unwrap_or(false);
+        c.honor_timestamps = job.honor_timestamps.unwrap_or(true);
+        c.sample_limit = job.sample_limit.unwrap_or(0) as usize;
+        c.body_size_limit = job.body_size_limit.unwrap_or(0) as usize;
+        c.static_configs = job
+            .static_configs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| TargetGroup {
+                targets: s.targets.clone(),
+                labels: s.labels.clone(),
+                source: format!("static_configs[{i}]"),
+            })
+            .collect();
+        c.file_sd_configs = job
+            .file_sd_configs
+            .iter()
+            .map(|f| FileSdConfig {
+                files: f.files.clone(),
+                refresh_interval: f.refresh_interval.unwrap_or(Duration::from_secs(300)),
+            })
+            .collect();
+        c.relabel_configs = compile_entries(&job.relabel_configs, &mut diags);
+        c.metric_relabel_configs = compile_entries(&job.metric_relabel_configs, &mut diags);
+        out.push(c);
+    }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(diags)
+    }
+}
+
+fn compile_entries(
+    entries: &[gantry_config::RelabelEntry],
+    diags: &mut Vec<gantry_config::Diagnostic>,
+) -> Vec<Rule> {
+    entries
+        .iter()
+        .filter_map(|e| {
+            let raw = relabel::RelabelConfig {
+                source_labels: e.source_labels.clone(),
+                separator: e.separator.clone(),
+                target_label: e.target_label.clone(),
+                regex: e.regex.clone(),
+                modulus: e.modulus,
+                replacement: e.replacement.clone(),
+                action: e.action.clone(),
+            };
+            Rule::new(&raw)
+                .map_err(|err| {
+                    diags.push(
+                        gantry_config::Diagnostic::error(e.origin.file.as_str(), err.to_string())
+                            .with_span(e.origin.span),
+                    )
+                })
+                .ok()
+        })
+        .collect()
+}
