@@ -11,6 +11,7 @@
 pub mod exposition;
 pub mod labels;
 pub mod relabel;
+pub mod remote;
 pub mod scrape;
 pub mod tsdb;
 
