@@ -323,7 +323,11 @@ impl SampleSink for Collect {
 
 #[tokio::test]
 async fn manager_scrapes_file_sd_targets_and_marks_them_stale_when_removed() {
-    let (addr, _) = serve(Some(("200 OK", vec![], b"g 1\n".to_vec())));
+    let (addr, _) = serve(Some((
+        "200 OK",
+        vec![],
+        b"# TYPE g gauge\n# HELP g A gauge.\ng 1\n".to_vec(),
+    )));
     let dir = tempfile::tempdir().unwrap();
     let sd = dir.path().join("targets.json");
     std::fs::write(
@@ -356,6 +360,8 @@ async fn manager_scrapes_file_sd_targets_and_marks_them_stale_when_removed() {
     let v = view();
     assert_eq!(v.active.len(), 1);
     assert_eq!(v.active[0].health, "up");
+    let md = &v.metadata["g"][0];
+    assert_eq!((md.kind, md.help.as_str()), ("gauge", "A gauge."));
     assert_eq!(
         v.active[0].discovered["__meta_filepath"],
         sd.display().to_string()

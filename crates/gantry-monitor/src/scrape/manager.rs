@@ -10,7 +10,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::discovery::FileSd;
-use super::{DroppedTarget, ScrapeConfig, ScrapeLoop, Target, resolve_targets, scrape};
+use super::{
+    DroppedTarget, MetricMetadata, ScrapeConfig, ScrapeLoop, Target, resolve_targets, scrape,
+};
 use crate::LabeledSample;
 use crate::labels::Labels;
 
@@ -43,21 +45,28 @@ pub struct TargetHealth {
 #[derive(Debug, Clone, Default)]
 pub struct TargetsView {
     pub active: Vec<TargetHealth>,
+    /// Metadata of scraped families, by metric name.
+    pub metadata: BTreeMap<String, Vec<MetricMetadata>>,
     pub dropped: Vec<(String, DroppedTarget)>,
     /// Discovery problems (unreadable file_sd files).
     pub discovery_errors: Vec<String>,
 }
 
-type Shared = Arc<RwLock<BTreeMap<(String, String, Labels), TargetHealth>>>;
+/// What the pools and target loops report, read by [`ScrapeManager::view`].
+#[derive(Default)]
+struct Shared {
+    health: RwLock<BTreeMap<(String, String, Labels), TargetHealth>>,
+    dropped: RwLock<BTreeMap<String, Vec<DroppedTarget>>>,
+    discovery_errors: RwLock<BTreeMap<String, Vec<String>>>,
+    metadata: RwLock<BTreeMap<String, Vec<MetricMetadata>>>,
+}
 
 /// Owns the scrape pools.
 pub struct ScrapeManager {
     configs: Vec<ScrapeConfig>,
     sink: Arc<dyn SampleSink>,
     client: reqwest::Client,
-    health: Shared,
-    dropped: Arc<RwLock<BTreeMap<String, Vec<DroppedTarget>>>>,
-    discovery_errors: Arc<RwLock<BTreeMap<String, Vec<String>>>>,
+    shared: Arc<Shared>,
 }
 
 pub fn now_ms() -> i64 {
@@ -77,23 +86,26 @@ impl ScrapeManager {
             configs,
             sink,
             client,
-            health: Arc::default(),
-            dropped: Arc::default(),
-            discovery_errors: Arc::default(),
+            shared: Arc::default(),
         }
     }
 
     /// A snapshot for the targets API.
     pub fn view(&self) -> impl Fn() -> TargetsView + Send + Sync + 'static {
-        let health = self.health.clone();
-        let dropped = self.dropped.clone();
-        let errors = self.discovery_errors.clone();
+        let shared = self.shared.clone();
         move || TargetsView {
-            active: health
+            metadata: shared
+                .metadata
+                .read()
+                .map(|m| m.clone())
+                .unwrap_or_default(),
+            active: shared
+                .health
                 .read()
                 .map(|h| h.values().cloned().collect())
                 .unwrap_or_default(),
-            dropped: dropped
+            dropped: shared
+                .dropped
                 .read()
                 .map(|d| {
                     d.iter()
@@ -101,7 +113,8 @@ impl ScrapeManager {
                         .collect()
                 })
                 .unwrap_or_default(),
-            discovery_errors: errors
+            discovery_errors: shared
+                .discovery_errors
                 .read()
                 .map(|e| e.values().flatten().cloned().collect())
                 .unwrap_or_default(),
@@ -117,9 +130,7 @@ impl ScrapeManager {
                 cfg: Arc::new(cfg),
                 sink: self.sink.clone(),
                 client: self.client.clone(),
-                health: self.health.clone(),
-                dropped: self.dropped.clone(),
-                discovery_errors: self.discovery_errors.clone(),
+                shared: self.shared.clone(),
             };
             pools.push(tokio::spawn(pool.run(shutdown.clone())));
         }
@@ -133,9 +144,7 @@ struct Pool {
     cfg: Arc<ScrapeConfig>,
     sink: Arc<dyn SampleSink>,
     client: reqwest::Client,
-    health: Shared,
-    dropped: Arc<RwLock<BTreeMap<String, Vec<DroppedTarget>>>>,
-    discovery_errors: Arc<RwLock<BTreeMap<String, Vec<String>>>>,
+    shared: Arc<Shared>,
 }
 
 struct Running {
@@ -161,7 +170,7 @@ impl Pool {
                 changed |= sd.refresh(cfg);
                 errors.extend(sd.errors.iter().cloned());
             }
-            if let Ok(mut e) = self.discovery_errors.write() {
+            if let Ok(mut e) = self.shared.discovery_errors.write() {
                 e.insert(self.cfg.job_name.clone(), errors);
             }
             if changed {
@@ -170,7 +179,7 @@ impl Pool {
                     groups.extend(sd.groups());
                 }
                 let (active, dropped) = resolve_targets(&self.cfg, &groups);
-                if let Ok(mut d) = self.dropped.write() {
+                if let Ok(mut d) = self.shared.dropped.write() {
                     d.insert(self.cfg.job_name.clone(), dropped);
                 }
                 let keys: Vec<(String, Labels)> = active
@@ -199,7 +208,7 @@ impl Pool {
                         t,
                         self.sink.clone(),
                         self.client.clone(),
-                        self.health.clone(),
+                        self.shared.clone(),
                         stop_rx,
                     ));
                     running.insert(key, Running { stop, task });
@@ -244,9 +253,10 @@ async fn target_loop(
     target: Target,
     sink: Arc<dyn SampleSink>,
     client: reqwest::Client,
-    health: Shared,
+    shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let health = &shared.health;
     let key = (
         cfg.job_name.clone(),
         target.url.clone(),
@@ -283,6 +293,17 @@ async fn target_loop(
         let outcome = scrape(&client, &cfg, &target, now).await;
         let batch = state.finish(&target, &outcome, now);
         let stored = sink.append(batch);
+        if !outcome.metadata.is_empty()
+            && let Ok(mut m) = shared.metadata.write()
+        {
+            for md in &outcome.metadata {
+                let list = m.entry(md.metric.clone()).or_default();
+                if !list.contains(md) {
+                    list.push(md.clone());
+                    list.sort();
+                }
+            }
+        }
         status.health = if outcome.error.is_none() {
             "up"
         } else {

@@ -246,6 +246,8 @@ fn url_escape(s: &str) -> String {
 pub struct ScrapeOutcome {
     /// Samples with final labels; empty when the scrape failed.
     pub samples: Vec<LabeledSample>,
+    /// `# TYPE`/`# HELP`/`# UNIT` of the families the body declared.
+    pub metadata: Vec<MetricMetadata>,
     pub error: Option<String>,
     pub duration: Duration,
     /// Samples in the body before metric relabeling.
@@ -262,10 +264,11 @@ pub async fn scrape(
     let started = Instant::now();
     let mut out = ScrapeOutcome::default();
     match fetch(client, cfg, target).await {
-        Ok((body, format)) => match samples_from_body(cfg, target, &body, format, now_ms) {
-            Ok((samples, scraped)) => {
+        Ok((body, format)) => match process_body(cfg, target, &body, format, now_ms) {
+            Ok((samples, scraped, metadata)) => {
                 out.samples = samples;
                 out.scraped = scraped;
+                out.metadata = metadata;
             }
             Err((e, scraped)) => {
                 out.error = Some(e);
@@ -361,7 +364,38 @@ pub fn samples_from_body(
     format: Format,
     now_ms: i64,
 ) -> Result<(Vec<LabeledSample>, usize), ScrapeError> {
+    process_body(cfg, target, body, format, now_ms).map(|(samples, scraped, _)| (samples, scraped))
+}
+
+/// A metric family's metadata, as `/api/v1/metadata` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MetricMetadata {
+    pub metric: String,
+    pub kind: &'static str,
+    pub help: String,
+    pub unit: String,
+}
+
+type Processed = (Vec<LabeledSample>, usize, Vec<MetricMetadata>);
+
+fn process_body(
+    cfg: &ScrapeConfig,
+    target: &Target,
+    body: &str,
+    format: Format,
+    now_ms: i64,
+) -> Result<Processed, ScrapeError> {
     let families = exposition::parse(body, format).map_err(|e| (e.to_string(), 0))?;
+    let metadata = families
+        .iter()
+        .filter(|f| f.help.is_some() || f.unit.is_some() || f.ty != exposition::MetricType::Unknown)
+        .map(|f| MetricMetadata {
+            metric: f.name.clone(),
+            kind: f.ty.as_str(),
+            help: f.help.clone().unwrap_or_default(),
+            unit: f.unit.clone().unwrap_or_default(),
+        })
+        .collect();
     let mut out = Vec::new();
     let mut scraped = 0;
     let mut seen: HashSet<Labels> = HashSet::new();
@@ -408,7 +442,7 @@ pub fn samples_from_body(
             scraped,
         ));
     }
-    Ok((out, scraped))
+    Ok((out, scraped, metadata))
 }
 
 /// Per-target state between scrapes: which series the last scrape had,

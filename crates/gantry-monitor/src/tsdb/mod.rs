@@ -2,6 +2,7 @@
 //! layer stores samples in; [`head`] keeps recent samples in memory.
 //! [`Queryable`] is what query evaluation reads through.
 
+pub mod block;
 pub mod chunk;
 pub mod db;
 pub mod head;
