@@ -10,4 +10,5 @@
 
 pub mod exposition;
 pub mod labels;
+pub mod promql;
 pub mod tsdb;
