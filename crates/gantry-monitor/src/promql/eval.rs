@@ -681,8 +681,10 @@ pub(super) fn is_comparison(op: u16) -> bool {
     matches!(op, T_EQLC | T_NEQ | T_GTR | T_LSS | T_GTE | T_LTE)
 }
 
+/// Operators whose result drops the metric name (Prometheus 2.x keeps it
+/// for `atan2`).
 fn is_arithmetic(op: u16) -> bool {
-    matches!(op, T_ADD | T_SUB | T_MUL | T_DIV | T_MOD | T_POW | T_ATAN2)
+    matches!(op, T_ADD | T_SUB | T_MUL | T_DIV | T_MOD | T_POW)
 }
 
 /// The value of `l op r` and whether a comparison keeps the element.
