@@ -298,6 +298,28 @@ fn dataset() -> String {
     }
     fams.push(f);
 
+    // Gauges with NaN values now and then.
+    let mut f = Family {
+        name: "nan_gauge",
+        series: vec![],
+    };
+    for (k, instance) in ["i1", "i2", "i3"].iter().enumerate() {
+        let pts = times(k as i64 * 1000, |_| true)
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let v = if (i + k) % 7 == 0 {
+                    f64::NAN
+                } else {
+                    r3(rng.next() * 10.0)
+                };
+                (t, v)
+            })
+            .collect();
+        f.series.push((labels_text(&[("instance", instance)]), pts));
+    }
+    fams.push(f);
+
     let mut out = String::new();
     for f in fams {
         out.push_str(&format!("# TYPE {} gauge\n", f.name));
@@ -597,6 +619,32 @@ fn expressions() -> Vec<&'static str> {
         "rate(http_requests_total[5m] @ end())",
         "last_over_time(balance[10m] @ start())",
         "group_left_bad_name_is_fine + 1",
+        // NaN values.
+        "nan_gauge",
+        "max(nan_gauge)",
+        "min(nan_gauge)",
+        "sum(nan_gauge)",
+        "avg(nan_gauge)",
+        "count(nan_gauge)",
+        "nan_gauge > 5",
+        "nan_gauge == bool nan_gauge",
+        "max_over_time(nan_gauge[1m])",
+        "min_over_time(nan_gauge[1m])",
+        "sum_over_time(nan_gauge[1m])",
+        "changes(nan_gauge[2m])",
+        "count_values(\"v\", nan_gauge)",
+        "clamp(nan_gauge, 2, 8)",
+        "clamp_min(nan_gauge, 5)",
+        "sort_desc(nan_gauge)",
+        "sort(nan_gauge)",
+        "quantile(0.5, nan_gauge)",
+        "quantile_over_time(0.5, nan_gauge[1m])",
+        "stddev(nan_gauge)",
+        // Sub-second offsets and odd steps.
+        "rate(http_requests_total[90s] offset 7s)",
+        "cpu_temp offset 1500ms",
+        "avg_over_time(cpu_temp[61s:7s])",
+        "increase(req_latency_seconds_count[2m:20s])",
     ]
 }
 
@@ -892,7 +940,11 @@ fn promql_matches_prometheus() {
 
     let exprs = expressions();
     assert!(exprs.len() >= 200, "only {} expressions", exprs.len());
-    let instants = [(T0 + 3603) * 1000 + 250, (T0 + SPAN + 200) * 1000];
+    let instants = [
+        (T0 + 3603) * 1000 + 250,
+        (T0 + SPAN + 200) * 1000,
+        (T0 + 3100) * 1000,
+    ];
     let (start, end, step) = ((T0 + 333) * 1000, (T0 + SPAN + 400) * 1000, 97_000);
     let mut failures = Vec::new();
     let mut compared = 0;
@@ -940,6 +992,21 @@ fn promql_matches_prometheus() {
                 .map(Value::Matrix),
         );
         record("range".to_string(), expr, want, got);
+        // A short range at the scrape interval, for subquery alignment.
+        let (s2, e2, st2) = ((T0 + 5000) * 1000 + 1, (T0 + 5600) * 1000, 15_000);
+        let body = http_get(
+            prom.port,
+            &format!(
+                "/api/v1/query_range?query={}&start={}&end={}&step={}",
+                encode(expr),
+                secs(s2),
+                secs(e2),
+                secs(st2)
+            ),
+        )
+        .unwrap();
+        let got = ours(engine.range_query(&head, expr, s2, e2, st2).map(Value::Matrix));
+        record("range15s".to_string(), expr, from_json(&body), got);
     }
     assert!(
         failures.is_empty(),
