@@ -193,8 +193,8 @@ pub fn parse(expr: &str) -> Result<promql_parser::parser::Expr, QueryError> {
 /// lexer, the shortest prefix that yields the same message ends right
 /// after the offending character. For grammar errors, the shortest prefix
 /// after which no appended closing brackets or operand makes the input
-/// parse points at the first token that cannot continue it; when nothing
-/// narrows it down, the error is at the start.
+/// parse points at the first token that cannot continue it; when all of
+/// the input could continue, the error is at its end.
 fn error_offset(input: &str, message: &str) -> usize {
     // Quadratic in the length; long inputs get the start.
     if input.len() > 500 {
@@ -241,7 +241,8 @@ fn error_offset(input: &str, message: &str) -> usize {
         }
     }
     if best >= input.len() {
-        return 0;
+        // Everything so far could continue: the input ended too early.
+        return input.len();
     }
     // Skip whitespace to land on the next token.
     best + input[best..]
