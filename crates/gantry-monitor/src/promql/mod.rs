@@ -197,7 +197,7 @@ pub fn parse(expr: &str) -> Result<promql_parser::parser::Expr, QueryError> {
 /// the input could continue, the error is at its end.
 fn error_offset(input: &str, message: &str) -> usize {
     // Quadratic in the length; long inputs get the start.
-    if input.len() > 500 {
+    if input.len() > 300 {
         return 0;
     }
     let bounds: Vec<usize> = input
@@ -219,22 +219,29 @@ fn error_offset(input: &str, message: &str) -> usize {
         return 0;
     }
     // Grammar or type error: find the longest prefix that some simple
-    // completion turns into a valid expression; the error is just after it.
-    const COMPLETIONS: [&str; 9] = ["", " 1", ")", "}", "]", " 1)", "\")", "\"}", " x"];
+    // completion (plus the brackets it leaves open) turns into a valid
+    // expression; the error is just after it. Prefixes end where a token
+    // can end: before a space, a bracket or a change of character class.
+    const COMPLETIONS: [&str; 6] = ["", " 1", "}", "]", "\"}", "\")"];
+    let chars: Vec<(usize, char)> = input.char_indices().collect();
+    let class = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
     let mut best = 0;
-    for &end in &bounds {
+    for (n, &(i, c)) in chars.iter().enumerate() {
+        let end = i + c.len_utf8();
+        if let Some(&(_, next)) = chars.get(n + 1)
+            && class(next) == class(c)
+            && class(c)
+        {
+            continue;
+        }
         let prefix = &input[..end];
+        let open = prefix.matches('(').count().saturating_sub(prefix.matches(')').count());
         let ok = COMPLETIONS.iter().any(|c| {
-            let mut s = prefix.to_string();
-            for extra in ["", ")", "))", ")))"] {
-                s.truncate(prefix.len());
-                s.push_str(c);
-                s.push_str(extra);
-                if promql_parser::parser::parse(&s).is_ok() {
-                    return true;
-                }
-            }
-            false
+            let mut s = String::with_capacity(prefix.len() + c.len() + open);
+            s.push_str(prefix);
+            s.push_str(c);
+            s.push_str(&")".repeat(open));
+            promql_parser::parser::parse(&s).is_ok()
         });
         if ok {
             best = end;
