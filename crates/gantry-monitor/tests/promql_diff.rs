@@ -670,9 +670,9 @@ fn free_port() -> u16 {
 }
 
 fn run_ok(cmd: &mut Command) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("running {cmd:?} failed ({e}); install the Debian package prometheus"));
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!("running {cmd:?} failed ({e}); install the Debian package prometheus")
+    });
     assert!(
         out.status.success(),
         "{cmd:?} failed:\n{}\n{}",
@@ -1005,7 +1005,11 @@ fn promql_matches_prometheus() {
             ),
         )
         .unwrap();
-        let got = ours(engine.range_query(&head, expr, s2, e2, st2).map(Value::Matrix));
+        let got = ours(
+            engine
+                .range_query(&head, expr, s2, e2, st2)
+                .map(Value::Matrix),
+        );
         record("range15s".to_string(), expr, from_json(&body), got);
     }
     assert!(

@@ -49,7 +49,11 @@ fn head() -> Head {
             add(l(&[("__name__", "h_bucket"), ("le", le)]), t, v);
         }
         add(
-            l(&[("__name__", "info"), ("version", "v1.22"), ("path", "a-b-c")]),
+            l(&[
+                ("__name__", "info"),
+                ("version", "v1.22"),
+                ("path", "a-b-c"),
+            ]),
             t,
             1.0,
         );
@@ -58,7 +62,11 @@ fn head() -> Head {
     for i in 0..=10 {
         add(l(&[("__name__", "stale")]), i * 10 * S, 5.0);
     }
-    add(l(&[("__name__", "stale")]), 110 * S, f64::from_bits(STALE_NAN_BITS));
+    add(
+        l(&[("__name__", "stale")]),
+        110 * S,
+        f64::from_bits(STALE_NAN_BITS),
+    );
     h
 }
 
@@ -144,7 +152,11 @@ fn selectors_lookback_staleness_offset_and_at() {
             "ctr{job=\"a\"} [70@70 80@80 90@90 100@100]",
         ),
         ("stale[1m]", 130, "stale{} [5@70 5@80 5@90 5@100]"),
-        ("ctr{job=\"a\"}[20s] offset 50s", 100, "ctr{job=\"a\"} [30@30 40@40 50@50]"),
+        (
+            "ctr{job=\"a\"}[20s] offset 50s",
+            100,
+            "ctr{job=\"a\"} [30@30 40@40 50@50]",
+        ),
         ("nothing", 100, ""),
     ]);
 }
@@ -154,12 +166,19 @@ fn at_start_and_end_in_range_queries() {
     let h = head();
     let e = Engine::default();
     let m = e
-        .range_query(&h, "ctr{job=\"a\"} @ start() - ctr{job=\"a\"} @ end()", 100 * S, 300 * S, 100 * S)
+        .range_query(
+            &h,
+            "ctr{job=\"a\"} @ start() - ctr{job=\"a\"} @ end()",
+            100 * S,
+            300 * S,
+            100 * S,
+        )
         .unwrap();
-    assert_eq!(show(&Value::Matrix(m), false), "{job=\"a\"} [-200@100 -200@200 -200@300]");
-    let m = e
-        .range_query(&h, "time()", 0, 20 * S, 10 * S)
-        .unwrap();
+    assert_eq!(
+        show(&Value::Matrix(m), false),
+        "{job=\"a\"} [-200@100 -200@200 -200@300]"
+    );
+    let m = e.range_query(&h, "time()", 0, 20 * S, 10 * S).unwrap();
     assert_eq!(show(&Value::Matrix(m), false), "{} [0@0 10@10 20@20]");
     // Series appear and disappear within a range query.
     let m = e.range_query(&h, "stale", 90 * S, 120 * S, 10 * S).unwrap();
@@ -196,7 +215,11 @@ fn arithmetic_comparison_and_bool() {
         ("g >= 2", 10, "g{i=\"2\"} 2; g{i=\"3\"} 3"),
         ("g <= 2", 10, "g{i=\"1\"} 1; g{i=\"2\"} 2"),
         ("g > bool 1", 10, "{i=\"1\"} 0; {i=\"2\"} 1; {i=\"3\"} 1"),
-        ("g atan2 0", 10, "g{i=\"1\"} 1.5707963267948966; g{i=\"2\"} 1.5707963267948966; g{i=\"3\"} 1.5707963267948966"),
+        (
+            "g atan2 0",
+            10,
+            "g{i=\"1\"} 1.5707963267948966; g{i=\"2\"} 1.5707963267948966; g{i=\"3\"} 1.5707963267948966",
+        ),
     ]);
 }
 
@@ -225,13 +248,21 @@ fn vector_matching() {
             "{i=\"1\", path=\"a-b-c\"} 1; {i=\"2\", path=\"a-b-c\"} 2; {i=\"3\", path=\"a-b-c\"} 3",
         ),
         // Comparisons with group_left keep the many side's value and name.
-        ("g > on() group_left max(neg)", 10, "g{i=\"1\"} 1; g{i=\"2\"} 2; g{i=\"3\"} 3"),
+        (
+            "g > on() group_left max(neg)",
+            10,
+            "g{i=\"1\"} 1; g{i=\"2\"} 2; g{i=\"3\"} 3",
+        ),
         // Set operators.
         ("g and g > 1", 10, "g{i=\"2\"} 2; g{i=\"3\"} 3"),
         ("g and on(i) neg", 10, "g{i=\"1\"} 1"),
         ("g unless g > 1", 10, "g{i=\"1\"} 1"),
         ("g unless on(i) neg", 10, "g{i=\"2\"} 2; g{i=\"3\"} 3"),
-        ("neg or g", 10, "g{i=\"2\"} 2; g{i=\"3\"} 3; neg{i=\"1\"} -2.5"),
+        (
+            "neg or g",
+            10,
+            "g{i=\"2\"} 2; g{i=\"3\"} 3; neg{i=\"1\"} -2.5",
+        ),
         ("neg or on() g", 10, "neg{i=\"1\"} -2.5"),
         ("g{i=\"1\"} or ignoring(i) g", 10, "g{i=\"1\"} 1"),
         ("nothing or vector(7)", 10, "{} 7"),
@@ -265,7 +296,10 @@ fn matching_errors_use_prometheus_messages() {
         "multiple matches for labels: grouping labels must ensure unique matches"
     );
     let e = error_of("{__name__=~\"g|neg\"} * 2", 10);
-    assert_eq!(e.to_string(), "vector cannot contain metrics with the same labelset");
+    assert_eq!(
+        e.to_string(),
+        "vector cannot contain metrics with the same labelset"
+    );
     assert_eq!(e.error_type(), "execution");
 }
 
@@ -275,7 +309,11 @@ fn aggregations() {
         ("sum(g)", 10, "{} 6"),
         ("sum by(i) (g)", 10, "{i=\"1\"} 1; {i=\"2\"} 2; {i=\"3\"} 3"),
         ("sum without(i) (g)", 10, "{} 6"),
-        ("sum by(__name__) ({__name__=~\"g|neg\"})", 10, "g{} 6; neg{} -2.5"),
+        (
+            "sum by(__name__) ({__name__=~\"g|neg\"})",
+            10,
+            "g{} 6; neg{} -2.5",
+        ),
         ("avg(g)", 10, "{} 2"),
         ("min(g)", 10, "{} 1"),
         ("max(g)", 10, "{} 3"),
@@ -286,13 +324,25 @@ fn aggregations() {
         ("topk(2, g)", 10, "g{i=\"3\"} 3; g{i=\"2\"} 2"),
         ("bottomk(1, g)", 10, "g{i=\"1\"} 1"),
         ("topk(0, g)", 10, ""),
-        ("topk by(i) (1, g)", 10, "g{i=\"1\"} 1; g{i=\"2\"} 2; g{i=\"3\"} 3"),
+        (
+            "topk by(i) (1, g)",
+            10,
+            "g{i=\"1\"} 1; g{i=\"2\"} 2; g{i=\"3\"} 3",
+        ),
         ("quantile(0.5, g)", 10, "{} 2"),
         ("quantile(0.75, g)", 10, "{} 2.5"),
         ("quantile(2, g)", 10, "{} inf"),
-        ("count_values(\"value\", g)", 10, "{value=\"1\"} 1; {value=\"2\"} 1; {value=\"3\"} 1"),
+        (
+            "count_values(\"value\", g)",
+            10,
+            "{value=\"1\"} 1; {value=\"2\"} 1; {value=\"3\"} 1",
+        ),
         ("count_values(\"v\", g * 0 + 4)", 10, "{v=\"4\"} 3"),
-        ("count_values without(i) (\"v\", g)", 10, "{v=\"1\"} 1; {v=\"2\"} 1; {v=\"3\"} 1"),
+        (
+            "count_values without(i) (\"v\", g)",
+            10,
+            "{v=\"1\"} 1; {v=\"2\"} 1; {v=\"3\"} 1",
+        ),
         ("sum(nothing)", 10, ""),
         ("max by(job) (ctr)", 100, "{job=\"a\"} 100; {job=\"b\"} 10"),
     ]);
@@ -338,7 +388,11 @@ fn counter_and_range_functions() {
         ("present_over_time(lin[1m])", 65, "{} 1"),
         ("present_over_time(nothing[1m])", 65, ""),
         ("absent_over_time(lin[1m])", 65, ""),
-        ("absent_over_time(nothing{a=\"b\", c=~\"d\"}[1m])", 65, "{a=\"b\"} 1"),
+        (
+            "absent_over_time(nothing{a=\"b\", c=~\"d\"}[1m])",
+            65,
+            "{a=\"b\"} 1",
+        ),
         ("absent_over_time(stale[1m])", 200, "{} 1"),
     ]);
 }
@@ -353,7 +407,11 @@ fn subqueries() {
         ("rate(ctr{job=\"a\"}[1m:10s])", 300, "{job=\"a\"} 1"),
         ("sum_over_time(sum(g)[30s:10s] offset 10s)", 100, "{} 24"),
         ("max_over_time(lin[20s:10s] @ 50)", 500, "{} 107"),
-        ("min_over_time((g > 1)[30s:10s])", 100, "{i=\"2\"} 2; {i=\"3\"} 3"),
+        (
+            "min_over_time((g > 1)[30s:10s])",
+            100,
+            "{i=\"2\"} 2; {i=\"3\"} 3",
+        ),
     ]);
 }
 
@@ -364,7 +422,11 @@ fn math_and_clamp_functions() {
         ("ceil(neg)", 10, "{i=\"1\"} -2"),
         ("floor(neg)", 10, "{i=\"1\"} -3"),
         ("round(neg)", 10, "{i=\"1\"} -2"),
-        ("round(g / 3, 0.5)", 10, "{i=\"1\"} 0.5; {i=\"2\"} 0.5; {i=\"3\"} 1"),
+        (
+            "round(g / 3, 0.5)",
+            10,
+            "{i=\"1\"} 0.5; {i=\"2\"} 0.5; {i=\"3\"} 1",
+        ),
         ("exp(g{i=\"1\"} - 1)", 10, "{i=\"1\"} 1"),
         ("sqrt(g{i=\"1\"} * 16)", 10, "{i=\"1\"} 4"),
         ("sqrt(neg)", 10, "{i=\"1\"} NaN"),
@@ -373,10 +435,22 @@ fn math_and_clamp_functions() {
         ("log10(g{i=\"1\"} * 1000)", 10, "{i=\"1\"} 3"),
         ("sgn(neg)", 10, "{i=\"1\"} -1"),
         ("sgn(g{i=\"1\"} - 1)", 10, "{i=\"1\"} 0"),
-        ("clamp(g, 1.5, 2.5)", 10, "{i=\"1\"} 1.5; {i=\"2\"} 2; {i=\"3\"} 2.5"),
+        (
+            "clamp(g, 1.5, 2.5)",
+            10,
+            "{i=\"1\"} 1.5; {i=\"2\"} 2; {i=\"3\"} 2.5",
+        ),
         ("clamp(g, 3, 1)", 10, ""),
-        ("clamp_max(g, 2)", 10, "{i=\"1\"} 1; {i=\"2\"} 2; {i=\"3\"} 2"),
-        ("clamp_min(g, 2)", 10, "{i=\"1\"} 2; {i=\"2\"} 2; {i=\"3\"} 3"),
+        (
+            "clamp_max(g, 2)",
+            10,
+            "{i=\"1\"} 1; {i=\"2\"} 2; {i=\"3\"} 2",
+        ),
+        (
+            "clamp_min(g, 2)",
+            10,
+            "{i=\"1\"} 2; {i=\"2\"} 2; {i=\"3\"} 3",
+        ),
     ]);
 }
 
@@ -428,11 +502,19 @@ fn label_sort_vector_scalar_absent_and_histogram_functions() {
             "info{j=\"v1.22/a-b-c/\", path=\"a-b-c\", version=\"v1.22\"} 1",
         ),
         ("sort(g)", 10, "g{i=\"1\"} 1; g{i=\"2\"} 2; g{i=\"3\"} 3"),
-        ("sort_desc(g)", 10, "g{i=\"3\"} 3; g{i=\"2\"} 2; g{i=\"1\"} 1"),
+        (
+            "sort_desc(g)",
+            10,
+            "g{i=\"3\"} 3; g{i=\"2\"} 2; g{i=\"1\"} 1",
+        ),
         ("vector(3)", 10, "{} 3"),
         ("scalar(neg)", 10, "scalar -2.5"),
         ("scalar(g)", 10, "scalar NaN"),
-        ("absent(nothing{job=\"x\", job=\"y\", a=\"b\"})", 10, "{a=\"b\"} 1"),
+        (
+            "absent(nothing{job=\"x\", job=\"y\", a=\"b\"})",
+            10,
+            "{a=\"b\"} 1",
+        ),
         ("absent(g)", 10, ""),
         // Rank 5 of 10 is in the (1, 2] bucket: 1 + (5 - 2) / 4.
         ("histogram_quantile(0.5, h_bucket)", 10, "{} 1.75"),
@@ -440,7 +522,11 @@ fn label_sort_vector_scalar_absent_and_histogram_functions() {
         // Rank 9.9 is in the +Inf bucket: the highest finite bound.
         ("histogram_quantile(0.99, h_bucket)", 10, "{} 2"),
         ("histogram_quantile(-1, h_bucket)", 10, "{} -inf"),
-        ("histogram_quantile(0.5, h_bucket{le!=\"+Inf\"})", 10, "{} NaN"),
+        (
+            "histogram_quantile(0.5, h_bucket{le!=\"+Inf\"})",
+            10,
+            "{} NaN",
+        ),
     ]);
     assert_eq!(
         error_of("label_replace(g, \"1bad\", \"x\", \"i\", \".*\")", 10).to_string(),
@@ -484,10 +570,22 @@ fn range_query_checks_its_parameters() {
         e.range_query(&h, "g", 10, 0, 1).unwrap_err().to_string(),
         "end timestamp must not be before start time"
     );
-    assert!(e.range_query(&h, "g", 0, 10, 0).unwrap_err().to_string().starts_with("zero or negative"));
-    assert!(e.range_query(&h, "g", 0, 20_000, 1).unwrap_err().to_string().starts_with("exceeded maximum resolution"));
+    assert!(
+        e.range_query(&h, "g", 0, 10, 0)
+            .unwrap_err()
+            .to_string()
+            .starts_with("zero or negative")
+    );
+    assert!(
+        e.range_query(&h, "g", 0, 20_000, 1)
+            .unwrap_err()
+            .to_string()
+            .starts_with("exceeded maximum resolution")
+    );
     assert_eq!(
-        e.range_query(&h, "g[1m]", 0, 10, 1).unwrap_err().to_string(),
+        e.range_query(&h, "g[1m]", 0, 10, 1)
+            .unwrap_err()
+            .to_string(),
         "invalid expression type \"range vector\" for range query, must be Scalar or instant Vector"
     );
     let small = Engine::new(EngineOptions {
@@ -495,7 +593,9 @@ fn range_query_checks_its_parameters() {
         ..EngineOptions::default()
     });
     assert_eq!(
-        small.instant_query(&h, "count_over_time(g[1m])", 100 * S).unwrap_err(),
+        small
+            .instant_query(&h, "count_over_time(g[1m])", 100 * S)
+            .unwrap_err(),
         QueryError::TooManySamples
     );
     assert!(small.instant_query(&h, "g", 100 * S).is_ok());
@@ -511,17 +611,25 @@ fn json_matches_the_prometheus_api_shape() {
         r#"{"resultType":"vector","result":[{"metric":{"i":"1"},"value":[1.500,"+Inf"]}]}"#
     );
     let v = e.instant_query(&h, "-1/0", 2_000).unwrap();
-    assert_eq!(v.to_json(), r#"{"resultType":"scalar","result":[2,"-Inf"]}"#);
+    assert_eq!(
+        v.to_json(),
+        r#"{"resultType":"scalar","result":[2,"-Inf"]}"#
+    );
     let v = e.instant_query(&h, "0/0", 2_000).unwrap();
     assert_eq!(v.to_json(), r#"{"resultType":"scalar","result":[2,"NaN"]}"#);
     let v = e.instant_query(&h, "\"a\\\"b\"", 2_000).unwrap();
-    assert_eq!(v.to_json(), r#"{"resultType":"string","result":[2,"a\"b"]}"#);
+    assert_eq!(
+        v.to_json(),
+        r#"{"resultType":"string","result":[2,"a\"b"]}"#
+    );
     let v = e.instant_query(&h, "stale[15s]", 100_000).unwrap();
     assert_eq!(
         v.to_json(),
         r#"{"resultType":"matrix","result":[{"metric":{"__name__":"stale"},"values":[[90,"5"],[100,"5"]]}]}"#
     );
-    let m = e.range_query(&h, "g{i=\"2\"} * 0.1", 0, 20_050, 10_025).unwrap();
+    let m = e
+        .range_query(&h, "g{i=\"2\"} * 0.1", 0, 20_050, 10_025)
+        .unwrap();
     assert_eq!(
         matrix_json(&m),
         r#"{"resultType":"matrix","result":[{"metric":{"i":"2"},"values":[[0,"0.2"],[10.025,"0.2"],[20.050,"0.2"]]}]}"#

@@ -26,25 +26,85 @@ fn head() -> Head {
 }
 
 const FUNCTIONS: &[&str] = &[
-    "abs", "absent", "absent_over_time", "ceil", "changes", "clamp", "clamp_max", "clamp_min",
-    "day_of_month", "day_of_week", "day_of_year", "days_in_month", "delta", "deriv", "exp",
-    "floor", "histogram_quantile", "hour", "idelta", "increase", "irate", "label_join",
-    "label_replace", "ln", "log10", "log2", "minute", "month", "predict_linear", "rate", "resets",
-    "round", "scalar", "sgn", "sort", "sort_desc", "sqrt", "time", "timestamp", "vector", "year",
-    "avg_over_time", "min_over_time", "max_over_time", "sum_over_time", "count_over_time",
-    "quantile_over_time", "stddev_over_time", "stdvar_over_time", "last_over_time",
-    "present_over_time", "pi", "sin", "deg", "double_exponential_smoothing", "sort_by_label",
-    "histogram_count", "info",
+    "abs",
+    "absent",
+    "absent_over_time",
+    "ceil",
+    "changes",
+    "clamp",
+    "clamp_max",
+    "clamp_min",
+    "day_of_month",
+    "day_of_week",
+    "day_of_year",
+    "days_in_month",
+    "delta",
+    "deriv",
+    "exp",
+    "floor",
+    "histogram_quantile",
+    "hour",
+    "idelta",
+    "increase",
+    "irate",
+    "label_join",
+    "label_replace",
+    "ln",
+    "log10",
+    "log2",
+    "minute",
+    "month",
+    "predict_linear",
+    "rate",
+    "resets",
+    "round",
+    "scalar",
+    "sgn",
+    "sort",
+    "sort_desc",
+    "sqrt",
+    "time",
+    "timestamp",
+    "vector",
+    "year",
+    "avg_over_time",
+    "min_over_time",
+    "max_over_time",
+    "sum_over_time",
+    "count_over_time",
+    "quantile_over_time",
+    "stddev_over_time",
+    "stdvar_over_time",
+    "last_over_time",
+    "present_over_time",
+    "pi",
+    "sin",
+    "deg",
+    "double_exponential_smoothing",
+    "sort_by_label",
+    "histogram_count",
+    "info",
 ];
 
 const AGGREGATIONS: &[&str] = &[
-    "sum", "avg", "min", "max", "count", "group", "stddev", "stdvar", "topk", "bottomk",
-    "quantile", "count_values", "limitk",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "count",
+    "group",
+    "stddev",
+    "stdvar",
+    "topk",
+    "bottomk",
+    "quantile",
+    "count_values",
+    "limitk",
 ];
 
 const BINOPS: &[&str] = &[
-    "+", "-", "*", "/", "%", "^", "==", "!=", ">", "<", ">=", "<=", "and", "or", "unless",
-    "atan2", "== bool", "> bool",
+    "+", "-", "*", "/", "%", "^", "==", "!=", ">", "<", ">=", "<=", "and", "or", "unless", "atan2",
+    "== bool", "> bool",
 ];
 
 fn leaf() -> impl Strategy<Value = String> {
@@ -61,7 +121,14 @@ fn leaf() -> impl Strategy<Value = String> {
                 "job=~\"(\"",
                 "le=\"+Inf\"",
             ]),
-            prop::sample::select(vec!["", " offset 1m", " offset -30s", " @ 300", " @ start()", " @ end()"]),
+            prop::sample::select(vec![
+                "",
+                " offset 1m",
+                " offset -30s",
+                " @ 300",
+                " @ start()",
+                " @ end()"
+            ]),
         )
             .prop_map(|(n, m, modifier)| {
                 let braces = if m.is_empty() && !n.is_empty() {
@@ -72,8 +139,22 @@ fn leaf() -> impl Strategy<Value = String> {
                 format!("{n}{braces}{modifier}")
             }),
         prop::sample::select(vec![
-            "0", "1", "-1", "0.5", "2", "1e308", "NaN", "Inf", "-Inf", "100000000000",
-            "\"job\"", "\"le\"", "\"x\"", "\"(.*)\"", "\"$1\"", "\"1bad\"",
+            "0",
+            "1",
+            "-1",
+            "0.5",
+            "2",
+            "1e308",
+            "NaN",
+            "Inf",
+            "-Inf",
+            "100000000000",
+            "\"job\"",
+            "\"le\"",
+            "\"x\"",
+            "\"(.*)\"",
+            "\"$1\"",
+            "\"1bad\"",
         ])
         .prop_map(str::to_string),
     ]
@@ -81,24 +162,52 @@ fn leaf() -> impl Strategy<Value = String> {
 
 fn expr() -> impl Strategy<Value = String> {
     leaf().prop_recursive(4, 48, 4, |inner| {
-        let range = prop::sample::select(vec!["[1m]", "[5m]", "[30s]", "[2m:15s]", "[10m:]", "[1s]"]);
+        let range = prop::sample::select(vec![
+            "[1m]",
+            "[5m]",
+            "[30s]",
+            "[2m:15s]",
+            "[10m:]",
+            "[1s]",
+            "[1000y:1ms]",
+            "[100y]",
+        ]);
         prop_oneof![
-            (inner.clone(), prop::sample::select(BINOPS.to_vec()), prop::sample::select(vec![
-                "", " on(job) ", " ignoring(le) ", " on() group_left ", " ignoring(job) group_right(le) ",
-                " on(job) group_left(le) ",
-            ]), inner.clone())
+            (
+                inner.clone(),
+                prop::sample::select(BINOPS.to_vec()),
+                prop::sample::select(vec![
+                    "",
+                    " on(job) ",
+                    " ignoring(le) ",
+                    " on() group_left ",
+                    " ignoring(job) group_right(le) ",
+                    " on(job) group_left(le) ",
+                ]),
+                inner.clone()
+            )
                 .prop_map(|(l, op, m, r)| format!("{l} {op}{m} {r}")),
-            (prop::sample::select(AGGREGATIONS.to_vec()), prop::sample::select(vec![
-                "", " by(job)", " without(le)", " by()",
-            ]), prop::option::of(inner.clone()), inner.clone())
+            (
+                prop::sample::select(AGGREGATIONS.to_vec()),
+                prop::sample::select(vec!["", " by(job)", " without(le)", " by()",]),
+                prop::option::of(inner.clone()),
+                inner.clone()
+            )
                 .prop_map(|(a, g, p, e)| match p {
                     Some(p) => format!("{a}{g} ({p}, {e})"),
                     None => format!("{a}{g} ({e})"),
                 }),
-            (prop::sample::select(FUNCTIONS.to_vec()), prop::collection::vec(inner.clone(), 0..4))
+            (
+                prop::sample::select(FUNCTIONS.to_vec()),
+                prop::collection::vec(inner.clone(), 0..4)
+            )
                 .prop_map(|(f, args)| format!("{f}({})", args.join(", "))),
             (inner.clone(), range.clone()).prop_map(|(e, r)| format!("({e}){r}")),
-            (prop::sample::select(FUNCTIONS.to_vec()), inner.clone(), range)
+            (
+                prop::sample::select(FUNCTIONS.to_vec()),
+                inner.clone(),
+                range
+            )
                 .prop_map(|(f, e, r)| format!("{f}({e}{r})")),
             inner.clone().prop_map(|e| format!("-({e})")),
             inner.prop_map(|e| format!("({e}) offset 1m")),

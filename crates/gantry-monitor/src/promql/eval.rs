@@ -53,7 +53,10 @@ pub(super) fn err<T>(msg: impl Into<String>) -> Result<T, QueryError> {
 pub(super) fn expect_vector(v: V) -> Result<Vec<Sample>, QueryError> {
     match v {
         V::Vector(v) => Ok(v),
-        other => err(format!("expected instant vector, got {}", other.type_name())),
+        other => err(format!(
+            "expected instant vector, got {}",
+            other.type_name()
+        )),
     }
 }
 
@@ -188,7 +191,10 @@ impl<'a> Evaluator<'a> {
                 Some(t) => (t, t),
                 None => (start, end),
             };
-            let (mint, maxt) = (s.saturating_sub(off).saturating_sub(back), e.saturating_sub(off));
+            let (mint, maxt) = (
+                s.saturating_sub(off).saturating_sub(back),
+                e.saturating_sub(off),
+            );
             let entry = out.entry(key(vs)).or_insert((mint, maxt, vs));
             entry.0 = entry.0.min(mint);
             entry.1 = entry.1.max(maxt);
@@ -251,7 +257,10 @@ impl<'a> Evaluator<'a> {
         ts: i64,
     ) -> Result<Vec<Sample>, QueryError> {
         let data = self.series_of(vs);
-        let ref_t = self.at_ms(&vs.at).unwrap_or(ts) - offset_ms(&vs.offset);
+        let ref_t = self
+            .at_ms(&vs.at)
+            .unwrap_or(ts)
+            .saturating_sub(offset_ms(&vs.offset));
         let lookback = self.opts.lookback_delta_ms;
         let mut out = Vec::new();
         for s in data.iter() {
@@ -260,7 +269,7 @@ impl<'a> Evaluator<'a> {
                 continue;
             }
             let (t, v) = s.samples[idx - 1];
-            if t < ref_t - lookback || is_stale_nan(v) {
+            if t < ref_t.saturating_sub(lookback) || is_stale_nan(v) {
                 continue;
             }
             out.push(Sample {
@@ -282,11 +291,16 @@ impl<'a> Evaluator<'a> {
         ts: i64,
     ) -> Result<Vec<Series>, QueryError> {
         let data = self.series_of(vs);
-        let ref_t = self.at_ms(&vs.at).unwrap_or(ts) - offset_ms(&vs.offset);
+        let ref_t = self
+            .at_ms(&vs.at)
+            .unwrap_or(ts)
+            .saturating_sub(offset_ms(&vs.offset));
         let mut out = Vec::new();
         let mut n = 0;
         for s in data.iter() {
-            let lo = s.samples.partition_point(|(t, _)| *t < ref_t - range);
+            let lo = s
+                .samples
+                .partition_point(|(t, _)| *t < ref_t.saturating_sub(range));
             let hi = s.samples.partition_point(|(t, _)| *t <= ref_t);
             let samples: Vec<(i64, f64)> = s.samples[lo..hi.max(lo)]
                 .iter()
@@ -319,12 +333,19 @@ impl<'a> Evaluator<'a> {
             .filter(|s| *s > 0)
             .unwrap_or(self.opts.default_subquery_step_ms)
             .max(1);
-        let end = self.at_ms(&sq.at).unwrap_or(ts) - offset_ms(&sq.offset);
+        let end = self
+            .at_ms(&sq.at)
+            .unwrap_or(ts)
+            .saturating_sub(offset_ms(&sq.offset));
         let range = duration_ms(&sq.range);
-        let lo = end - range;
+        let lo = end.saturating_sub(range);
+        // Every inner step costs at least a sample of the budget.
+        if (end as i128 - lo as i128) / step as i128 > self.opts.max_samples as i128 {
+            return Err(QueryError::TooManySamples);
+        }
         let mut t = step * (lo / step);
         if t < lo {
-            t += step;
+            t = t.saturating_add(step);
         }
         let node = &*sq.expr as *const Expr as usize;
         let mut series: BTreeMap<Labels, Vec<(i64, f64)>> = BTreeMap::new();
@@ -356,7 +377,10 @@ impl<'a> Evaluator<'a> {
                     ));
                 }
             }
-            t += step;
+            match t.checked_add(step) {
+                Some(next) => t = next,
+                None => break,
+            }
         }
         self.count(n)?;
         Ok(series
@@ -465,9 +489,11 @@ impl<'a> Evaluator<'a> {
                 );
             }
             let g = if without {
-                Labels::new(s.labels.iter().filter(|(k, _)| {
-                    *k != METRIC_NAME && !grouping.iter().any(|g| g == k)
-                }))
+                Labels::new(
+                    s.labels
+                        .iter()
+                        .filter(|(k, _)| *k != METRIC_NAME && !grouping.iter().any(|g| g == k)),
+                )
             } else {
                 Labels::new(
                     s.labels
@@ -495,8 +521,14 @@ impl<'a> Evaluator<'a> {
                 T_AVG => incremental_mean(vals()),
                 T_COUNT | T_COUNT_VALUES => g.members.len() as f64,
                 T_GROUP => 1.0,
-                T_MIN => fold_first(vals(), |acc, v| if acc > v || acc.is_nan() { v } else { acc }),
-                T_MAX => fold_first(vals(), |acc, v| if acc < v || acc.is_nan() { v } else { acc }),
+                T_MIN => fold_first(
+                    vals(),
+                    |acc, v| if acc > v || acc.is_nan() { v } else { acc },
+                ),
+                T_MAX => fold_first(
+                    vals(),
+                    |acc, v| if acc < v || acc.is_nan() { v } else { acc },
+                ),
                 T_STDVAR => welford_var(vals()),
                 T_STDDEV => welford_var(vals()).sqrt(),
                 T_QUANTILE => quantile(q, vals().collect()),
@@ -847,7 +879,9 @@ fn vector_binop(
         } else {
             let set = matched.entry(sig).or_default();
             if !set.insert(metric.clone()) {
-                return err("multiple matches for labels: grouping labels must ensure unique matches");
+                return err(
+                    "multiple matches for labels: grouping labels must ensure unique matches",
+                );
             }
         }
         out.push(Sample {
@@ -967,7 +1001,10 @@ pub(super) fn range(
         if total > opts.max_samples {
             return Err(QueryError::TooManySamples);
         }
-        t += step;
+        match t.checked_add(step) {
+            Some(next) => t = next,
+            None => break,
+        }
     }
     Ok(out
         .into_iter()

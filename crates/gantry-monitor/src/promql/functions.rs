@@ -61,7 +61,12 @@ fn parse_go_float(s: &str) -> Option<f64> {
         "nan" => return Some(f64::NAN),
         _ => {}
     }
-    if rest.is_empty() || !rest.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.') {
+    if rest.is_empty()
+        || !rest
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'.')
+    {
         return None;
     }
     s.parse::<f64>().ok()
@@ -542,7 +547,11 @@ fn matrix_window(ev: &Evaluator, e: &Expr, ts: i64) -> (i64, i64, bool) {
         Some(promql_parser::parser::Offset::Neg(d)) => -duration_ms(d),
     };
     let at_t = ev.at_of(at);
-    (at_t.unwrap_or(ts) - off, range, at_t.is_some())
+    (
+        at_t.unwrap_or(ts).saturating_sub(off),
+        range,
+        at_t.is_some(),
+    )
 }
 
 fn matrix_call(ev: &mut Evaluator, name: &str, args: &[&Expr], ts: i64) -> Result<V, QueryError> {
@@ -572,7 +581,9 @@ fn matrix_call(ev: &mut Evaluator, name: &str, args: &[&Expr], ts: i64) -> Resul
             ));
         }
         if tf <= 0.0 || tf >= 1.0 {
-            return err(format!("invalid trend factor. Expected: 0 < tf < 1, got: {tf:.6}"));
+            return err(format!(
+                "invalid trend factor. Expected: 0 < tf < 1, got: {tf:.6}"
+            ));
         }
     }
     let mut out = Vec::with_capacity(matrix.len());
@@ -580,9 +591,13 @@ fn matrix_call(ev: &mut Evaluator, name: &str, args: &[&Expr], ts: i64) -> Resul
         let pts = &s.samples;
         let vals = || pts.iter().map(|p| p.1);
         let value = match name {
-            "rate" => extrapolated_rate(pts, ref_t - range, ref_t, range, true, true),
-            "increase" => extrapolated_rate(pts, ref_t - range, ref_t, range, true, false),
-            "delta" => extrapolated_rate(pts, ref_t - range, ref_t, range, false, false),
+            "rate" => extrapolated_rate(pts, ref_t.saturating_sub(range), ref_t, range, true, true),
+            "increase" => {
+                extrapolated_rate(pts, ref_t.saturating_sub(range), ref_t, range, true, false)
+            }
+            "delta" => {
+                extrapolated_rate(pts, ref_t.saturating_sub(range), ref_t, range, false, false)
+            }
             "irate" => instant_value(pts, true),
             "idelta" => instant_value(pts, false),
             "deriv" => (pts.len() >= 2).then(|| linear_regression(pts, pts[0].0).0),
@@ -600,12 +615,22 @@ fn matrix_call(ev: &mut Evaluator, name: &str, args: &[&Expr], ts: i64) -> Resul
             ),
             "resets" => Some(pts.windows(2).filter(|w| w[1].1 < w[0].1).count() as f64),
             "avg_over_time" => Some(incremental_mean(vals())),
-            "min_over_time" => Some(vals().fold(pts[0].1, |acc, v| {
-                if v < acc || acc.is_nan() { v } else { acc }
-            })),
-            "max_over_time" => Some(vals().fold(pts[0].1, |acc, v| {
-                if v > acc || acc.is_nan() { v } else { acc }
-            })),
+            "min_over_time" => {
+                Some(vals().fold(
+                    pts[0].1,
+                    |acc, v| {
+                        if v < acc || acc.is_nan() { v } else { acc }
+                    },
+                ))
+            }
+            "max_over_time" => {
+                Some(vals().fold(
+                    pts[0].1,
+                    |acc, v| {
+                        if v > acc || acc.is_nan() { v } else { acc }
+                    },
+                ))
+            }
             "sum_over_time" => Some(kahan_sum(vals())),
             "count_over_time" => Some(pts.len() as f64),
             "quantile_over_time" => Some(quantile(scalars[0], vals().collect())),

@@ -163,7 +163,7 @@ impl Engine {
                 "zero or negative query resolution step widths are not accepted. Try a positive integer".into(),
             ));
         }
-        if (end_ms - start_ms) / step_ms > MAX_POINTS_PER_SERIES {
+        if (end_ms as i128 - start_ms as i128) / step_ms as i128 > MAX_POINTS_PER_SERIES as i128 {
             return Err(QueryError::BadData(
                 "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)".into(),
             ));
@@ -179,11 +179,7 @@ pub fn parse(expr: &str) -> Result<promql_parser::parser::Expr, QueryError> {
     promql_parser::parser::parse(expr).map_err(|message| {
         let offset = error_offset(expr, &message);
         let (line, col) = line_col(expr, offset);
-        QueryError::Parse {
-            line,
-            col,
-            message,
-        }
+        QueryError::Parse { line, col, message }
     })
 }
 
@@ -235,7 +231,10 @@ fn error_offset(input: &str, message: &str) -> usize {
             continue;
         }
         let prefix = &input[..end];
-        let open = prefix.matches('(').count().saturating_sub(prefix.matches(')').count());
+        let open = prefix
+            .matches('(')
+            .count()
+            .saturating_sub(prefix.matches(')').count());
         let ok = COMPLETIONS.iter().any(|c| {
             let mut s = String::with_capacity(prefix.len() + c.len() + open);
             s.push_str(prefix);
