@@ -163,10 +163,6 @@ impl<'a> Evaluator<'a> {
         self.at_ms(at)
     }
 
-    pub(super) fn start_ms(&self) -> i64 {
-        self.start
-    }
-
     fn at_ms(&self, at: &Option<AtModifier>) -> Option<i64> {
         match at {
             None => None,

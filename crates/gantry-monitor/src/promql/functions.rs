@@ -535,11 +535,11 @@ fn bucket_quantile(q: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
 
 /// The time range a matrix argument covers at `ts`: its reference time
 /// (end) and its range.
-fn matrix_window(ev: &Evaluator, e: &Expr, ts: i64) -> (i64, i64, bool) {
+fn matrix_window(ev: &Evaluator, e: &Expr, ts: i64) -> (i64, i64) {
     let (offset, at, range) = match e {
         Expr::MatrixSelector(ms) => (&ms.vs.offset, &ms.vs.at, duration_ms(&ms.range)),
         Expr::Subquery(sq) => (&sq.offset, &sq.at, duration_ms(&sq.range)),
-        _ => return (ts, 0, false),
+        _ => return (ts, 0),
     };
     let off = match offset {
         None => 0,
@@ -547,11 +547,7 @@ fn matrix_window(ev: &Evaluator, e: &Expr, ts: i64) -> (i64, i64, bool) {
         Some(promql_parser::parser::Offset::Neg(d)) => -duration_ms(d),
     };
     let at_t = ev.at_of(at);
-    (
-        at_t.unwrap_or(ts).saturating_sub(off),
-        range,
-        at_t.is_some(),
-    )
+    (at_t.unwrap_or(ts).saturating_sub(off), range)
 }
 
 fn matrix_call(ev: &mut Evaluator, name: &str, args: &[&Expr], ts: i64) -> Result<V, QueryError> {
@@ -568,7 +564,7 @@ fn matrix_call(ev: &mut Evaluator, name: &str, args: &[&Expr], ts: i64) -> Resul
             scalars.push(expect_scalar(ev.eval(a, ts)?)?);
         }
     }
-    let (ref_t, range, has_at) = matrix_window(ev, m_expr, ts);
+    let (ref_t, range) = matrix_window(ev, m_expr, ts);
     let matrix: Vec<Series> = match ev.eval(m_expr, ts)? {
         V::Matrix(m) => m,
         other => return err(format!("expected range vector, got {}", other.type_name())),
@@ -602,10 +598,9 @@ fn matrix_call(ev: &mut Evaluator, name: &str, args: &[&Expr], ts: i64) -> Resul
             "idelta" => instant_value(pts, false),
             "deriv" => (pts.len() >= 2).then(|| linear_regression(pts, pts[0].0).0),
             "predict_linear" => (pts.len() >= 2).then(|| {
-                // Prometheus anchors the prediction at the evaluation time
-                // (the query start for a step-invariant `@` argument).
-                let anchor = if has_at { ev.start_ms() } else { ts };
-                let (slope, intercept) = linear_regression(pts, anchor);
+                // Anchored at the evaluation time, also for an `@` argument
+                // (Prometheus evaluates predict_linear at every step).
+                let (slope, intercept) = linear_regression(pts, ts);
                 slope * scalars[0] + intercept
             }),
             "changes" => Some(
