@@ -560,6 +560,16 @@ fn parse_errors_carry_a_position() {
     let err = e.instant_query(&h, "g $ 2", 0).unwrap_err();
     assert_eq!(err.error_type(), "bad_data");
     assert!(err.to_string().starts_with("1:3: parse error: "), "{err}");
+    assert_eq!(
+        e.instant_query(&h, "g +", 0).unwrap_err().to_string(),
+        "1:4: parse error: unexpected end of input"
+    );
+    assert_eq!(
+        e.instant_query(&h, "sum(g) by by (x)", 0)
+            .unwrap_err()
+            .to_string(),
+        "1:11: parse error: unexpected \"by\""
+    );
 }
 
 #[test]

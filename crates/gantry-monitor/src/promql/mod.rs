@@ -176,11 +176,36 @@ impl Engine {
 /// Parses an expression, turning the parser's message into a positioned
 /// [`QueryError::Parse`].
 pub fn parse(expr: &str) -> Result<promql_parser::parser::Expr, QueryError> {
-    promql_parser::parser::parse(expr).map_err(|message| {
+    promql_parser::parser::parse(expr).map_err(|mut message| {
         let offset = error_offset(expr, &message);
         let (line, col) = line_col(expr, offset);
+        // The parser says only this for every grammar error; name what is
+        // at the position instead, as Prometheus does.
+        if message == "invalid promql query" {
+            message = match token_at(expr, offset) {
+                None => "unexpected end of input".to_string(),
+                Some(tok) => format!("unexpected {tok:?}"),
+            };
+        }
         QueryError::Parse { line, col, message }
     })
+}
+
+/// The token-like text starting at a byte offset: a run of word
+/// characters, or one other character.
+fn token_at(input: &str, offset: usize) -> Option<&str> {
+    let rest = input.get(offset..)?;
+    let first = rest.chars().next()?;
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
+    let end = if word(first) {
+        rest.char_indices()
+            .find(|(_, c)| !word(*c))
+            .map(|(i, _)| i)
+            .unwrap_or(rest.len())
+    } else {
+        first.len_utf8()
+    };
+    Some(&rest[..end])
 }
 
 /// Where in `input` a parse error most likely is (a byte offset).
@@ -218,7 +243,7 @@ fn error_offset(input: &str, message: &str) -> usize {
     // completion (plus the brackets it leaves open) turns into a valid
     // expression; the error is just after it. Prefixes end where a token
     // can end: before a space, a bracket or a change of character class.
-    const COMPLETIONS: [&str; 6] = ["", " 1", "}", "]", "\"}", "\")"];
+    const COMPLETIONS: [&str; 7] = ["", " 1", "()", "}", "]", "\"}", "\")"];
     let chars: Vec<(usize, char)> = input.char_indices().collect();
     let class = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
     let mut best = 0;
