@@ -685,6 +685,20 @@ fn expressions() -> Vec<&'static str> {
         "count(rate(http_requests_total[5m]) > 0.5) by (job)",
         "sum by(job) (increase(http_requests_total[1h])) / 3600",
         "last_over_time(flaky_up[1h])",
+        // Errors raised while evaluating, compared word for word.
+        "topk(1e21, cpu_temp)",
+        "bottomk(-1e30, cpu_temp)",
+        "label_replace(node_meta, \"x\", \"y\", \"version\", \"(\")",
+        "label_replace(node_meta, \"1x\", \"y\", \"version\", \".*\")",
+        "label_join(node_meta, \"j\", \",\", \"1bad\")",
+        "label_join(node_meta, \"1j\", \",\", \"region\")",
+        "count_values(\"1x\", cpu_temp)",
+        "count_values(\"\", cpu_temp)",
+        // Parse errors (only the error type is compared).
+        "sum(cpu_temp",
+        "rate(cpu_temp)",
+        "cpu_temp +",
+        "sum by by (job) (cpu_temp)",
         // Sub-second offsets and odd steps.
         "rate(http_requests_total[90s] offset 7s)",
         "cpu_temp offset 1500ms",

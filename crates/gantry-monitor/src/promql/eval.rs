@@ -14,8 +14,8 @@ use std::time::{Duration, SystemTime};
 use promql_parser::label::MatchOp as PMatchOp;
 use promql_parser::parser::token::{
     T_ADD, T_ATAN2, T_AVG, T_BOTTOMK, T_COUNT, T_COUNT_VALUES, T_DIV, T_EQLC, T_GROUP, T_GTE,
-    T_GTR, T_LAND, T_LOR, T_LSS, T_LTE, T_LUNLESS, T_MAX, T_MIN, T_MOD, T_MUL, T_NEQ, T_POW,
-    T_QUANTILE, T_STDDEV, T_STDVAR, T_SUB, T_SUM, T_TOPK,
+    T_GTR, T_LAND, T_LIMITK, T_LOR, T_LSS, T_LTE, T_LUNLESS, T_MAX, T_MIN, T_MOD, T_MUL, T_NEQ,
+    T_POW, T_QUANTILE, T_STDDEV, T_STDVAR, T_SUB, T_SUM, T_TOPK,
 };
 use promql_parser::parser::{
     AggregateExpr, AtModifier, BinaryExpr, Expr, LabelModifier, Offset, SubqueryExpr,
@@ -445,10 +445,10 @@ impl<'a> Evaluator<'a> {
         let mut q = 0.0;
         let mut value_label = String::new();
         match op {
-            T_TOPK | T_BOTTOMK => {
+            T_TOPK | T_BOTTOMK | T_LIMITK => {
                 let f = expect_scalar(param.unwrap_or(V::Scalar(f64::NAN)))?;
                 if !(f > -9.223_372_036_854_776e18 && f < 9.223_372_036_854_776e18) {
-                    return err(format!("Scalar value {} overflows int64", go_float(f)));
+                    return err(format!("Scalar value {} overflows int64", go_v_float(f)));
                 }
                 k = f as i64;
                 if k < 1 {
@@ -528,6 +528,16 @@ impl<'a> Evaluator<'a> {
                 T_STDVAR => welford_var(vals()),
                 T_STDDEV => welford_var(vals()).sqrt(),
                 T_QUANTILE => quantile(q, vals().collect()),
+                T_LIMITK => {
+                    // Any k series of the group: the first ones, in input
+                    // (label) order.
+                    let n = usize::try_from(k).unwrap_or(usize::MAX);
+                    for mut s in g.members.into_iter().take(n) {
+                        s.t = ts;
+                        out.push(s);
+                    }
+                    continue;
+                }
                 T_TOPK | T_BOTTOMK => {
                     let mut m = g.members;
                     let top = op == T_TOPK;
@@ -638,6 +648,23 @@ pub(super) fn valid_label_name(s: &str) -> bool {
 /// Go's `strconv.FormatFloat(v, 'f', -1, 64)`.
 pub(super) fn go_float(v: f64) -> String {
     super::json::format_value(v)
+}
+
+/// Go's `%v` for a float64 (shortest digits; exponent form below 1e-4
+/// and from 1e21 on, with a sign and at least two exponent digits).
+pub(super) fn go_v_float(v: f64) -> String {
+    if !v.is_finite() || v == 0.0 || (1e-4..1e21).contains(&v.abs()) {
+        return go_float(v);
+    }
+    let e = format!("{v:e}");
+    let Some((mantissa, exp)) = e.split_once('e') else {
+        return e;
+    };
+    let (sign, digits) = match exp.strip_prefix('-') {
+        Some(d) => ('-', d),
+        None => ('+', exp),
+    };
+    format!("{mantissa}e{sign}{digits:0>2}")
 }
 
 fn fold_first(mut it: impl Iterator<Item = f64>, f: impl Fn(f64, f64) -> f64) -> f64 {
