@@ -215,6 +215,179 @@ fn expr() -> impl Strategy<Value = String> {
     })
 }
 
+fn selector() -> impl Strategy<Value = String> {
+    (
+        prop::sample::select(vec!["a", "b", "le_metric", "nothing"]),
+        prop::sample::select(vec![
+            "",
+            "{job=\"x\"}",
+            "{job=~\"x|y\"}",
+            "{job!=\"y\"}",
+            "{le=\"+Inf\"}",
+        ]),
+        prop::sample::select(vec!["", " offset 1m", " offset -30s", " @ 300", " @ end()"]),
+    )
+        .prop_map(|(n, m, modifier)| format!("{n}{m}{modifier}"))
+}
+
+fn scalar() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "0",
+        "1",
+        "-1",
+        "0.5",
+        "3",
+        "NaN",
+        "Inf",
+        "time()",
+        "(2 * 3)",
+        "scalar(a)",
+        "1e400",
+    ])
+    .prop_map(str::to_string)
+}
+
+/// Well-typed instant-vector expressions: most of them evaluate.
+fn vector_expr() -> impl Strategy<Value = String> {
+    selector().prop_recursive(4, 40, 3, |v| {
+        let range = prop::sample::select(vec![
+            "[1m]",
+            "[5m]",
+            "[2m:15s]",
+            "[10m:]",
+            "[45s] offset 1m",
+        ]);
+        let matrix = prop_oneof![
+            (selector(), range.clone()).prop_map(|(s, r)| format!("{s}{r}")),
+            (
+                v.clone(),
+                prop::sample::select(vec!["[2m:15s]", "[5m:1m]", "[1m:] @ 200"])
+            )
+                .prop_map(|(e, r)| format!("({e}){r}")),
+        ];
+        prop_oneof![
+            (
+                v.clone(),
+                prop::sample::select(vec![
+                    "+", "-", "*", "/", "%", "^", "==", "!=", ">", "<=", "> bool", "atan2",
+                ]),
+                prop::sample::select(vec![
+                    "",
+                    " on(job) ",
+                    " ignoring(le) ",
+                    " on(job) group_left ",
+                    " ignoring(le) group_right(job) ",
+                ]),
+                v.clone()
+            )
+                .prop_map(|(l, op, m, r)| format!("({l}) {op}{m} ({r})")),
+            (
+                v.clone(),
+                prop::sample::select(vec!["and", "or", "unless"]),
+                prop::sample::select(vec!["", " on(job) ", " ignoring(le) "]),
+                v.clone()
+            )
+                .prop_map(|(l, op, m, r)| format!("({l}) {op}{m} ({r})")),
+            (
+                v.clone(),
+                prop::sample::select(vec!["+", "*", ">", "< bool", "^"]),
+                scalar(),
+                any::<bool>()
+            )
+                .prop_map(|(e, op, s, swap)| if swap {
+                    format!("{s} {op} ({e})")
+                } else {
+                    format!("({e}) {op} {s}")
+                }),
+            (
+                prop::sample::select(vec![
+                    "sum", "avg", "min", "max", "count", "group", "stddev", "stdvar"
+                ]),
+                prop::sample::select(vec!["", " by(job)", " without(le)", " by(__name__)"]),
+                v.clone()
+            )
+                .prop_map(|(a, g, e)| format!("{a}{g} ({e})")),
+            (
+                prop::sample::select(vec!["topk", "bottomk", "quantile", "limitk"]),
+                scalar(),
+                v.clone()
+            )
+                .prop_map(|(a, p, e)| format!("{a} by(job) ({p}, {e})")),
+            v.clone()
+                .prop_map(|e| format!("count_values(\"val\", {e})")),
+            (
+                prop::sample::select(vec![
+                    "abs",
+                    "ceil",
+                    "floor",
+                    "exp",
+                    "sqrt",
+                    "ln",
+                    "log2",
+                    "log10",
+                    "sgn",
+                    "round",
+                    "sort",
+                    "sort_desc",
+                    "timestamp",
+                    "day_of_month",
+                    "day_of_week",
+                    "day_of_year",
+                    "days_in_month",
+                    "hour",
+                    "minute",
+                    "month",
+                    "year",
+                    "absent",
+                ]),
+                v.clone()
+            )
+                .prop_map(|(f, e)| format!("{f}({e})")),
+            (
+                prop::sample::select(vec!["clamp_max", "clamp_min", "round"]),
+                v.clone(),
+                scalar()
+            )
+                .prop_map(|(f, e, s)| format!("{f}({e}, {s})")),
+            (v.clone(), scalar(), scalar()).prop_map(|(e, a, b)| format!("clamp({e}, {a}, {b})")),
+            (scalar(), v.clone()).prop_map(|(q, e)| format!("histogram_quantile({q}, {e})")),
+            v.clone().prop_map(|e| format!(
+                "label_replace({e}, \"dst\", \"$1-$2\", \"job\", \"(x)|(.*)\")"
+            )),
+            v.clone()
+                .prop_map(|e| format!("label_join({e}, \"job\", \",\", \"le\", \"job\")")),
+            v.clone().prop_map(|e| format!("-({e})")),
+            scalar().prop_map(|s| format!("vector({s})")),
+            (
+                prop::sample::select(vec![
+                    "rate",
+                    "increase",
+                    "delta",
+                    "irate",
+                    "idelta",
+                    "deriv",
+                    "changes",
+                    "resets",
+                    "avg_over_time",
+                    "min_over_time",
+                    "max_over_time",
+                    "sum_over_time",
+                    "count_over_time",
+                    "stddev_over_time",
+                    "stdvar_over_time",
+                    "last_over_time",
+                    "present_over_time",
+                    "absent_over_time",
+                ]),
+                matrix.clone()
+            )
+                .prop_map(|(f, m)| format!("{f}({m})")),
+            (scalar(), matrix.clone()).prop_map(|(q, m)| format!("quantile_over_time({q}, {m})")),
+            (matrix, scalar()).prop_map(|(m, d)| format!("predict_linear({m}, {d})")),
+        ]
+    })
+}
+
 fn run(expr: &str) {
     let h = head();
     let engine = Engine::new(EngineOptions {
@@ -241,6 +414,11 @@ proptest! {
 
     #[test]
     fn grammar_expressions_never_panic(e in expr()) {
+        run(&e);
+    }
+
+    #[test]
+    fn typed_expressions_never_panic(e in vector_expr()) {
         run(&e);
     }
 
