@@ -124,9 +124,27 @@ fn days_in_month(y: i64, m: u32) -> u32 {
     }
 }
 
+/// Go's `int64(f)` on amd64: truncation, and the minimum for NaN and
+/// values out of range.
+fn go_int64(v: f64) -> i64 {
+    if v >= -9.223_372_036_854_775_808e18 && v < 9.223_372_036_854_775_808e18 {
+        v.trunc() as i64
+    } else {
+        i64::MIN
+    }
+}
+
+/// Seconds from Go's absolute time origin to the Unix epoch. Go's calendar
+/// works on this offset in 64-bit unsigned arithmetic, so the oldest
+/// timestamps wrap around into the far future; this follows it.
+const GO_UNIX_TO_ABSOLUTE: i128 = 9_223_372_028_715_321_600;
+
 fn date_part(name: &str, secs: i64) -> f64 {
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
+    let abs = (secs as i128 + GO_UNIX_TO_ABSOLUTE).rem_euclid(1 << 64);
+    let secs = abs - GO_UNIX_TO_ABSOLUTE;
+    // |secs| < 2^64, so the day number fits in an i64.
+    let days = secs.div_euclid(86_400) as i64;
+    let sod = secs.rem_euclid(86_400) as i64;
     let (y, m, d) = civil(days);
     match name {
         "day_of_month" => d as f64,
@@ -300,7 +318,7 @@ pub(super) fn call(ev: &mut Evaluator, c: &Call, ts: i64) -> Result<V, QueryErro
                 }]));
             }
             let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
-            map_vector(v, ts, |x| date_part(name, x as i64))
+            map_vector(v, ts, |x| date_part(name, go_int64(x)))
         }
         "round" => {
             let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
