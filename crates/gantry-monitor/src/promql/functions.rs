@@ -127,7 +127,9 @@ fn days_in_month(y: i64, m: u32) -> u32 {
 /// Go's `int64(f)` on amd64: truncation, and the minimum for NaN and
 /// values out of range.
 fn go_int64(v: f64) -> i64 {
-    if v >= -9.223_372_036_854_775_808e18 && v < 9.223_372_036_854_775_808e18 {
+    // 2^63, exactly representable.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if (-LIMIT..LIMIT).contains(&v) {
         v.trunc() as i64
     } else {
         i64::MIN
