@@ -409,6 +409,65 @@ fn run(expr: &str) {
     let _ = engine.range_query(&h, expr, 0, 600_000, 100_000);
 }
 
+/// Deep trees at the limit evaluate on a test thread's stack; deeper
+/// ones and operator floods are refused, not a stack overflow.
+#[test]
+fn deep_expressions_are_evaluated_or_refused() {
+    use gantry_monitor::promql::MAX_DEPTH;
+    let h = head();
+    let e = Engine::default();
+    let n = MAX_DEPTH - 1;
+    let deep = [
+        format!("{}a{}", "(".repeat(n), ")".repeat(n)),
+        format!("{}a", "-".repeat(n)),
+        format!("a{}", " + a".repeat(n - 1)),
+        format!("a{}", " or a".repeat(n - 1)),
+        format!("{}a{}", "abs(".repeat(n), ")".repeat(n)),
+        format!("{}a{}", "sum(".repeat(n), ")".repeat(n)),
+        format!("{}a{}", "topk(2, ".repeat(n), ")".repeat(n)),
+        format!("{}a{}", "count_values(\"v\", ".repeat(n), ")".repeat(n)),
+        format!("{}a{}", "clamp(".repeat(n), ", 0, 1)".repeat(n)),
+        format!("{}a{}", "histogram_quantile(0.5, ".repeat(n), ")".repeat(n)),
+        format!(
+            "{}a{}",
+            "label_replace(".repeat(n),
+            ", \"d\", \"$1\", \"job\", \"(.*)\")".repeat(n)
+        ),
+        format!("a{}", " * on(job) group_left a".repeat(n - 1)),
+        format!("{}a{}", "timestamp(".repeat(n), ")".repeat(n)),
+        format!(
+            "{}a{}",
+            "max_over_time((".repeat(n / 3),
+            ")[1m:30s])".repeat(n / 3)
+        ),
+    ];
+    for q in &deep {
+        // Evaluation errors (matching) are fine; refusing is not.
+        let refused = |r: &Result<(), QueryError>| matches!(r, Err(QueryError::Parse { .. }));
+        let r = e.instant_query(&h, q, 300_000).map(|_| ());
+        assert!(!refused(&r), "{}...: {r:?}", &q[..40]);
+        let r = e.range_query(&h, q, 0, 300_000, 60_000).map(|_| ());
+        assert!(!refused(&r), "{}...: {r:?}", &q[..40]);
+    }
+    for q in [
+        format!(
+            "{}a{}",
+            "(".repeat(MAX_DEPTH + 1),
+            ")".repeat(MAX_DEPTH + 1)
+        ),
+        format!("a{}", " + a".repeat(MAX_DEPTH + 1)),
+        format!("a{}", " + a".repeat(100_000)),
+        format!("{}a{}", "(".repeat(100_000), ")".repeat(100_000)),
+        format!("{}a", "-".repeat(100_000)),
+    ] {
+        let err = e.instant_query(&h, &q, 0).unwrap_err();
+        assert!(
+            matches!(&err, QueryError::Parse { message, .. } if message.contains("too")),
+            "{err}"
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 

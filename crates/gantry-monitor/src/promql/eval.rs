@@ -117,6 +117,37 @@ pub(super) fn check_duplicates(v: &[Sample]) -> Result<(), QueryError> {
     Ok(())
 }
 
+/// The depth of an expression tree, computed without recursion.
+pub(super) fn depth(e: &Expr) -> usize {
+    let mut max = 0;
+    let mut stack = vec![(e, 1usize)];
+    while let Some((e, d)) = stack.pop() {
+        max = max.max(d);
+        match e {
+            Expr::Aggregate(a) => {
+                stack.push((&a.expr, d + 1));
+                if let Some(p) = &a.param {
+                    stack.push((p, d + 1));
+                }
+            }
+            Expr::Unary(u) => stack.push((&u.expr, d + 1)),
+            Expr::Binary(b) => {
+                stack.push((&b.lhs, d + 1));
+                stack.push((&b.rhs, d + 1));
+            }
+            Expr::Paren(p) => stack.push((&p.expr, d + 1)),
+            Expr::Subquery(s) => stack.push((&s.expr, d + 1)),
+            Expr::Call(c) => stack.extend(c.args.args.iter().map(|a| (&**a, d + 1))),
+            Expr::NumberLiteral(_)
+            | Expr::StringLiteral(_)
+            | Expr::VectorSelector(_)
+            | Expr::MatrixSelector(_)
+            | Expr::Extension(_) => {}
+        }
+    }
+    max
+}
+
 /// Identity of a selector node in the (immutable, borrowed) tree.
 fn key(vs: &VectorSelector) -> usize {
     vs as *const VectorSelector as usize

@@ -176,6 +176,70 @@ impl Engine {
 /// Parses an expression, turning the parser's message into a positioned
 /// [`QueryError::Parse`].
 pub fn parse(expr: &str) -> Result<promql_parser::parser::Expr, QueryError> {
+    // The parser and the evaluator recurse over the tree: refuse trees
+    // deep enough to exhaust a thread's stack instead of aborting.
+    if let Some(offset) = too_many_operators(expr) {
+        let (line, col) = line_col(expr, offset);
+        return Err(QueryError::Parse {
+            line,
+            col,
+            message: format!("expression is too complex: more than {MAX_OPERATORS} operators"),
+        });
+    }
+    let ast = parse_unchecked(expr)?;
+    if eval::depth(&ast) > MAX_DEPTH {
+        return Err(QueryError::Parse {
+            line: 1,
+            col: 1,
+            message: format!("expression is nested too deeply: more than {MAX_DEPTH} levels"),
+        });
+    }
+    Ok(ast)
+}
+
+/// The most operators, brackets, commas and words outside string literals
+/// a query may have (the parser recurses over them).
+pub const MAX_OPERATORS: usize = 2000;
+
+/// The deepest expression tree the evaluator accepts.
+pub const MAX_DEPTH: usize = 256;
+
+/// The offset of the operator past [`MAX_OPERATORS`], if there is one.
+fn too_many_operators(expr: &str) -> Option<usize> {
+    let mut count = 0;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut prev_word = false;
+    for (i, c) in expr.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' && q != '`' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            prev_word = false;
+            continue;
+        }
+        match c {
+            '"' | '\'' | '`' => quote = Some(c),
+            '(' | '[' | '{' | '+' | '-' | '*' | '/' | '%' | '^' | '<' | '>' | '=' | '!' | ',' => {
+                count += 1
+            }
+            // A word (keyword operators like `or` are words) counts once.
+            c if (c.is_alphabetic() || c == '_') && !prev_word => count += 1,
+            _ => {}
+        }
+        prev_word = c.is_alphanumeric() || c == '_' || c == ':' || c == '.';
+        if count > MAX_OPERATORS {
+            return Some(i);
+        }
+    }
+    None
+}
+
+fn parse_unchecked(expr: &str) -> Result<promql_parser::parser::Expr, QueryError> {
     promql_parser::parser::parse(expr).map_err(|mut message| {
         let offset = error_offset(expr, &message);
         let (line, col) = line_col(expr, offset);
