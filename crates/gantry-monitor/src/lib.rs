@@ -10,6 +10,7 @@
 
 pub mod exposition;
 pub mod labels;
+pub mod probe;
 pub mod relabel;
 pub mod scrape;
 pub mod tsdb;
