@@ -32,8 +32,14 @@ fn eval(text: &str, o: &Observation) -> (bool, String) {
 #[test]
 fn status_and_ordering_operators() {
     let o = obs();
-    assert_eq!(eval("[STATUS] == 200", &o), (false, "[STATUS] (503) == 200".into()));
-    assert_eq!(eval("[STATUS] == 503", &o), (true, "[STATUS] == 503".into()));
+    assert_eq!(
+        eval("[STATUS] == 200", &o),
+        (false, "[STATUS] (503) == 200".into())
+    );
+    assert_eq!(
+        eval("[STATUS] == 503", &o),
+        (true, "[STATUS] == 503".into())
+    );
     assert!(eval("[STATUS] != 200", &o).0);
     assert!(!eval("[STATUS] < 300", &o).0);
     assert!(eval("[STATUS] <= 503", &o).0);
@@ -41,8 +47,20 @@ fn status_and_ordering_operators() {
     assert!(!eval("[STATUS] > 503", &o).0);
     assert!(eval("[STATUS]==503", &o).0, "no spaces needed");
     let none = Observation::default();
-    assert_eq!(eval("[STATUS] == 200", &none), (false, "[STATUS] (n/a) == 200".into()));
-    assert!(!eval("[STATUS] != 200", &Observation { status: Some(200), ..obs() }).0);
+    assert_eq!(
+        eval("[STATUS] == 200", &none),
+        (false, "[STATUS] (n/a) == 200".into())
+    );
+    assert!(
+        !eval(
+            "[STATUS] != 200",
+            &Observation {
+                status: Some(200),
+                ..obs()
+            }
+        )
+        .0
+    );
 }
 
 #[test]
@@ -57,9 +75,15 @@ fn response_time_and_certificate_expiration_take_durations() {
     assert!(eval("[CERTIFICATE_EXPIRATION] > 48h", &o).0);
     assert!(!eval("[CERTIFICATE_EXPIRATION] > 7d", &o).0);
     assert!(eval("[CERTIFICATE_EXPIRATION] > 1000", &o).0);
-    let no_cert = Observation { cert_expiry_ms: None, ..obs() };
+    let no_cert = Observation {
+        cert_expiry_ms: None,
+        ..obs()
+    };
     assert!(!eval("[CERTIFICATE_EXPIRATION] > 48h", &no_cert).0);
-    let expired = Observation { cert_expiry_ms: Some(-5_000), ..obs() };
+    let expired = Observation {
+        cert_expiry_ms: Some(-5_000),
+        ..obs()
+    };
     assert!(!eval("[CERTIFICATE_EXPIRATION] > 0", &expired).0);
 }
 
@@ -88,7 +112,10 @@ fn body_paths_len_has() {
     assert!(!eval("has([BODY].nope) == true", &o).0);
     // Objects compare as compact JSON.
     assert!(eval(r#"[BODY].items[0] == {"id":7}"#, &o).0);
-    let text = Observation { body: Some("ok".into()), ..obs() };
+    let text = Observation {
+        body: Some("ok".into()),
+        ..obs()
+    };
     assert!(eval("[BODY] == ok", &text).0);
     assert!(eval("len([BODY]) == 2", &text).0);
     // A path into a body that is not JSON does not resolve.
@@ -143,7 +170,10 @@ fn parse_errors_point_at_the_column() {
     assert_eq!(col, 1);
     assert!(msg.starts_with("unknown placeholder `[STATUSS]`"), "{msg}");
     assert_eq!(err("[STATUS] == ").0, 12);
-    assert_eq!(err("[STATUS] < fast"), (12, "expected a number after `<`".into()));
+    assert_eq!(
+        err("[STATUS] < fast"),
+        (12, "expected a number after `<`".into())
+    );
     assert_eq!(
         err("[RESPONSE_TIME] < soon"),
         (

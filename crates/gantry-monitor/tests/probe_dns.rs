@@ -167,7 +167,13 @@ async fn nxdomain_fails_the_default_condition() {
     assert!(!r.success);
     assert!(r.error.is_none());
     assert_eq!(r.reason(), "[DNS_RCODE] (NXDOMAIN) == NOERROR");
-    let r = probe(monitor(&server, "missing.test", "A", &["[DNS_RCODE] == NXDOMAIN"])).await;
+    let r = probe(monitor(
+        &server,
+        "missing.test",
+        "A",
+        &["[DNS_RCODE] == NXDOMAIN"],
+    ))
+    .await;
     assert!(r.success);
 }
 

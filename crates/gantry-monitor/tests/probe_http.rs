@@ -81,7 +81,12 @@ fn serve(flaky: Arc<AtomicU16>) -> String {
                     "Content-Type: application/json\r\n",
                     r#"{"status":"ok","items":[1,2],"data":{"version":"1.2"}}"#,
                 ),
-                "/fail" => respond(&mut conn, "503 Service Unavailable", "", "down for maintenance"),
+                "/fail" => respond(
+                    &mut conn,
+                    "503 Service Unavailable",
+                    "",
+                    "down for maintenance",
+                ),
                 "/redirect" => respond(&mut conn, "302 Found", "Location: /ok\r\n", ""),
                 "/echo" => {
                     let body = format!(
@@ -173,7 +178,11 @@ async fn default_condition_is_status_below_400() {
     let base = serve(Arc::default());
     let ok = probe(Monitor::new("a", Target::Http(http(&format!("{base}/ok"))))).await;
     assert!(ok.success);
-    let missing = probe(Monitor::new("b", Target::Http(http(&format!("{base}/nope"))))).await;
+    let missing = probe(Monitor::new(
+        "b",
+        Target::Http(http(&format!("{base}/nope"))),
+    ))
+    .await;
     assert!(!missing.success);
     assert_eq!(missing.reason(), "[STATUS] (404) < 400");
 }
@@ -321,7 +330,9 @@ async fn results_become_samples() {
     );
 }
 
-async fn next(rx: &mut mpsc::UnboundedReceiver<gantry_monitor::probe::ProbeTransition>) -> gantry_monitor::probe::ProbeTransition {
+async fn next(
+    rx: &mut mpsc::UnboundedReceiver<gantry_monitor::probe::ProbeTransition>,
+) -> gantry_monitor::probe::ProbeTransition {
     tokio::time::timeout(Duration::from_secs(30), rx.recv())
         .await
         .expect("a transition within 30s")
@@ -332,7 +343,11 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<gantry_monitor::probe::ProbeTrans
 async fn runner_reports_transitions_with_thresholds() {
     let flaky = Arc::new(AtomicU16::new(503));
     let base = serve(flaky.clone());
-    let mut m = monitor("flaky", http(&format!("{base}/flaky")), &["[STATUS] == 200"]);
+    let mut m = monitor(
+        "flaky",
+        http(&format!("{base}/flaky")),
+        &["[STATUS] == 200"],
+    );
     m.interval = Duration::from_millis(20);
     m.timeout = Duration::from_secs(5);
     m.failure_threshold = 3;

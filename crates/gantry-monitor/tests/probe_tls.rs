@@ -34,9 +34,23 @@ fn self_signed(dir: &Path, name: &str, days: &str) {
     openssl(
         dir,
         &[
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-nodes", "-keyout", &format!("{name}.key"), "-out", &format!("{name}.pem"),
-            "-days", days, "-subj", "/CN=localhost", "-addext", SAN,
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.pem"),
+            "-days",
+            days,
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            SAN,
         ],
     );
 }
@@ -47,16 +61,40 @@ fn chain(dir: &Path) {
     openssl(
         dir,
         &[
-            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost",
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            "leaf.key",
+            "-out",
+            "leaf.csr",
+            "-subj",
+            "/CN=localhost",
         ],
     );
     std::fs::write(dir.join("ext.cnf"), format!("{SAN}\n")).unwrap();
     openssl(
         dir,
         &[
-            "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-days", "30", "-out", "leaf.pem", "-extfile", "ext.cnf",
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-out",
+            "leaf.pem",
+            "-extfile",
+            "ext.cnf",
         ],
     );
 }
@@ -78,15 +116,38 @@ fn expired(dir: &Path) {
     openssl(
         dir,
         &[
-            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-nodes", "-keyout", "old.key", "-out", "old.csr", "-subj", "/CN=localhost",
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            "old.key",
+            "-out",
+            "old.csr",
+            "-subj",
+            "/CN=localhost",
         ],
     );
     openssl(
         dir,
         &[
-            "ca", "-batch", "-selfsign", "-config", "ca.cnf", "-keyfile", "old.key", "-in",
-            "old.csr", "-out", "old.pem", "-startdate", "20200101000000Z", "-enddate",
+            "ca",
+            "-batch",
+            "-selfsign",
+            "-config",
+            "ca.cnf",
+            "-keyfile",
+            "old.key",
+            "-in",
+            "old.csr",
+            "-out",
+            "old.pem",
+            "-startdate",
+            "20200101000000Z",
+            "-enddate",
             "20200102000000Z",
         ],
     );
@@ -226,7 +287,11 @@ fn der_reader_matches_openssl() {
 async fn tls_expiry_is_the_earliest_in_the_chain() {
     let dir = tempfile::tempdir().unwrap();
     chain(dir.path());
-    let port = serve(certs(dir.path(), &["leaf.pem", "ca.pem"]), key(dir.path(), "leaf.key")).await;
+    let port = serve(
+        certs(dir.path(), &["leaf.pem", "ca.pem"]),
+        key(dir.path(), "leaf.key"),
+    )
+    .await;
     let r = probe(tls(
         port,
         false,
@@ -240,7 +305,9 @@ async fn tls_expiry_is_the_earliest_in_the_chain() {
     let r = probe(tls(port, false, &["[CERTIFICATE_EXPIRATION] > 7d"])).await;
     assert!(!r.success);
     assert!(
-        r.conditions[0].result.starts_with("[CERTIFICATE_EXPIRATION] (1"),
+        r.conditions[0]
+            .result
+            .starts_with("[CERTIFICATE_EXPIRATION] (1"),
         "{:?}",
         r.conditions
     );
@@ -258,13 +325,22 @@ async fn tls_expiry_is_the_earliest_in_the_chain() {
 async fn verification_rejects_an_unknown_issuer() {
     let dir = tempfile::tempdir().unwrap();
     self_signed(dir.path(), "self", "5");
-    let port = serve(certs(dir.path(), &["self.pem"]), key(dir.path(), "self.key")).await;
+    let port = serve(
+        certs(dir.path(), &["self.pem"]),
+        key(dir.path(), "self.key"),
+    )
+    .await;
     let r = probe(tls(port, true, &["[CONNECTED] == true"])).await;
     assert!(!r.success);
-    assert!(r.observation.connected, "tcp connected; the handshake failed");
+    assert!(
+        r.observation.connected,
+        "tcp connected; the handshake failed"
+    );
     let e = r.error.unwrap();
     assert!(
-        e.starts_with(&format!("tls handshake with 127.0.0.1:{port} failed: invalid peer certificate")),
+        e.starts_with(&format!(
+            "tls handshake with 127.0.0.1:{port} failed: invalid peer certificate"
+        )),
         "{e}"
     );
     assert_eq!(r.cert_not_after, None);
@@ -278,7 +354,10 @@ async fn expired_certificate_fails_with_or_without_verification() {
     let r = probe(tls(port, true, &["[CERTIFICATE_EXPIRATION] > 48h"])).await;
     assert!(!r.success);
     assert!(
-        r.error.as_deref().unwrap().contains("invalid peer certificate"),
+        r.error
+            .as_deref()
+            .unwrap()
+            .contains("invalid peer certificate"),
         "{:?}",
         r.error
     );
@@ -288,18 +367,30 @@ async fn expired_certificate_fails_with_or_without_verification() {
     assert!(!r.success);
     assert_eq!(r.cert_not_after, Some(1_577_923_200));
     assert!(r.observation.cert_expiry_ms.unwrap() < 0);
-    assert!(r.conditions[0].result.starts_with("[CERTIFICATE_EXPIRATION] (-"));
+    assert!(
+        r.conditions[0]
+            .result
+            .starts_with("[CERTIFICATE_EXPIRATION] (-")
+    );
 }
 
 #[tokio::test]
 async fn https_with_and_without_verification() {
     let dir = tempfile::tempdir().unwrap();
     chain(dir.path());
-    let port = serve(certs(dir.path(), &["leaf.pem", "ca.pem"]), key(dir.path(), "leaf.key")).await;
+    let port = serve(
+        certs(dir.path(), &["leaf.pem", "ca.pem"]),
+        key(dir.path(), "leaf.key"),
+    )
+    .await;
     let r = probe(https(
         port,
         false,
-        &["[STATUS] == 200", "[BODY] == secure", "[CERTIFICATE_EXPIRATION] > 20d"],
+        &[
+            "[STATUS] == 200",
+            "[BODY] == secure",
+            "[CERTIFICATE_EXPIRATION] > 20d",
+        ],
     ))
     .await;
     assert!(r.success, "{r:?}");
@@ -307,11 +398,10 @@ async fn https_with_and_without_verification() {
     assert_eq!(r.cert_not_after, Some(not_after(dir.path(), "leaf.pem")));
     let m = https(port, false, &[]);
     let s = samples(&m, &r, 1);
-    assert!(
-        s.iter()
-            .any(|(l, _, v)| l.metric_name() == Some("probe_ssl_earliest_cert_expiry")
-                && *v == not_after(dir.path(), "leaf.pem") as f64)
-    );
+    assert!(s.iter().any(
+        |(l, _, v)| l.metric_name() == Some("probe_ssl_earliest_cert_expiry")
+            && *v == not_after(dir.path(), "leaf.pem") as f64
+    ));
 
     let r = probe(https(port, true, &["[STATUS] == 200"])).await;
     assert!(!r.success);

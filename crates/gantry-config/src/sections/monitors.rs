@@ -10,9 +10,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::check::{Checker, Field, error_at};
-use crate::sections::monitoring::{
-    Origin, boolean, count, duration, label_map, seq, string_map,
-};
+use crate::sections::monitoring::{Origin, boolean, count, duration, label_map, seq, string_map};
 use crate::yaml::{Kind, Node, ScalarType};
 
 /// What a monitor probes.
@@ -118,15 +116,13 @@ const FIELDS: &[Field<Raw>] = &[
         out.entry.name = ck.string(node, path).unwrap_or_default()
     }),
     ("type", |ck, node, path, out| {
-        out.kind = ck.value(node, path, "`http`, `tcp`, `tls` or `dns`", |t| {
-            match t {
-                "http" => Ok(MonitorKind::Http),
-                "tcp" => Ok(MonitorKind::Tcp),
-                "tls" => Ok(MonitorKind::Tls),
-                "dns" => Ok(MonitorKind::Dns),
-                "https" => Err(Some("https monitors have `type: http`".into())),
-                _ => Err(None),
-            }
+        out.kind = ck.value(node, path, "`http`, `tcp`, `tls` or `dns`", |t| match t {
+            "http" => Ok(MonitorKind::Http),
+            "tcp" => Ok(MonitorKind::Tcp),
+            "tls" => Ok(MonitorKind::Tls),
+            "dns" => Ok(MonitorKind::Dns),
+            "https" => Err(Some("https monitors have `type: http`".into())),
+            _ => Err(None),
         })
     }),
     ("url", |ck, node, path, out| {
@@ -149,7 +145,8 @@ const FIELDS: &[Field<Raw>] = &[
         mark(out, "dns", node);
         let dns: DnsEntry = ck.mapping(node, path, DNS_FIELDS);
         if matches!(node.kind, Kind::Map(_)) && dns.query_name.is_empty() {
-            let has = matches!(&node.kind, Kind::Map(es) if es.iter().any(|e| e.key == "query-name"));
+            let has =
+                matches!(&node.kind, Kind::Map(es) if es.iter().any(|e| e.key == "query-name"));
             if !has {
                 ck.push(error_at(
                     node,
@@ -193,7 +190,10 @@ const FIELDS: &[Field<Raw>] = &[
             if !t.is_empty() && t.bytes().all(|b| b.is_ascii_uppercase()) {
                 Ok(t.to_string())
             } else if !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphabetic()) {
-                Err(Some(format!("methods are uppercase: `{}`", t.to_ascii_uppercase())))
+                Err(Some(format!(
+                    "methods are uppercase: `{}`",
+                    t.to_ascii_uppercase()
+                )))
             } else {
                 Err(None)
             }
@@ -218,7 +218,10 @@ const FIELDS: &[Field<Raw>] = &[
     ("labels", |ck, node, path, out| {
         out.entry.labels = label_map(ck, node, path);
         if let Kind::Map(entries) = &node.kind {
-            for e in entries.iter().filter(|e| e.key == "monitor" || e.key == "type") {
+            for e in entries
+                .iter()
+                .filter(|e| e.key == "monitor" || e.key == "type")
+            {
                 ck.push(
                     error_at(
                         &e.value,
@@ -253,22 +256,33 @@ const DNS_FIELDS: &[Field<DnsEntry>] = &[
             .unwrap_or_default()
     }),
     ("query-type", |ck, node, path, out| {
-        out.query_type = ck.value(node, path, "`A`, `AAAA`, `CNAME`, `MX`, `TXT` or `NS`", |t| {
-            if DNS_QUERY_TYPES.contains(&t) {
-                Ok(t.to_string())
-            } else if DNS_QUERY_TYPES.contains(&t.to_ascii_uppercase().as_str()) {
-                Err(Some(format!("record types are uppercase: `{}`", t.to_ascii_uppercase())))
-            } else {
-                Err(None)
-            }
-        })
+        out.query_type = ck.value(
+            node,
+            path,
+            "`A`, `AAAA`, `CNAME`, `MX`, `TXT` or `NS`",
+            |t| {
+                if DNS_QUERY_TYPES.contains(&t) {
+                    Ok(t.to_string())
+                } else if DNS_QUERY_TYPES.contains(&t.to_ascii_uppercase().as_str()) {
+                    Err(Some(format!(
+                        "record types are uppercase: `{}`",
+                        t.to_ascii_uppercase()
+                    )))
+                } else {
+                    Err(None)
+                }
+            },
+        )
     }),
 ];
 
 fn positive(ck: &mut Checker, node: &Node, path: &str) -> Option<Duration> {
     let d = duration(ck, node, path)?;
     if d.is_zero() {
-        ck.push(error_at(node, format!("`{path}` must be greater than zero")));
+        ck.push(error_at(
+            node,
+            format!("`{path}` must be greater than zero"),
+        ));
         return None;
     }
     Some(d)
@@ -333,7 +347,10 @@ pub(crate) fn monitors(ck: &mut Checker, node: &Node, path: &str) -> Vec<Monitor
         };
         raw.entry.origin = Origin::of(item);
         if !entries.iter().any(|e| e.key == "name") {
-            ck.push(error_at(item, format!("missing required key `name` in `{at}`")));
+            ck.push(error_at(
+                item,
+                format!("missing required key `name` in `{at}`"),
+            ));
         } else if let Some(prev) = out
             .iter()
             .find(|m| !raw.entry.name.is_empty() && m.name == raw.entry.name)
@@ -425,8 +442,11 @@ fn resolve_kind(ck: &mut Checker, raw: &mut Raw, item: &Node, at: &str, url_node
         };
         if wrong {
             ck.push(
-                crate::Diagnostic::error(origin.file.as_str(), format!("`{key}` does not apply to {kind} monitors (in `{at}`)"))
-                    .with_span(origin.span),
+                crate::Diagnostic::error(
+                    origin.file.as_str(),
+                    format!("`{key}` does not apply to {kind} monitors (in `{at}`)"),
+                )
+                .with_span(origin.span),
             );
         }
     }
@@ -456,11 +476,16 @@ fn resolve_kind(ck: &mut Checker, raw: &mut Raw, item: &Node, at: &str, url_node
                 if e.host.is_none() {
                     ck.push(error_at(
                         item,
-                        format!("missing required key `host` in `{at}` (or a `{kind}://host:port` url)"),
+                        format!(
+                            "missing required key `host` in `{at}` (or a `{kind}://host:port` url)"
+                        ),
                     ));
                 }
                 if e.port.is_none() {
-                    ck.push(error_at(item, format!("missing required key `port` in `{at}`")));
+                    ck.push(error_at(
+                        item,
+                        format!("missing required key `port` in `{at}`"),
+                    ));
                 }
             }
         }
@@ -486,7 +511,10 @@ mod tests {
             split_url("https://u@example.com/x?y"),
             Some(("https", "example.com", None))
         );
-        assert_eq!(split_url("tls://[::1]:443"), Some(("tls", "::1", Some(443))));
+        assert_eq!(
+            split_url("tls://[::1]:443"),
+            Some(("tls", "::1", Some(443)))
+        );
         assert_eq!(split_url("tcp://db:x"), None);
         assert_eq!(split_url("nope"), None);
         assert_eq!(split_url("tcp://:80"), None);

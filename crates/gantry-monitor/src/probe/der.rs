@@ -25,7 +25,9 @@ const VERSION_TAG: u8 = 0xa0;
 fn tlv(input: &[u8]) -> Result<(u8, &[u8], &[u8]), DerError> {
     let (&tag, rest) = input.split_first().ok_or(DerError("truncated tag"))?;
     if tag & 0x1f == 0x1f {
-        return Err(DerError("multi-byte tags are not used in a certificate's header"));
+        return Err(DerError(
+            "multi-byte tags are not used in a certificate's header",
+        ));
     }
     let (&first, rest) = rest.split_first().ok_or(DerError("truncated length"))?;
     let (len, rest) = if first < 0x80 {
@@ -35,7 +37,9 @@ fn tlv(input: &[u8]) -> Result<(u8, &[u8], &[u8]), DerError> {
         if n == 0 || n > 4 || rest.len() < n {
             return Err(DerError("bad length"));
         }
-        let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | *b as usize);
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | *b as usize);
         (len, &rest[n..])
     };
     if rest.len() < len {
@@ -140,7 +144,10 @@ mod tests {
     #[test]
     fn times() {
         assert_eq!(time(UTC_TIME, b"700101000000Z"), Ok(0));
-        assert_eq!(time(GENERALIZED_TIME, b"20380119031408Z"), Ok(2_147_483_648));
+        assert_eq!(
+            time(GENERALIZED_TIME, b"20380119031408Z"),
+            Ok(2_147_483_648)
+        );
         assert_eq!(time(UTC_TIME, b"491231235959Z"), Ok(2_524_607_999));
         assert!(time(UTC_TIME, b"7001010000Z").is_err());
         assert!(time(UTC_TIME, b"701301000000Z").is_err());
@@ -148,7 +155,12 @@ mod tests {
 
     #[test]
     fn garbage_never_panics() {
-        for input in [&b""[..], b"\x30", b"\x30\x84\xff\xff\xff\xff", b"\x30\x03\x30\x01"] {
+        for input in [
+            &b""[..],
+            b"\x30",
+            b"\x30\x84\xff\xff\xff\xff",
+            b"\x30\x03\x30\x01",
+        ] {
             assert!(validity(input).is_err());
         }
     }

@@ -175,7 +175,9 @@ fn read_name(msg: &[u8], start: usize) -> Result<(String, usize), DnsError> {
                 let target = (((len & 0x3f) as usize) << 8) | low as usize;
                 end.get_or_insert(pos + 2);
                 if target >= limit {
-                    return Err(DnsError::Malformed("compression pointer does not point back"));
+                    return Err(DnsError::Malformed(
+                        "compression pointer does not point back",
+                    ));
                 }
                 limit = target;
                 pos = target;

@@ -332,8 +332,12 @@ pub fn from_config(config: &gantry_config::Config) -> Result<Vec<Monitor>, Vec<D
         let mut m = Monitor::new(e.name.clone(), target);
         m.interval = e.interval.unwrap_or(m.interval);
         m.timeout = e.timeout.unwrap_or(m.timeout.min(m.interval));
-        m.failure_threshold = e.failure_threshold.map_or(3, |n| n.min(u32::MAX as u64) as u32);
-        m.success_threshold = e.success_threshold.map_or(2, |n| n.min(u32::MAX as u64) as u32);
+        m.failure_threshold = e
+            .failure_threshold
+            .map_or(3, |n| n.min(u32::MAX as u64) as u32);
+        m.success_threshold = e
+            .success_threshold
+            .map_or(2, |n| n.min(u32::MAX as u64) as u32);
         m.labels = e.labels.clone();
         let mut conditions = Vec::new();
         for (j, c) in e.conditions.iter().enumerate() {
@@ -357,7 +361,11 @@ pub fn from_config(config: &gantry_config::Config) -> Result<Vec<Monitor>, Vec<D
                         c.origin.file.as_str(),
                         format!("invalid condition in `{at}`: {}", err.message),
                     )
-                    .with_span(Span::new(c.origin.span.line, start_col + err.col - 1, 1)),
+                    .with_span(Span::new(
+                        c.origin.span.line,
+                        start_col + err.col - 1,
+                        1,
+                    )),
                 ),
             }
         }

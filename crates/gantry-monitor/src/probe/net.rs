@@ -171,7 +171,12 @@ impl ServerCertVerifier for AcceptAnyCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -180,7 +185,12 @@ impl ServerCertVerifier for AcceptAnyCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -230,13 +240,10 @@ pub(super) async fn tls(host: &str, port: u16, verify: bool, timeout: Duration) 
         let tcp = connect(host, port, timeout).await.map_err(|e| (false, e))?;
         let ip = tcp.peer_addr().ok().map(|a| a.ip().to_string());
         let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-        let stream = connector
-            .connect(name, tcp)
-            .await
-            .map_err(|e| {
-                let e = format!("tls handshake with {host}:{port} failed: {}", chain(&e));
-                (true, e)
-            })?;
+        let stream = connector.connect(name, tcp).await.map_err(|e| {
+            let e = format!("tls handshake with {host}:{port} failed: {}", chain(&e));
+            (true, e)
+        })?;
         let certs: Vec<Vec<u8>> = stream
             .get_ref()
             .1
@@ -296,13 +303,17 @@ async fn dns_server(server: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| format!("dns server `{server}` has no address"))
 }
 
-pub(super) async fn dns(server: Option<&str>, name: &str, qtype: &str, timeout: Duration) -> Measured {
+pub(super) async fn dns(
+    server: Option<&str>,
+    name: &str,
+    qtype: &str,
+    timeout: Duration,
+) -> Measured {
     let mut m = Measured::default();
     let addr = match server {
         Some(s) => dns_server(s).await,
-        None => dns::system_nameserver().ok_or_else(|| {
-            "no dns `server` set and no nameserver in /etc/resolv.conf".to_string()
-        }),
+        None => dns::system_nameserver()
+            .ok_or_else(|| "no dns `server` set and no nameserver in /etc/resolv.conf".to_string()),
     };
     let addr = match addr {
         Ok(a) => a,
