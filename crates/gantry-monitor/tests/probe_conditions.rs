@@ -236,6 +236,23 @@ monitors:
 }
 
 #[test]
+fn an_unparsable_url_is_reported_at_the_monitor() {
+    let text = "version: 1
+monitors:
+  - name: web
+    url: http://exa mple.com/
+";
+    let config = gantry_config::load_str("gantry.yml", text).unwrap();
+    let diags = from_config(&config).unwrap_err();
+    assert_eq!(diags.len(), 1);
+    assert_eq!(diags[0].location(), "gantry.yml:3:5");
+    assert_eq!(
+        diags[0].message,
+        "invalid `monitors[0].url` `http://exa mple.com/`: invalid international domain name"
+    );
+}
+
+#[test]
 fn valid_conditions_build_monitors() {
     let text = "version: 1
 monitors:

@@ -201,7 +201,25 @@ const FIELDS: &[Field<Raw>] = &[
     }),
     ("headers", |ck, node, path, out| {
         mark(out, "headers", node);
-        out.entry.headers = string_map(ck, node, path)
+        out.entry.headers = string_map(ck, node, path);
+        if let Kind::Map(entries) = &node.kind {
+            for e in entries {
+                if !is_header_name(&e.key) {
+                    ck.push(
+                        error_at(&e.value, format!("invalid header name `{}` in `{path}`", e.key))
+                            .with_span(e.key_span)
+                            .with_help("header names are letters, digits and !#$%&'*+-.^_`|~"),
+                    );
+                } else if out.entry.headers.get(&e.key).is_some_and(|v| {
+                    v.chars().any(|c| c.is_control() && c != '\t')
+                }) {
+                    ck.push(error_at(
+                        &e.value,
+                        format!("header `{}` in `{path}` has a control character", e.key),
+                    ));
+                }
+            }
+        }
     }),
     ("body", |ck, node, path, out| {
         mark(out, "body", node);
@@ -275,6 +293,12 @@ const DNS_FIELDS: &[Field<DnsEntry>] = &[
         )
     }),
 ];
+
+fn is_header_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
 
 fn positive(ck: &mut Checker, node: &Node, path: &str) -> Option<Duration> {
     let d = duration(ck, node, path)?;

@@ -329,6 +329,17 @@ pub fn from_config(config: &gantry_config::Config) -> Result<Vec<Monitor>, Vec<D
                 }
             }
         };
+        if let Target::Http(h) = &target
+            && let Err(err) = reqwest::Url::parse(&h.url)
+        {
+            diags.push(
+                Diagnostic::error(
+                    e.origin.file.as_str(),
+                    format!("invalid `monitors[{i}].url` `{}`: {err}", h.url),
+                )
+                .with_span(e.origin.span),
+            );
+        }
         let mut m = Monitor::new(e.name.clone(), target);
         m.interval = e.interval.unwrap_or(m.interval);
         m.timeout = e.timeout.unwrap_or(m.timeout.min(m.interval));
