@@ -409,3 +409,21 @@ async fn https_with_and_without_verification() {
     assert!(e.contains("invalid peer certificate"), "{e}");
     assert_eq!(r.observation.status, None);
 }
+
+#[tokio::test]
+async fn a_server_that_never_handshakes_times_out() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            held.push(conn);
+        }
+    });
+    let mut m = tls(port, false, &[]);
+    m.timeout = std::time::Duration::from_millis(300);
+    let r = probe(m).await;
+    assert!(!r.success);
+    assert_eq!(r.error.as_deref(), Some("tls handshake timed out after 300ms"));
+    assert_eq!(r.reason(), "tls handshake timed out after 300ms");
+}
