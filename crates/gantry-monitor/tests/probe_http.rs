@@ -409,3 +409,43 @@ async fn runner_reports_transitions_with_thresholds() {
         .collect();
     assert!(codes.contains(&503.0) && codes.contains(&200.0) && codes.contains(&500.0));
 }
+
+struct Failing;
+
+impl SampleSink for Failing {
+    fn append(&self, _batch: Vec<(Labels, i64, f64)>) -> Result<(), String> {
+        Err("disk full".into())
+    }
+}
+
+#[tokio::test]
+async fn a_sink_error_is_recorded_in_the_status() {
+    let base = serve(Arc::default());
+    let mut m = monitor("ok", http(&format!("{base}/ok")), &["[STATUS] == 200"]);
+    m.interval = Duration::from_millis(20);
+    m.success_threshold = 1;
+    let runner = ProbeRunner::new(vec![m], Arc::new(Failing));
+    let status = runner.status_view();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let task = tokio::spawn(runner.run(stop_rx));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while status()[0].last_probe_ms.is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no probe within 30s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let s = &status()[0];
+    assert_eq!(s.last_success, Some(true));
+    assert_eq!(s.state, "up");
+    assert_eq!(
+        s.last_error.as_deref(),
+        Some("storing probe results: disk full")
+    );
+    stop_tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(30), task)
+        .await
+        .unwrap()
+        .unwrap();
+}

@@ -424,6 +424,9 @@ async fn a_server_that_never_handshakes_times_out() {
     m.timeout = std::time::Duration::from_millis(300);
     let r = probe(m).await;
     assert!(!r.success);
-    assert_eq!(r.error.as_deref(), Some("tls handshake timed out after 300ms"));
+    assert_eq!(
+        r.error.as_deref(),
+        Some("tls handshake timed out after 300ms")
+    );
     assert_eq!(r.reason(), "tls handshake timed out after 300ms");
 }

@@ -206,13 +206,19 @@ const FIELDS: &[Field<Raw>] = &[
             for e in entries {
                 if !is_header_name(&e.key) {
                     ck.push(
-                        error_at(&e.value, format!("invalid header name `{}` in `{path}`", e.key))
-                            .with_span(e.key_span)
-                            .with_help("header names are letters, digits and !#$%&'*+-.^_`|~"),
+                        error_at(
+                            &e.value,
+                            format!("invalid header name `{}` in `{path}`", e.key),
+                        )
+                        .with_span(e.key_span)
+                        .with_help("header names are letters, digits and !#$%&'*+-.^_`|~"),
                     );
-                } else if out.entry.headers.get(&e.key).is_some_and(|v| {
-                    v.chars().any(|c| c.is_control() && c != '\t')
-                }) {
+                } else if out
+                    .entry
+                    .headers
+                    .get(&e.key)
+                    .is_some_and(|v| v.chars().any(|c| c.is_control() && c != '\t'))
+                {
                     ck.push(error_at(
                         &e.value,
                         format!("header `{}` in `{path}` has a control character", e.key),
