@@ -5,6 +5,7 @@ use crate::diagnostic::Diagnostic;
 use crate::sections::demo::{self, DemoConfig};
 use crate::sections::events::{self, EventsConfig};
 use crate::sections::monitoring::{self, MonitoringConfig, ScrapeJob};
+use crate::sections::monitors::{self, MonitorEntry};
 use crate::sections::server::{self, ServerConfig};
 use crate::yaml::{Kind, Node, ScalarType};
 
@@ -20,6 +21,8 @@ pub struct Config {
     pub scrape_configs: Vec<ScrapeJob>,
     /// `rule_files`: paths or globs of Prometheus rule files.
     pub rule_files: Vec<String>,
+    /// `monitors`: synthetic probes.
+    pub monitors: Vec<MonitorEntry>,
 }
 
 /// The only `version:` this code reads.
@@ -44,6 +47,9 @@ const FIELDS: &[Field<Config>] = &[
     }),
     ("rule_files", |ck, node, path, out| {
         out.rule_files = monitoring::rule_files(ck, node, path);
+    }),
+    ("monitors", |ck, node, path, out| {
+        out.monitors = monitors::monitors(ck, node, path);
     }),
 ];
 

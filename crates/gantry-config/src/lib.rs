@@ -31,4 +31,7 @@ pub use sections::events::EventsConfig;
 pub use sections::monitoring::{
     FileSdConfig, MonitoringConfig, Origin, RelabelEntry, ScrapeJob, StaticConfig,
 };
+pub use sections::monitors::{
+    ConditionEntry, DNS_QUERY_TYPES, DnsEntry, MonitorEntry, MonitorKind,
+};
 pub use sections::server::{LogFormat, ServerConfig};

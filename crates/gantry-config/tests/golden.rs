@@ -74,3 +74,33 @@ fn full_good_case_has_the_written_values() {
         Some(Duration::from_secs(90 * 24 * 3600))
     );
 }
+
+#[test]
+fn monitors_good_case_has_the_written_values() {
+    use gantry_config::MonitorKind;
+    let text = fs::read_to_string(cases_dir().join("monitors.good.yml")).expect("case");
+    let config = load_str("monitors.good.yml", &text).expect("loads");
+    let m = &config.monitors;
+    assert_eq!(m.len(), 4);
+    assert_eq!(m[0].kind, MonitorKind::Http);
+    assert_eq!(m[0].interval, Some(Duration::from_secs(30)));
+    assert_eq!(m[0].failure_threshold, Some(2));
+    assert_eq!(m[0].follow_redirects, Some(false));
+    assert_eq!(m[0].headers["Authorization"], "Bearer x");
+    assert_eq!(m[0].conditions[3].text, "len([BODY].items) > 0");
+    // Quoted scalars start one column after the span.
+    assert_eq!(m[0].conditions[0].offset, 1);
+    assert_eq!(m[0].conditions[3].offset, 0);
+    assert_eq!(m[0].conditions[0].origin.span.line, 18);
+    assert_eq!(m[1].kind, MonitorKind::Tcp);
+    assert_eq!(
+        (m[1].host.as_deref(), m[1].port),
+        (Some("db.internal"), Some(5432))
+    );
+    assert_eq!(m[2].kind, MonitorKind::Tls);
+    assert_eq!(m[2].port, Some(443));
+    assert_eq!(m[3].kind, MonitorKind::Dns);
+    let dns = m[3].dns.as_ref().expect("dns block");
+    assert_eq!(dns.query_type.as_deref(), Some("MX"));
+    assert_eq!(dns.server.as_deref(), Some("127.0.0.1:5353"));
+}

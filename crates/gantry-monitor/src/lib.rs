@@ -10,6 +10,7 @@
 
 pub mod exposition;
 pub mod labels;
+pub mod probe;
 pub mod promql;
 pub mod relabel;
 pub mod remote;

@@ -22,7 +22,7 @@ pub struct Origin {
 }
 
 impl Origin {
-    fn of(node: &Node) -> Origin {
+    pub(crate) fn of(node: &Node) -> Origin {
         Origin {
             file: node.file.to_string(),
             span: node.span,
@@ -143,11 +143,11 @@ pub(crate) fn parse_prom_duration(text: &str) -> Result<Duration, Option<String>
 
 const PROM_DURATION: &str = "a duration like `15s`, `1m30s` or `500ms`";
 
-fn duration(ck: &mut Checker, node: &Node, path: &str) -> Option<Duration> {
+pub(crate) fn duration(ck: &mut Checker, node: &Node, path: &str) -> Option<Duration> {
     ck.value(node, path, PROM_DURATION, parse_prom_duration)
 }
 
-fn boolean(ck: &mut Checker, node: &Node, path: &str) -> Option<bool> {
+pub(crate) fn boolean(ck: &mut Checker, node: &Node, path: &str) -> Option<bool> {
     match &node.kind {
         Kind::Scalar {
             ty: ScalarType::Bool,
@@ -164,7 +164,7 @@ fn boolean(ck: &mut Checker, node: &Node, path: &str) -> Option<bool> {
     }
 }
 
-fn count(ck: &mut Checker, node: &Node, path: &str) -> Option<u64> {
+pub(crate) fn count(ck: &mut Checker, node: &Node, path: &str) -> Option<u64> {
     match &node.kind {
         Kind::Scalar {
             ty: ScalarType::Int(n),
@@ -182,7 +182,7 @@ fn count(ck: &mut Checker, node: &Node, path: &str) -> Option<u64> {
 }
 
 /// The items of a sequence, or an error naming `path`.
-fn seq<'a>(ck: &mut Checker, node: &'a Node, path: &str) -> &'a [Node] {
+pub(crate) fn seq<'a>(ck: &mut Checker, node: &'a Node, path: &str) -> &'a [Node] {
     match &node.kind {
         Kind::Seq(items) => items,
         _ => {
@@ -196,7 +196,7 @@ fn seq<'a>(ck: &mut Checker, node: &'a Node, path: &str) -> &'a [Node] {
     }
 }
 
-fn strings(ck: &mut Checker, node: &Node, path: &str) -> Vec<String> {
+pub(crate) fn strings(ck: &mut Checker, node: &Node, path: &str) -> Vec<String> {
     seq(ck, node, path)
         .iter()
         .enumerate()
@@ -204,7 +204,7 @@ fn strings(ck: &mut Checker, node: &Node, path: &str) -> Vec<String> {
         .collect()
 }
 
-fn string_map(ck: &mut Checker, node: &Node, path: &str) -> BTreeMap<String, String> {
+pub(crate) fn string_map(ck: &mut Checker, node: &Node, path: &str) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let Kind::Map(entries) = &node.kind else {
         let found = node.describe();
@@ -222,7 +222,7 @@ fn string_map(ck: &mut Checker, node: &Node, path: &str) -> BTreeMap<String, Str
     out
 }
 
-fn label_map(ck: &mut Checker, node: &Node, path: &str) -> BTreeMap<String, String> {
+pub(crate) fn label_map(ck: &mut Checker, node: &Node, path: &str) -> BTreeMap<String, String> {
     let map = string_map(ck, node, path);
     if let Kind::Map(entries) = &node.kind {
         for e in entries.iter().filter(|e| !is_label_name(&e.key)) {
@@ -239,7 +239,7 @@ fn label_map(ck: &mut Checker, node: &Node, path: &str) -> BTreeMap<String, Stri
     map
 }
 
-fn is_label_name(s: &str) -> bool {
+pub(crate) fn is_label_name(s: &str) -> bool {
     let mut chars = s.chars();
     chars
         .next()
