@@ -721,13 +721,15 @@ fn matrix_call(ev: &mut Evaluator, name: &str, args: &[&Expr], ts: i64) -> Resul
             scalars.push(expect_scalar(ev.eval(a, ts)?)?);
         }
     }
+    // The parser checks the argument count; NaN stands in regardless.
+    let param = |i: usize| scalars.get(i).copied().unwrap_or(f64::NAN);
     let (ref_t, range) = matrix_window(ev, m_expr, ts);
     let matrix: Vec<Series> = match ev.eval(m_expr, ts)? {
         V::Matrix(m) => m,
         other => return err(format!("expected range vector, got {}", other.type_name())),
     };
     if name == "double_exponential_smoothing" {
-        let (sf, tf) = (scalars[0], scalars.get(1).copied().unwrap_or(f64::NAN));
+        let (sf, tf) = (param(0), param(1));
         if sf <= 0.0 || sf >= 1.0 {
             return err(format!(
                 "invalid smoothing factor. Expected: 0 < sf < 1, got: {sf:.6}"
@@ -758,7 +760,7 @@ fn matrix_call(ev: &mut Evaluator, name: &str, args: &[&Expr], ts: i64) -> Resul
                 // Anchored at the evaluation time, also for an `@` argument
                 // (Prometheus evaluates predict_linear at every step).
                 let (slope, intercept) = linear_regression(pts, ts);
-                slope * scalars[0] + intercept
+                slope * param(0) + intercept
             }),
             "changes" => Some(
                 pts.windows(2)
@@ -768,29 +770,19 @@ fn matrix_call(ev: &mut Evaluator, name: &str, args: &[&Expr], ts: i64) -> Resul
             "resets" => Some(pts.windows(2).filter(|w| w[1].1 < w[0].1).count() as f64),
             "avg_over_time" => Some(incremental_mean(vals())),
             "min_over_time" => {
-                Some(vals().fold(
-                    pts[0].1,
-                    |acc, v| {
-                        if v < acc || acc.is_nan() { v } else { acc }
-                    },
-                ))
+                vals().reduce(|acc, v| if v < acc || acc.is_nan() { v } else { acc })
             }
             "max_over_time" => {
-                Some(vals().fold(
-                    pts[0].1,
-                    |acc, v| {
-                        if v > acc || acc.is_nan() { v } else { acc }
-                    },
-                ))
+                vals().reduce(|acc, v| if v > acc || acc.is_nan() { v } else { acc })
             }
             "sum_over_time" => Some(kahan_sum(vals())),
             "count_over_time" => Some(pts.len() as f64),
-            "quantile_over_time" => Some(quantile(scalars[0], vals().collect())),
+            "quantile_over_time" => Some(quantile(param(0), vals().collect())),
             "stddev_over_time" => Some(welford_var(vals()).sqrt()),
             "stdvar_over_time" => Some(welford_var(vals())),
             "last_over_time" => pts.last().map(|p| p.1),
             "present_over_time" => Some(1.0),
-            "double_exponential_smoothing" => smoothing(pts, scalars[0], scalars[1]),
+            "double_exponential_smoothing" => smoothing(pts, param(0), param(1)),
             _ => unreachable!("MATRIX_FUNCTIONS lists the names handled here"),
         };
         if let Some(v) = value {
