@@ -4,6 +4,7 @@ use crate::check::{Checker, Field, error_at};
 use crate::diagnostic::Diagnostic;
 use crate::sections::demo::{self, DemoConfig};
 use crate::sections::events::{self, EventsConfig};
+use crate::sections::monitoring::{self, MonitoringConfig, ScrapeJob};
 use crate::sections::server::{self, ServerConfig};
 use crate::yaml::{Kind, Node, ScalarType};
 
@@ -14,6 +15,11 @@ pub struct Config {
     pub server: ServerConfig,
     pub demo: DemoConfig,
     pub events: EventsConfig,
+    pub monitoring: MonitoringConfig,
+    /// `scrape_configs`, in Prometheus's shape.
+    pub scrape_configs: Vec<ScrapeJob>,
+    /// `rule_files`: paths or globs of Prometheus rule files.
+    pub rule_files: Vec<String>,
 }
 
 /// The only `version:` this code reads.
@@ -29,6 +35,15 @@ const FIELDS: &[Field<Config>] = &[
     }),
     ("events", |ck, node, path, out| {
         out.events = ck.mapping(node, path, events::FIELDS);
+    }),
+    ("monitoring", |ck, node, path, out| {
+        out.monitoring = ck.mapping(node, path, monitoring::FIELDS);
+    }),
+    ("scrape_configs", |ck, node, path, out| {
+        out.scrape_configs = monitoring::scrape_configs(ck, node, path);
+    }),
+    ("rule_files", |ck, node, path, out| {
+        out.rule_files = monitoring::rule_files(ck, node, path);
     }),
 ];
 

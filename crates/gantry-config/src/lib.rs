@@ -28,4 +28,7 @@ pub use diagnostic::{Diagnostic, Diagnostics, Severity, SourceFile, Span};
 pub use load::{Loaded, MAX_FILE_BYTES, ReadError, load_dir, load_str, read_source};
 pub use sections::demo::DemoConfig;
 pub use sections::events::EventsConfig;
+pub use sections::monitoring::{
+    FileSdConfig, MonitoringConfig, Origin, RelabelEntry, ScrapeJob, StaticConfig,
+};
 pub use sections::server::{LogFormat, ServerConfig};

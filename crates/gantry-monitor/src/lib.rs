@@ -11,4 +11,10 @@
 pub mod exposition;
 pub mod labels;
 pub mod promql;
+pub mod relabel;
+pub mod remote;
+pub mod scrape;
 pub mod tsdb;
+
+/// One sample of a labelled series: labels, timestamp (ms), value.
+pub type LabeledSample = (labels::Labels, i64, f64);

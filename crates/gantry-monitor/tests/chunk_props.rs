@@ -52,6 +52,9 @@ fn same(a: &[(i64, f64)], b: &[(i64, f64)]) -> bool {
 }
 
 proptest! {
+    // Each case encodes up to 300 samples; 64 cases cover the buckets well.
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
     #[test]
     fn round_trips(samples in series()) {
         let mut c = XorChunk::new();

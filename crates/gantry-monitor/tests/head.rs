@@ -21,7 +21,7 @@ fn samples_span_chunks_and_ranges_cut_exactly() {
     for i in 0..n {
         h.append_labels(&up, i * 15_000, (i % 7) as f64).unwrap();
     }
-    let r = h.select(&[m(MatchOp::Equal, "__name__", "up")])[0];
+    let r = h.select_refs(&[m(MatchOp::Equal, "__name__", "up")])[0];
     let all = h.samples(r, i64::MIN, i64::MAX);
     assert_eq!(all.len() as i64, n);
     assert!(
@@ -61,7 +61,7 @@ fn out_of_order_and_duplicates_are_refused_like_prometheus() {
         h.append_labels(&s, 1500, 3.0).unwrap_err().to_string(),
         "out of order sample for x{}: timestamp 1500 is before 2000"
     );
-    let r = h.select(&[m(MatchOp::Equal, "__name__", "x")])[0];
+    let r = h.select_refs(&[m(MatchOp::Equal, "__name__", "x")])[0];
     assert_eq!(h.samples(r, 0, 10_000), vec![(1000, 1.0), (2000, 2.0)]);
     assert_eq!(
         h.append(99, 1, 1.0).unwrap_err(),
@@ -86,7 +86,7 @@ fn matchers_follow_prometheus_semantics() {
         .unwrap();
     }
     let jobs = |ms: &[Matcher]| -> Vec<String> {
-        h.select(ms)
+        h.select_refs(ms)
             .into_iter()
             .map(|r| h.labels(r).unwrap().to_string())
             .collect()
@@ -178,7 +178,7 @@ proptest! {
             .filter(|ls| matchers.iter().all(|m| m.matches_labels(ls)))
             .collect();
         want.sort();
-        let got: Vec<Labels> = h.select(&matchers).into_iter().map(|r| h.labels(r).unwrap().clone()).collect();
+        let got: Vec<Labels> = h.select_refs(&matchers).into_iter().map(|r| h.labels(r).unwrap().clone()).collect();
         prop_assert_eq!(got, want);
     }
 }

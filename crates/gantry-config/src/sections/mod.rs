@@ -4,4 +4,5 @@
 
 pub(crate) mod demo;
 pub(crate) mod events;
+pub(crate) mod monitoring;
 pub(crate) mod server;

@@ -33,6 +33,12 @@ pub enum AppendError {
     UnknownSeries(SeriesRef),
     #[error("too many series: the head holds at most {0}")]
     TooManySeries(usize),
+    #[error("out of bounds: timestamp {t} of {series} is before {min_valid}, already in a block")]
+    OutOfBounds {
+        series: String,
+        t: i64,
+        min_valid: i64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -54,7 +60,13 @@ struct MemSeries {
 /// The in-memory part of the store.
 #[derive(Debug, Default)]
 pub struct Head {
-    series: Vec<MemSeries>,
+    /// Slots by ref; `None` for series removed by [`Head::truncate`], whose
+    /// refs wait in `free` for reuse.
+    series: Vec<Option<MemSeries>>,
+    free: Vec<SeriesRef>,
+    /// Samples before this are in blocks; appends before it are refused.
+    min_valid: i64,
+    max_t: Option<i64>,
     by_hash: HashMap<u64, Vec<SeriesRef>>,
     postings: HashMap<Arc<str>, BTreeMap<Arc<str>, Vec<SeriesRef>>>,
     symbols: HashSet<Arc<str>>,
@@ -67,7 +79,33 @@ impl Head {
     }
 
     pub fn series_count(&self) -> usize {
-        self.series.len()
+        self.series.len() - self.free.len()
+    }
+
+    fn get(&self, r: SeriesRef) -> Option<&MemSeries> {
+        self.series.get(r as usize).and_then(Option::as_ref)
+    }
+
+    /// The newest sample's timestamp.
+    pub fn max_time(&self) -> Option<i64> {
+        self.max_t
+    }
+
+    /// The oldest sample's timestamp.
+    pub fn min_time(&self) -> Option<i64> {
+        self.series
+            .iter()
+            .flatten()
+            .filter_map(|s| match s.closed.first() {
+                Some(c) => Some(c.min_t),
+                None => (!s.open.is_empty()).then_some(s.open_min_t),
+            })
+            .min()
+    }
+
+    /// The earliest timestamp an append may have.
+    pub fn min_valid(&self) -> i64 {
+        self.min_valid
     }
 
     /// Samples appended since the head was created.
@@ -89,33 +127,48 @@ impl Head {
         if let Some(refs) = self.by_hash.get(&hash)
             && let Some(&r) = refs
                 .iter()
-                .find(|&&r| self.series[r as usize].labels == *labels)
+                .find(|&&r| self.get(r).is_some_and(|s| s.labels == *labels))
         {
             return Ok((r, false));
         }
-        let r = SeriesRef::try_from(self.series.len())
-            .map_err(|_| AppendError::TooManySeries(SeriesRef::MAX as usize))?;
+        let r = match self.free.pop() {
+            Some(r) => r,
+            None => SeriesRef::try_from(self.series.len())
+                .map_err(|_| AppendError::TooManySeries(SeriesRef::MAX as usize))?,
+        };
         let pairs: Vec<(Arc<str>, Arc<str>)> = labels
             .pairs()
             .iter()
             .map(|(k, v)| (self.intern(k), self.intern(v)))
             .collect();
         for (k, v) in &pairs {
-            // Refs grow monotonically, so pushing keeps each list sorted.
-            self.postings
+            let list = self
+                .postings
                 .entry(k.clone())
                 .or_default()
                 .entry(v.clone())
-                .or_default()
-                .push(r);
+                .or_default();
+            // New refs are usually the largest; a reused one is inserted in order.
+            match list.last() {
+                Some(&last) if last > r => {
+                    let at = list.partition_point(|&x| x < r);
+                    list.insert(at, r);
+                }
+                _ => list.push(r),
+            }
         }
-        self.series.push(MemSeries {
+        let series = MemSeries {
             labels: Labels::new(pairs),
             closed: Vec::new(),
             open: XorChunk::new(),
             open_min_t: 0,
             last: None,
-        });
+        };
+        if (r as usize) < self.series.len() {
+            self.series[r as usize] = Some(series);
+        } else {
+            self.series.push(Some(series));
+        }
         self.by_hash.entry(hash).or_default().push(r);
         Ok((r, true))
     }
@@ -127,7 +180,15 @@ impl Head {
         let s = self
             .series
             .get_mut(r as usize)
+            .and_then(Option::as_mut)
             .ok_or(AppendError::UnknownSeries(r))?;
+        if t < self.min_valid {
+            return Err(AppendError::OutOfBounds {
+                series: s.labels.to_string(),
+                t,
+                min_valid: self.min_valid,
+            });
+        }
         if let Some((last_t, last_v)) = s.last {
             if t < last_t {
                 return Err(AppendError::OutOfOrder {
@@ -169,6 +230,7 @@ impl Head {
         })?;
         s.last = Some((t, v.to_bits()));
         self.samples += 1;
+        self.max_t = Some(self.max_t.map_or(t, |m| m.max(t)));
         Ok(())
     }
 
@@ -185,11 +247,11 @@ impl Head {
     }
 
     pub fn labels(&self, r: SeriesRef) -> Option<&Labels> {
-        self.series.get(r as usize).map(|s| &s.labels)
+        self.get(r).map(|s| &s.labels)
     }
 
     /// Series whose labels satisfy every matcher, sorted by labels.
-    pub fn select(&self, matchers: &[Matcher]) -> Vec<SeriesRef> {
+    pub fn select_refs(&self, matchers: &[Matcher]) -> Vec<SeriesRef> {
         let mut set: Option<Vec<SeriesRef>> = None;
         let mut exclude: Vec<SeriesRef> = Vec::new();
         for m in matchers {
@@ -223,19 +285,20 @@ impl Head {
                 Some(s) => intersect(&s, &postings),
             });
         }
-        let base = set.unwrap_or_else(|| (0..self.series.len() as SeriesRef).collect());
-        let mut out = difference(&base, &exclude);
-        out.sort_by(|a, b| {
-            self.series[*a as usize]
-                .labels
-                .cmp(&self.series[*b as usize].labels)
+        let base = set.unwrap_or_else(|| {
+            (0..self.series.len() as SeriesRef)
+                .filter(|r| self.get(*r).is_some())
+                .collect()
         });
+        let mut out = difference(&base, &exclude);
+        // Every ref in the postings or the base set is a live series.
+        out.sort_by(|a, b| self.labels(*a).cmp(&self.labels(*b)));
         out
     }
 
     /// A series' samples with `mint <= t <= maxt`, in order.
     pub fn samples(&self, r: SeriesRef, mint: i64, maxt: i64) -> Vec<(i64, f64)> {
-        let Some(s) = self.series.get(r as usize) else {
+        let Some(s) = self.get(r) else {
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -274,8 +337,81 @@ impl Head {
     pub fn chunk_bytes(&self) -> usize {
         self.series
             .iter()
+            .flatten()
             .map(|s| s.closed.iter().map(|c| c.bytes.len()).sum::<usize>() + s.open.encoded_len())
             .sum()
+    }
+
+    /// Drops samples before `before` that are now in a block: whole chunks
+    /// that end before it (a chunk that straddles it stays; readers merge
+    /// duplicates). Series left empty are removed and their refs freed.
+    /// Returns the removed refs. Appends before `before` are refused from
+    /// now on.
+    pub fn truncate(&mut self, before: i64) -> Vec<SeriesRef> {
+        self.min_valid = self.min_valid.max(before);
+        let mut removed = Vec::new();
+        for (i, slot) in self.series.iter_mut().enumerate() {
+            let Some(s) = slot else { continue };
+            s.closed.retain(|c| c.max_t >= before);
+            // A chunk that straddles the cut is re-encoded without the
+            // samples now in a block.
+            for c in s.closed.iter_mut().filter(|c| c.min_t < before) {
+                let mut kept = XorChunk::new();
+                if let Ok(it) = chunk::iter_bytes(&c.bytes) {
+                    for (t, v) in it.filter(|(t, _)| *t >= before) {
+                        // Decoded in order from a valid chunk.
+                        let _ = kept.append(t, v);
+                    }
+                }
+                c.min_t = kept.iter().next().map_or(c.max_t, |(t, _)| t);
+                c.bytes = kept.to_bytes().into_boxed_slice();
+            }
+            s.closed.retain(|c| c.bytes.len() > 2);
+            if !s.open.is_empty() && s.open_min_t < before {
+                let mut kept = XorChunk::new();
+                for (t, v) in s.open.iter().filter(|(t, _)| *t >= before) {
+                    let _ = kept.append(t, v);
+                }
+                s.open_min_t = kept.iter().next().map_or(0, |(t, _)| t);
+                s.open = kept;
+            }
+            if s.closed.is_empty() && s.open.is_empty() {
+                removed.push(i as SeriesRef);
+            }
+        }
+        for &r in &removed {
+            // Collected above from live slots.
+            let Some(s) = self.series[r as usize].take() else {
+                continue;
+            };
+            for (k, v) in s.labels.pairs() {
+                if let Some(values) = self.postings.get_mut(k) {
+                    if let Some(list) = values.get_mut(v) {
+                        if let Ok(at) = list.binary_search(&r) {
+                            list.remove(at);
+                        }
+                        if list.is_empty() {
+                            values.remove(v);
+                        }
+                    }
+                    if values.is_empty() {
+                        self.postings.remove(k);
+                    }
+                }
+            }
+            let hash = s.labels.stable_hash();
+            if let Some(refs) = self.by_hash.get_mut(&hash) {
+                refs.retain(|x| *x != r);
+                if refs.is_empty() {
+                    self.by_hash.remove(&hash);
+                }
+            }
+            self.free.push(r);
+        }
+        if self.series_count() == 0 {
+            self.max_t = None;
+        }
+        removed
     }
 }
 

@@ -2,8 +2,11 @@
 //! layer stores samples in; [`head`] keeps recent samples in memory.
 //! [`Queryable`] is what query evaluation reads through.
 
+pub mod block;
 pub mod chunk;
+pub mod db;
 pub mod head;
+pub mod wal;
 
 use crate::labels::{Labels, Matcher};
 
@@ -25,7 +28,7 @@ pub trait Queryable {
 
 impl Queryable for head::Head {
     fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Series> {
-        head::Head::select(self, matchers)
+        self.select_refs(matchers)
             .into_iter()
             .filter_map(|r| {
                 let samples = self.samples(r, mint, maxt);

@@ -1,0 +1,380 @@
+//! Prometheus remote write 1.0: the protobuf messages, snappy block
+//! compression, a receiver's decoder, and a sending queue per endpoint
+//! (batching, retries with back-off on 5xx/429 and network errors).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use prost::Message;
+use thiserror::Error;
+use tokio::sync::{mpsc, watch};
+
+use crate::LabeledSample;
+use crate::labels::Labels;
+use crate::relabel::{self, Rule};
+
+/// `prometheus.WriteRequest`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WriteRequest {
+    #[prost(message, repeated, tag = "1")]
+    pub timeseries: Vec<TimeSeries>,
+    #[prost(message, repeated, tag = "3")]
+    pub metadata: Vec<MetricMetadata>,
+}
+
+/// `prometheus.TimeSeries` (exemplars and native histograms are not sent;
+/// received ones are ignored).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct TimeSeries {
+    #[prost(message, repeated, tag = "1")]
+    pub labels: Vec<Label>,
+    #[prost(message, repeated, tag = "2")]
+    pub samples: Vec<Sample>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Label {
+    #[prost(string, tag = "1")]
+    pub name: String,
+    #[prost(string, tag = "2")]
+    pub value: String,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Sample {
+    #[prost(double, tag = "1")]
+    pub value: f64,
+    #[prost(int64, tag = "2")]
+    pub timestamp: i64,
+}
+
+/// `prometheus.MetricMetadata`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct MetricMetadata {
+    #[prost(int32, tag = "1")]
+    pub r#type: i32,
+    #[prost(string, tag = "2")]
+    pub metric_family_name: String,
+    #[prost(string, tag = "4")]
+    pub help: String,
+    #[prost(string, tag = "5")]
+    pub unit: String,
+}
+
+#[derive(Debug, Error, PartialEq)]
+pub enum DecodeError {
+    #[error("snappy: {0}")]
+    Snappy(String),
+    #[error("protobuf: {0}")]
+    Protobuf(String),
+    #[error("series {index} has no labels")]
+    NoLabels { index: usize },
+    #[error("series {index}: invalid label name {name:?}")]
+    BadLabel { index: usize, name: String },
+    #[error("series {index} has no __name__ label")]
+    NoName { index: usize },
+    #[error("decompressed body is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+}
+
+/// Largest decompressed request accepted by [`decode_request`].
+pub const MAX_DECODED: usize = 64 << 20;
+
+/// Encodes samples as a snappy-compressed `WriteRequest` body. Series are
+/// grouped by labels, labels sorted by name, samples in input order.
+pub fn encode_request(samples: &[LabeledSample]) -> Vec<u8> {
+    let mut by_series: BTreeMap<&Labels, Vec<Sample>> = BTreeMap::new();
+    for (l, t, v) in samples {
+        by_series.entry(l).or_default().push(Sample {
+            value: *v,
+            timestamp: *t,
+        });
+    }
+    let req = WriteRequest {
+        timeseries: by_series
+            .into_iter()
+            .map(|(l, samples)| TimeSeries {
+                labels: l
+                    .iter()
+                    .map(|(k, v)| Label {
+                        name: k.to_string(),
+                        value: v.to_string(),
+                    })
+                    .collect(),
+                samples,
+            })
+            .collect(),
+        metadata: Vec::new(),
+    };
+    let raw = req.encode_to_vec();
+    // Compressing an in-memory buffer only fails on inputs over 4 GiB of
+    // snappy's limit, which a batch never reaches.
+    snap::raw::Encoder::new()
+        .compress_vec(&raw)
+        .unwrap_or_default()
+}
+
+/// Decodes a receiver's request body into samples.
+pub fn decode_request(body: &[u8]) -> Result<Vec<LabeledSample>, DecodeError> {
+    let len = snap::raw::decompress_len(body).map_err(|e| DecodeError::Snappy(e.to_string()))?;
+    if len > MAX_DECODED {
+        return Err(DecodeError::TooLarge { limit: MAX_DECODED });
+    }
+    let raw = snap::raw::Decoder::new()
+        .decompress_vec(body)
+        .map_err(|e| DecodeError::Snappy(e.to_string()))?;
+    let req =
+        WriteRequest::decode(raw.as_slice()).map_err(|e| DecodeError::Protobuf(e.to_string()))?;
+    let mut out = Vec::new();
+    for (index, ts) in req.timeseries.into_iter().enumerate() {
+        if ts.labels.is_empty() {
+            return Err(DecodeError::NoLabels { index });
+        }
+        if let Some(bad) = ts.labels.iter().find(|l| !valid_label_name(&l.name)) {
+            return Err(DecodeError::BadLabel {
+                index,
+                name: bad.name.clone(),
+            });
+        }
+        let labels = Labels::new(ts.labels.into_iter().map(|l| (l.name, l.value)));
+        if labels.metric_name().is_none() {
+            return Err(DecodeError::NoName { index });
+        }
+        out.extend(
+            ts.samples
+                .into_iter()
+                .map(|s| (labels.clone(), s.timestamp, s.value)),
+        );
+    }
+    Ok(out)
+}
+
+fn valid_label_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// One `remote_write` endpoint.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub url: String,
+    /// Extra headers (e.g. `X-Scope-OrgID` for Mimir).
+    pub headers: Vec<(String, String)>,
+    pub bearer_token: Option<String>,
+    pub basic_auth: Option<(String, String)>,
+    pub write_relabel_configs: Vec<Rule>,
+    /// Samples buffered before new ones are dropped (counted).
+    pub capacity: usize,
+    pub max_samples_per_send: usize,
+    pub batch_send_deadline: Duration,
+    pub min_backoff: Duration,
+    pub max_backoff: Duration,
+    pub timeout: Duration,
+}
+
+impl Endpoint {
+    /// An endpoint with Prometheus 2.42's queue defaults.
+    pub fn new(url: impl Into<String>) -> Endpoint {
+        Endpoint {
+            url: url.into(),
+            headers: Vec::new(),
+            bearer_token: None,
+            basic_auth: None,
+            write_relabel_configs: Vec::new(),
+            capacity: 2500 * 10,
+            max_samples_per_send: 500,
+            batch_send_deadline: Duration::from_secs(5),
+            min_backoff: Duration::from_millis(30),
+            max_backoff: Duration::from_secs(5),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Counters of one queue, shared with whoever reports them.
+#[derive(Debug, Default)]
+pub struct QueueStats {
+    pub sent: AtomicU64,
+    pub dropped: AtomicU64,
+    pub failed_batches: AtomicU64,
+    pub retries: AtomicU64,
+}
+
+/// The sending side of a queue: cheap to clone, never blocks.
+#[derive(Clone)]
+pub struct QueueHandle {
+    tx: mpsc::Sender<LabeledSample>,
+    rules: Arc<Vec<Rule>>,
+    pub stats: Arc<QueueStats>,
+}
+
+impl QueueHandle {
+    /// Offers samples to the queue after write relabeling. When the queue
+    /// is full the newest samples are dropped and counted.
+    pub fn offer(&self, samples: &[LabeledSample]) {
+        for (l, t, v) in samples {
+            let labels = if self.rules.is_empty() {
+                l.clone()
+            } else {
+                let map: BTreeMap<String, String> = l
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                match relabel::process(&self.rules, map) {
+                    Some(m) => Labels::new(m),
+                    None => continue,
+                }
+            };
+            if self.tx.try_send((labels, *t, *v)).is_err() {
+                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// Starts the sender task for an endpoint. It sends a batch when it has
+/// `max_samples_per_send` samples or `batch_send_deadline` has passed,
+/// retries recoverable failures with doubling back-off, and drains what is
+/// buffered when `shutdown` turns true.
+pub fn start(
+    endpoint: Endpoint,
+    client: reqwest::Client,
+    shutdown: watch::Receiver<bool>,
+) -> (QueueHandle, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel(endpoint.capacity.max(1));
+    let stats = Arc::new(QueueStats::default());
+    let handle = QueueHandle {
+        tx,
+        rules: Arc::new(endpoint.write_relabel_configs.clone()),
+        stats: stats.clone(),
+    };
+    let task = tokio::spawn(run_queue(endpoint, client, rx, stats, shutdown));
+    (handle, task)
+}
+
+async fn run_queue(
+    ep: Endpoint,
+    client: reqwest::Client,
+    mut rx: mpsc::Receiver<LabeledSample>,
+    stats: Arc<QueueStats>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut batch: Vec<LabeledSample> = Vec::with_capacity(ep.max_samples_per_send);
+    loop {
+        let deadline = tokio::time::sleep(ep.batch_send_deadline);
+        tokio::pin!(deadline);
+        let mut stopping = false;
+        while batch.len() < ep.max_samples_per_send {
+            tokio::select! {
+                s = rx.recv() => match s {
+                    Some(s) => batch.push(s),
+                    None => { stopping = true; break; }
+                },
+                _ = &mut deadline => break,
+                _ = shutdown.changed() => { stopping = true; break; }
+            }
+        }
+        if stopping {
+            while let Ok(s) = rx.try_recv() {
+                batch.push(s);
+            }
+        }
+        for chunk in batch.chunks(ep.max_samples_per_send) {
+            send_with_retries(&ep, &client, chunk, &stats, stopping).await;
+        }
+        batch.clear();
+        if stopping || *shutdown.borrow() {
+            return;
+        }
+    }
+}
+
+/// Why a send failed, and whether trying again can help.
+#[derive(Debug)]
+pub struct SendError {
+    pub message: String,
+    pub recoverable: bool,
+}
+
+/// Sends one batch once.
+pub async fn send_batch(
+    ep: &Endpoint,
+    client: &reqwest::Client,
+    samples: &[LabeledSample],
+) -> Result<(), SendError> {
+    let body = encode_request(samples);
+    let mut req = client
+        .post(&ep.url)
+        .timeout(ep.timeout)
+        .header("Content-Encoding", "snappy")
+        .header("Content-Type", "application/x-protobuf")
+        .header("X-Prometheus-Remote-Write-Version", "0.1.0")
+        .body(body);
+    for (k, v) in &ep.headers {
+        req = req.header(k, v);
+    }
+    if let Some(t) = &ep.bearer_token {
+        req = req.bearer_auth(t);
+    }
+    if let Some((u, p)) = &ep.basic_auth {
+        req = req.basic_auth(u, Some(p));
+    }
+    match req.send().await {
+        Ok(resp) if resp.status().is_success() => Ok(()),
+        Ok(resp) => {
+            let status = resp.status();
+            let text = resp.text().await.unwrap_or_default();
+            let text: String = text.chars().take(512).collect();
+            Err(SendError {
+                message: format!("server returned HTTP status {status}: {}", text.trim()),
+                recoverable: status.is_server_error() || status.as_u16() == 429,
+            })
+        }
+        Err(e) => Err(SendError {
+            message: e.to_string(),
+            recoverable: true,
+        }),
+    }
+}
+
+async fn send_with_retries(
+    ep: &Endpoint,
+    client: &reqwest::Client,
+    samples: &[LabeledSample],
+    stats: &QueueStats,
+    stopping: bool,
+) {
+    let mut backoff = ep.min_backoff;
+    // While shutting down, a few attempts only, so shutdown ends.
+    let mut attempts_left = if stopping { 3 } else { u32::MAX };
+    loop {
+        match send_batch(ep, client, samples).await {
+            Ok(()) => {
+                stats
+                    .sent
+                    .fetch_add(samples.len() as u64, Ordering::Relaxed);
+                return;
+            }
+            Err(e) if e.recoverable && attempts_left > 1 => {
+                attempts_left -= 1;
+                stats.retries.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(url = %ep.url, error = %e.message, "remote write failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(ep.max_backoff);
+            }
+            Err(e) => {
+                stats.failed_batches.fetch_add(1, Ordering::Relaxed);
+                stats
+                    .dropped
+                    .fetch_add(samples.len() as u64, Ordering::Relaxed);
+                tracing::error!(url = %ep.url, error = %e.message, "remote write batch dropped");
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! Remote write: the wire format round trip, hostile bodies, the queue's
+//! retry rules against a loopback receiver, and both directions with a real
+//! Prometheus 2.42 (Debian package): Gantry → Prometheus's receiver, and
+//! Prometheus → Gantry's decoder.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use gantry_monitor::LabeledSample;
+use gantry_monitor::labels::Labels;
+use gantry_monitor::remote::{self, DecodeError, Endpoint, decode_request, encode_request};
+
+fn s(name: &str, job: &str, t: i64, v: f64) -> LabeledSample {
+    (Labels::new([("__name__", name), ("job", job)]), t, v)
+}
+
+#[test]
+fn round_trip_groups_series_and_keeps_values() {
+    let samples = vec![
+        s("a", "x", 1000, 1.5),
+        s("b", "x", 1000, -2.0),
+        s("a", "x", 2000, f64::INFINITY),
+    ];
+    let back = decode_request(&encode_request(&samples)).unwrap();
+    assert_eq!(back.len(), 3);
+    assert_eq!(back[0], samples[0]);
+    assert_eq!(back[1], samples[2]);
+    assert_eq!(back[2], samples[1]);
+}
+
+#[test]
+fn hostile_bodies_are_refused_with_reasons() {
+    assert!(matches!(
+        decode_request(b"not snappy at all"),
+        Err(DecodeError::Snappy(_))
+    ));
+    let junk = snap::raw::Encoder::new()
+        .compress_vec(&[0xff, 0xff, 0xff, 0x07])
+        .unwrap();
+    assert!(matches!(
+        decode_request(&junk),
+        Err(DecodeError::Protobuf(_))
+    ));
+    let nameless = encode_request(&[(Labels::new([("job", "x")]), 1, 1.0)]);
+    assert_eq!(
+        decode_request(&nameless),
+        Err(DecodeError::NoName { index: 0 })
+    );
+    // A tiny body that claims a huge decompressed size.
+    let mut bomb = Vec::new();
+    let mut n: u64 = 1 << 40;
+    while n >= 0x80 {
+        bomb.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    bomb.push(n as u8);
+    assert!(matches!(
+        decode_request(&bomb),
+        Err(DecodeError::TooLarge { .. } | DecodeError::Snappy(_))
+    ));
+}
+
+/// Reads one HTTP/1.1 request with a Content-Length body.
+fn read_request(conn: &mut TcpStream) -> Option<(String, Vec<u8>)> {
+    let mut reader = BufReader::new(conn.try_clone().ok()?);
+    let mut head = String::new();
+    let mut len = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        if line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            len = v.trim().parse().ok()?;
+        }
+        head.push_str(&line);
+    }
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).ok()?;
+    Some((head, body))
+}
+
+/// The receiver's URL, the samples it accepted and the request heads.
+type Receiver = (
+    String,
+    Arc<Mutex<Vec<LabeledSample>>>,
+    Arc<Mutex<Vec<String>>>,
+);
+
+/// A receiver answering with the given statuses in turn (the last one
+/// repeats), recording decoded samples of accepted requests.
+fn receiver(statuses: Vec<u16>) -> Receiver {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/api/v1/write", listener.local_addr().unwrap());
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let heads = Arc::new(Mutex::new(Vec::new()));
+    let (got2, heads2) = (got.clone(), heads.clone());
+    std::thread::spawn(move || {
+        let mut i = 0;
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            while let Some((head, body)) = read_request(&mut conn) {
+                let status = statuses[i.min(statuses.len() - 1)];
+                i += 1;
+                heads2.lock().unwrap().push(head);
+                if status == 204 {
+                    got2.lock().unwrap().extend(decode_request(&body).unwrap());
+                }
+                let reply = format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n");
+                if conn.write_all(reply.as_bytes()).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    (url, got, heads)
+}
+
+#[tokio::test]
+async fn queue_retries_server_errors_and_drops_on_client_errors() {
+    let (url, got, heads) = receiver(vec![500, 503, 204]);
+    let mut ep = Endpoint::new(url);
+    ep.batch_send_deadline = Duration::from_millis(50);
+    ep.min_backoff = Duration::from_millis(5);
+    ep.headers.push(("X-Scope-OrgID".into(), "tenant-1".into()));
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let (q, task) = remote::start(ep, reqwest::Client::new(), rx);
+    q.offer(&[s("up", "a", 1000, 1.0), s("up", "b", 1000, 0.0)]);
+    for _ in 0..200 {
+        if got.lock().unwrap().len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(got.lock().unwrap().len(), 2);
+    assert_eq!(
+        q.stats.retries.load(std::sync::atomic::Ordering::Relaxed),
+        2
+    );
+    let head = heads.lock().unwrap()[0].to_ascii_lowercase();
+    assert!(
+        head.contains("content-encoding: snappy")
+            && head.contains("x-prometheus-remote-write-version: 0.1.0"),
+        "{head}"
+    );
+    assert!(head.contains("x-scope-orgid: tenant-1"), "{head}");
+    tx.send(true).unwrap();
+    task.await.unwrap();
+
+    let (url, got, heads) = receiver(vec![400]);
+    let mut ep = Endpoint::new(url);
+    ep.batch_send_deadline = Duration::from_millis(20);
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let (q, task) = remote::start(ep, reqwest::Client::new(), rx);
+    q.offer(&[s("up", "a", 1000, 1.0)]);
+    for _ in 0..200 {
+        if q.stats
+            .failed_batches
+            .load(std::sync::atomic::Ordering::Relaxed)
+            == 1
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        q.stats
+            .failed_batches
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    assert_eq!(heads.lock().unwrap().len(), 1, "a 400 is not retried");
+    assert!(got.lock().unwrap().is_empty());
+    tx.send(true).unwrap();
+    task.await.unwrap();
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Prom(Child);
+
+impl Drop for Prom {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A readiness probe without an async runtime: one GET over a socket.
+fn blocking_ready(url: &str) -> bool {
+    use std::io::{Read, Write};
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let Ok(mut c) = std::net::TcpStream::connect(host) else {
+        return false;
+    };
+    let _ = write!(c, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
+    let mut out = String::new();
+    let _ = c.read_to_string(&mut out);
+    out.starts_with("HTTP/1.0 200") || out.starts_with("HTTP/1.1 200")
+}
+
+#[tokio::test]
+async fn gantry_writes_into_prometheus_and_prometheus_writes_into_gantry() {
+    // Prometheus scrapes itself and remote-writes to our receiver; our
+    // queue writes to Prometheus's receiver.
+    let (url, got, _) = receiver(vec![204]);
+    let tmp = tempfile::tempdir().unwrap();
+    let config = format!(
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ['PLACEHOLDER']\nremote_write:\n  - url: {url}\n    queue_config:\n      batch_send_deadline: 200ms\n"
+    );
+    // The placeholder becomes Prometheus's own address once we know it.
+    let port = free_port();
+    let config = config.replace("PLACEHOLDER", &format!("127.0.0.1:{port}"));
+    std::fs::write(tmp.path().join("prometheus.yml"), &config).unwrap();
+    let child = Command::new("prometheus")
+        .arg(format!("--config.file={}", tmp.path().join("prometheus.yml").display()))
+        .arg(format!("--storage.tsdb.path={}", tmp.path().join("data").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--web.enable-remote-write-receiver")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("prometheus (Debian package `prometheus`) must be installed: apt-get install prometheus");
+    let _prom = Prom(child);
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !blocking_ready(&format!("{base}/-/ready")) {
+        assert!(Instant::now() < deadline, "prometheus did not become ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Gantry → Prometheus.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let mut ep = Endpoint::new(format!("{base}/api/v1/write"));
+    ep.batch_send_deadline = Duration::from_millis(50);
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let (q, task) = remote::start(ep, reqwest::Client::new(), rx);
+    q.offer(&[
+        s("gantry_rw_test", "a", now - 2000, 1.25),
+        s("gantry_rw_test", "b", now - 2000, 7.0),
+        s("gantry_rw_test", "a", now - 1000, 2.5),
+    ]);
+    let client = reqwest::Client::new();
+    let mut answer = serde_json::Value::Null;
+    for _ in 0..100 {
+        let r: serde_json::Value = client
+            .get(format!("{base}/api/v1/query"))
+            .query(&[
+                ("query", "gantry_rw_test"),
+                ("time", &format!("{}", now as f64 / 1000.0)),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if r["data"]["result"].as_array().is_some_and(|a| a.len() == 2) {
+            answer = r;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let result = answer["data"]["result"]
+        .as_array()
+        .expect("prometheus has our samples");
+    let a = result.iter().find(|r| r["metric"]["job"] == "a").unwrap();
+    assert_eq!(a["value"][1], "2.5");
+    assert_eq!(
+        result.iter().find(|r| r["metric"]["job"] == "b").unwrap()["value"][1],
+        "7"
+    );
+    tx.send(true).unwrap();
+    task.await.unwrap();
+
+    // Prometheus → Gantry: its own `up` arrives decoded.
+    for _ in 0..150 {
+        if got
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(l, _, v)| l.metric_name() == Some("up") && *v == 1.0)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let got = got.lock().unwrap();
+    let up = got
+        .iter()
+        .find(|(l, _, _)| l.metric_name() == Some("up"))
+        .expect("prometheus remote-wrote `up`");
+    assert_eq!(up.0.get("job"), Some("self"));
+    assert!(
+        got.iter()
+            .any(|(l, _, _)| l.metric_name() == Some("prometheus_build_info"))
+    );
+}
