@@ -19,6 +19,7 @@ mod error;
 mod events;
 mod extract;
 mod metrics;
+pub mod prom;
 mod tokens;
 
 use std::io::Write;
@@ -54,6 +55,8 @@ pub struct AppState {
     shutdown: tokio::sync::watch::Receiver<bool>,
     site_name: Option<Arc<str>>,
     site_description: Option<Arc<str>>,
+    /// The time-series store and scraping; `None` when not started.
+    monitoring: Option<Arc<prom::Monitoring>>,
 }
 
 /// One route: method, path, who may call it, and its handler.
@@ -102,6 +105,90 @@ pub fn routes() -> Vec<Route> {
             "/assets/dashboard.css",
             Public,
             get(dashboard::stylesheet),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/query",
+            AtLeast(Viewer),
+            get(prom::query),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/query",
+            AtLeast(Viewer),
+            post(prom::query),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/query_range",
+            AtLeast(Viewer),
+            get(prom::query_range),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/query_range",
+            AtLeast(Viewer),
+            post(prom::query_range),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/series",
+            AtLeast(Viewer),
+            get(prom::series),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/series",
+            AtLeast(Viewer),
+            post(prom::series),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/labels",
+            AtLeast(Viewer),
+            get(prom::labels),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/labels",
+            AtLeast(Viewer),
+            post(prom::labels),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/label/{name}/values",
+            AtLeast(Viewer),
+            get(prom::label_values),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/metadata",
+            AtLeast(Viewer),
+            get(prom::metadata),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/targets",
+            AtLeast(Viewer),
+            get(prom::targets),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/status/buildinfo",
+            AtLeast(Viewer),
+            get(prom::buildinfo),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/status/runtimeinfo",
+            AtLeast(Viewer),
+            get(prom::runtimeinfo),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/write",
+            AtLeast(Operator),
+            post(prom::write),
         ),
         route(
             Method::GET,
@@ -206,6 +293,8 @@ pub struct ServerOptions {
     pub site_name: Option<String>,
     /// Shown above the dashboard's feed (`demo.description`).
     pub site_description: Option<String>,
+    /// Scraping, the time-series store and its API; `None` turns them off.
+    pub monitoring: Option<prom::MonitoringOptions>,
 }
 
 /// Errors that stop the server from starting or running.
@@ -225,6 +314,8 @@ pub enum ServeError {
     },
     #[error("server failed: {0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Monitoring(String),
 }
 
 /// Binds the listener (so the caller learns the real port before serving).
@@ -243,6 +334,15 @@ pub async fn serve(
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let addr = listener.local_addr()?;
+    let (monitoring, monitor_tasks) = match &opts.monitoring {
+        Some(m) => {
+            let (m, tasks) = prom::start(m, &opts.data_dir, addr, shutdown_rx.clone())
+                .map_err(ServeError::Monitoring)?;
+            (Some(m), tasks)
+        }
+        None => (None, Vec::new()),
+    };
     let state = AppState {
         store: store.clone(),
         metrics: Arc::new(Metrics::new()),
@@ -250,11 +350,11 @@ pub async fn serve(
         shutdown: shutdown_rx.clone(),
         site_name: opts.site_name.clone().map(Arc::from),
         site_description: opts.site_description.clone().map(Arc::from),
+        monitoring: monitoring.clone(),
     };
     let retention = opts
         .retention
         .map(|keep| tokio::spawn(retention_loop(store.clone(), keep, shutdown_rx)));
-    let addr = listener.local_addr()?;
     record(&*store, "server.started", &addr.to_string()).await;
     let app = router(state, opts.body_limit);
     let result = axum::serve(listener, app)
@@ -266,6 +366,16 @@ pub async fn serve(
         .await;
     if let Some(task) = retention {
         let _ = task.await;
+    }
+    // Scrape loops write their staleness markers and queues drain first.
+    for task in monitor_tasks {
+        let _ = task.await;
+    }
+    if let Some(m) = &monitoring
+        && let Ok(mut db) = m.db.write()
+        && let Err(e) = db.commit()
+    {
+        tracing::error!(error = %e, "could not sync the time-series store");
     }
     record(&*store, "server.stopped", &addr.to_string()).await;
     store.close().await;

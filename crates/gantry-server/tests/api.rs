@@ -59,6 +59,10 @@ impl TestServer {
             retention: None,
             site_name: Some("Test site <b>".into()),
             site_description: Some("About this site".into()),
+            monitoring: Some(gantry_server::prom::MonitoringOptions {
+                self_scrape: false,
+                ..Default::default()
+            }),
         };
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let s = store.clone();

@@ -55,7 +55,12 @@ fn resolve(
     data_dir: Option<PathBuf>,
     log_format: Option<LogFormat>,
 ) -> Result<Resolved, Failure> {
-    let config = crate::validate::load(workspace)?.config;
+    let loaded = crate::validate::load(workspace)?;
+    let monitoring = crate::validate::monitoring(&loaded).map_err(|diags| {
+        eprint!("{}", diags.render_all());
+        Failure::Reported(2)
+    })?;
+    let config = loaded.config;
     let server = config.server;
     init_logging(log_format.unwrap_or(match server.log_format {
         Some(gantry_config::LogFormat::Json) => LogFormat::Json,
@@ -90,6 +95,7 @@ fn resolve(
             retention: config.events.retention,
             site_name: config.demo.name,
             site_description: config.demo.description,
+            monitoring: Some(monitoring),
         },
         database_url: server.database_url,
     })

@@ -27,18 +27,58 @@ fn check_dir(dir: &Path) -> Result<(), Failure> {
     }
 }
 
+/// The monitoring settings of a loaded gantry.yml, checked the way the
+/// server uses them (relabel rules compiled), with Prometheus's defaults.
+pub fn monitoring(
+    loaded: &gantry_config::Loaded,
+) -> Result<gantry_server::prom::MonitoringOptions, gantry_config::Diagnostics> {
+    let c = &loaded.config;
+    let scrape_configs = gantry_monitor::scrape::from_config(c).map_err(|found| {
+        let mut diags = gantry_config::Diagnostics::new();
+        for f in &loaded.files {
+            diags.add_source(f.clone());
+        }
+        for d in found {
+            diags.push(d);
+        }
+        diags
+    })?;
+    let mut db = gantry_monitor::tsdb::db::DbOptions::default();
+    if let Some(r) = c.monitoring.retention {
+        db.retention = Some(i64::try_from(r.as_millis()).unwrap_or(i64::MAX));
+    }
+    db.retention_bytes = c.monitoring.retention_size;
+    Ok(gantry_server::prom::MonitoringOptions {
+        scrape_configs,
+        self_scrape: c.monitoring.self_scrape.unwrap_or(true),
+        self_scrape_interval: c
+            .monitoring
+            .scrape_interval
+            .unwrap_or(std::time::Duration::from_secs(15)),
+        db,
+        remote_write: Vec::new(),
+    })
+}
+
 pub fn run(dir: &Path) -> CmdResult {
     check_dir(dir)?;
     let mut failed = false;
     let mut checked = 0;
     let mut printed_diags = false;
     match gantry_config::load_dir(dir) {
-        Ok(loaded) => {
-            for f in &loaded.files {
-                println!("ok  {}", f.path.display());
+        Ok(loaded) => match monitoring(&loaded) {
+            Ok(_) => {
+                for f in &loaded.files {
+                    println!("ok  {}", f.path.display());
+                }
+                checked += loaded.files.len();
             }
-            checked += loaded.files.len();
-        }
+            Err(diags) => {
+                eprint!("{}", diags.render_all());
+                printed_diags = true;
+                failed = true;
+            }
+        },
         Err(diags) => {
             eprint!("{}", diags.render_all());
             printed_diags = true;

@@ -649,7 +649,7 @@ impl<'a> Evaluator<'a> {
     }
 }
 
-fn selector_matchers(vs: &VectorSelector) -> Result<Vec<Matcher>, QueryError> {
+pub(super) fn selector_matchers(vs: &VectorSelector) -> Result<Vec<Matcher>, QueryError> {
     let bad = |e: crate::labels::MatcherError| QueryError::Execution(e.to_string());
     if !vs.matchers.or_matchers.is_empty() {
         return err("'or' between label matchers is not supported");

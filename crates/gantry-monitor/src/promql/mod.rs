@@ -359,3 +359,14 @@ fn line_col(input: &str, offset: usize) -> (usize, usize) {
         + 1;
     (line, col)
 }
+
+/// The matchers of a series selector, as the HTTP API's `match[]`
+/// parameters take them (`up`, `{job="a"}`, `http_requests_total{code=~"5.."}`).
+pub fn selector_matchers(selector: &str) -> Result<Vec<crate::labels::Matcher>, QueryError> {
+    match parse(selector)? {
+        promql_parser::parser::Expr::VectorSelector(vs) => eval::selector_matchers(&vs),
+        _ => Err(QueryError::BadData(format!(
+            "invalid parameter \"match[]\": {selector:?} is not a series selector"
+        ))),
+    }
+}

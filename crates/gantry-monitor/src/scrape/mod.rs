@@ -15,15 +15,11 @@ use crate::exposition::{self, Format};
 use crate::labels::{Labels, METRIC_NAME};
 use crate::relabel::{self, Rule};
 
-/// The NaN Prometheus writes to mark a series stale.
-pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
+pub use crate::promql::{STALE_NAN_BITS, is_stale_nan};
 
+/// The NaN Prometheus writes to mark a series stale.
 pub fn stale_nan() -> f64 {
     f64::from_bits(STALE_NAN_BITS)
-}
-
-pub fn is_stale_nan(v: f64) -> bool {
-    v.to_bits() == STALE_NAN_BITS
 }
 
 /// A group of targets sharing labels, from a static config or a file.
