@@ -243,14 +243,20 @@ const MATRIX_FUNCTIONS: &[&str] = &[
     "double_exponential_smoothing",
 ];
 
+/// Argument `i` of a call.
+fn nth<'e>(args: &[&'e Expr], name: &str, i: usize) -> Result<&'e Expr, QueryError> {
+    args.get(i)
+        .copied()
+        .ok_or_else(|| QueryError::Execution(format!("missing argument {i} of {name}")))
+}
+
+/// Evaluates a function call. Each function lives in its own
+/// `#[inline(never)]` function so that nested calls only stack the frame
+/// of the function in use (deep trees must fit a thread's stack).
 pub(super) fn call(ev: &mut Evaluator, c: &Call, ts: i64) -> Result<V, QueryError> {
     let name = c.func.name;
     let args: Vec<&Expr> = c.args.args.iter().map(|a| unwrap_parens(a)).collect();
-    let arg = |i: usize| -> Result<&Expr, QueryError> {
-        args.get(i)
-            .copied()
-            .ok_or_else(|| QueryError::Execution(format!("missing argument {i} of {name}")))
-    };
+    let arg = |i: usize| nth(&args, name, i);
     if MATRIX_FUNCTIONS.contains(&name) {
         return matrix_call(ev, name, &args, ts);
     }
@@ -258,15 +264,15 @@ pub(super) fn call(ev: &mut Evaluator, c: &Call, ts: i64) -> Result<V, QueryErro
         return f_simple(ev, name, arg(0)?, ts);
     }
     match name {
-        "time" => f_time(ev, name, &args, ts),
-        "pi" => f_pi(ev, name, &args, ts),
+        "time" => Ok(V::Scalar(ts as f64 / 1000.0)),
+        "pi" => Ok(V::Scalar(std::f64::consts::PI)),
         "vector" => f_vector(ev, name, &args, ts),
         "scalar" => f_scalar(ev, name, &args, ts),
         "timestamp" => f_timestamp(ev, name, &args, ts),
         "absent" => f_absent(ev, name, &args, ts),
         "absent_over_time" => f_absent_over_time(ev, name, &args, ts),
         "day_of_month" | "day_of_week" | "day_of_year" | "days_in_month" | "hour" | "minute"
-        | "month" | "year" => f_day_of_month(ev, name, &args, ts),
+        | "month" | "year" => f_date(ev, name, &args, ts),
         "round" => f_round(ev, name, &args, ts),
         "clamp" => f_clamp(ev, name, &args, ts),
         "clamp_max" => f_clamp_max(ev, name, &args, ts),
@@ -280,56 +286,19 @@ pub(super) fn call(ev: &mut Evaluator, c: &Call, ts: i64) -> Result<V, QueryErro
 }
 
 #[inline(never)]
-fn f_time(
-    ev: &mut Evaluator,
-    name: &'static str,
-    args: &[&Expr],
-    ts: i64,
-) -> Result<V, QueryError> {
-    let _ = (&ev, name, args, ts);
-    let arg = |i: usize| -> Result<&Expr, QueryError> {
-        args.get(i)
-            .copied()
-            .ok_or_else(|| QueryError::Execution(format!("missing argument {i} of {name}")))
-    };
-    let _ = &arg;
-    { Ok(V::Scalar(ts as f64 / 1000.0)) }
-}
-
-#[inline(never)]
-fn f_pi(ev: &mut Evaluator, name: &'static str, args: &[&Expr], ts: i64) -> Result<V, QueryError> {
-    let _ = (&ev, name, args, ts);
-    let arg = |i: usize| -> Result<&Expr, QueryError> {
-        args.get(i)
-            .copied()
-            .ok_or_else(|| QueryError::Execution(format!("missing argument {i} of {name}")))
-    };
-    let _ = &arg;
-    { Ok(V::Scalar(std::f64::consts::PI)) }
-}
-
-#[inline(never)]
 fn f_vector(
     ev: &mut Evaluator,
     name: &'static str,
     args: &[&Expr],
     ts: i64,
 ) -> Result<V, QueryError> {
-    let _ = (&ev, name, args, ts);
-    let arg = |i: usize| -> Result<&Expr, QueryError> {
-        args.get(i)
-            .copied()
-            .ok_or_else(|| QueryError::Execution(format!("missing argument {i} of {name}")))
-    };
-    let _ = &arg;
-    {
-        let v = expect_scalar(ev.eval(arg(0)?, ts)?)?;
-        Ok(V::Vector(vec![Sample {
-            labels: Labels::default(),
-            t: ts,
-            v,
-        }]))
-    }
+    let arg = |i: usize| nth(args, name, i);
+    let v = expect_scalar(ev.eval(arg(0)?, ts)?)?;
+    Ok(V::Vector(vec![Sample {
+        labels: Labels::default(),
+        t: ts,
+        v,
+    }]))
 }
 
 #[inline(never)]
@@ -339,17 +308,9 @@ fn f_scalar(
     args: &[&Expr],
     ts: i64,
 ) -> Result<V, QueryError> {
-    let _ = (&ev, name, args, ts);
-    let arg = |i: usize| -> Result<&Expr, QueryError> {
-        args.get(i)
-            .copied()
-            .ok_or_else(|| QueryError::Execution(format!("missing argument {i} of {name}")))
-    };
-    let _ = &arg;
-    {
-        let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
-        Ok(V::Scalar(if v.len() == 1 { v[0].v } else { f64::NAN }))
-    }
+    let arg = |i: usize| nth(args, name, i);
+    let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
+    Ok(V::Scalar(if v.len() == 1 { v[0].v } else { f64::NAN }))
 }
 
 #[inline(never)]
@@ -359,29 +320,21 @@ fn f_timestamp(
     args: &[&Expr],
     ts: i64,
 ) -> Result<V, QueryError> {
-    let _ = (&ev, name, args, ts);
-    let arg = |i: usize| -> Result<&Expr, QueryError> {
-        args.get(i)
-            .copied()
-            .ok_or_else(|| QueryError::Execution(format!("missing argument {i} of {name}")))
+    let arg = |i: usize| nth(args, name, i);
+    let v = match arg(0)? {
+        Expr::VectorSelector(vs) => ev.instant_selector(vs, ts)?,
+        other => expect_vector(ev.eval(other, ts)?)?,
     };
-    let _ = &arg;
-    {
-        let v = match arg(0)? {
-            Expr::VectorSelector(vs) => ev.instant_selector(vs, ts)?,
-            other => expect_vector(ev.eval(other, ts)?)?,
-        };
-        let out: Vec<Sample> = v
-            .into_iter()
-            .map(|s| Sample {
-                labels: drop_name(&s.labels),
-                t: ts,
-                v: s.t as f64 / 1000.0,
-            })
-            .collect();
-        check_duplicates(&out)?;
-        Ok(V::Vector(out))
-    }
+    let out: Vec<Sample> = v
+        .into_iter()
+        .map(|s| Sample {
+            labels: drop_name(&s.labels),
+            t: ts,
+            v: s.t as f64 / 1000.0,
+        })
+        .collect();
+    check_duplicates(&out)?;
+    Ok(V::Vector(out))
 }
 
 #[inline(never)]
@@ -391,25 +344,17 @@ fn f_absent(
     args: &[&Expr],
     ts: i64,
 ) -> Result<V, QueryError> {
-    let _ = (&ev, name, args, ts);
-    let arg = |i: usize| -> Result<&Expr, QueryError> {
-        args.get(i)
-            .copied()
-            .ok_or_else(|| QueryError::Execution(format!("missing argument {i} of {name}")))
-    };
-    let _ = &arg;
-    {
-        let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
-        Ok(V::Vector(if v.is_empty() {
-            vec![Sample {
-                labels: absent_labels(arg(0)?),
-                t: ts,
-                v: 1.0,
-            }]
-        } else {
-            Vec::new()
-        }))
-    }
+    let arg = |i: usize| nth(args, name, i);
+    let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
+    Ok(V::Vector(if v.is_empty() {
+        vec![Sample {
+            labels: absent_labels(arg(0)?),
+            t: ts,
+            v: 1.0,
+        }]
+    } else {
+        Vec::new()
+    }))
 }
 
 #[inline(never)]
@@ -419,55 +364,39 @@ fn f_absent_over_time(
     args: &[&Expr],
     ts: i64,
 ) -> Result<V, QueryError> {
-    let _ = (&ev, name, args, ts);
-    let arg = |i: usize| -> Result<&Expr, QueryError> {
-        args.get(i)
-            .copied()
-            .ok_or_else(|| QueryError::Execution(format!("missing argument {i} of {name}")))
+    let arg = |i: usize| nth(args, name, i);
+    let m = match ev.eval(arg(0)?, ts)? {
+        V::Matrix(m) => m,
+        other => return err(format!("expected range vector, got {}", other.type_name())),
     };
-    let _ = &arg;
-    {
-        let m = match ev.eval(arg(0)?, ts)? {
-            V::Matrix(m) => m,
-            other => return err(format!("expected range vector, got {}", other.type_name())),
-        };
-        Ok(V::Vector(if m.is_empty() {
-            vec![Sample {
-                labels: absent_labels(arg(0)?),
-                t: ts,
-                v: 1.0,
-            }]
-        } else {
-            Vec::new()
-        }))
-    }
+    Ok(V::Vector(if m.is_empty() {
+        vec![Sample {
+            labels: absent_labels(arg(0)?),
+            t: ts,
+            v: 1.0,
+        }]
+    } else {
+        Vec::new()
+    }))
 }
 
 #[inline(never)]
-fn f_day_of_month(
+fn f_date(
     ev: &mut Evaluator,
     name: &'static str,
     args: &[&Expr],
     ts: i64,
 ) -> Result<V, QueryError> {
-    let _ = (&ev, name, args, ts);
-    let arg = |i: usize| -> Result<&Expr, QueryError> {
-        args.get(i)
-            .copied()
-            .ok_or_else(|| QueryError::Execution(format!("missing argument {i} of {name}")))
-    };
-    let _ = &arg;
-    {
-        if args.is_empty() {
-            return Ok(V::Vector(vec![Sample {
-                labels: Labels::default(),
-                t: ts,
-                v: date_part(name, ts.div_euclid(1000)),
-            }]));
-        }
-        let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
-        map_vector(v, ts, |x| date_part(name, go_int64(x)))
+    let arg = |i: usize| nth(args, name, i);
+    if args.is_empty() {
+        return Ok(V::Vector(vec![Sample {
+            labels: Labels::default(),
+            t: ts,
+            v: date_part(name, ts.div_euclid(1000)),
+        }]));
     }
+    let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
+    map_vector(v, ts, |x| date_part(name, go_int64(x)))
 }
 
 #[inline(never)]
@@ -477,22 +406,14 @@ fn f_round(
     args: &[&Expr],
     ts: i64,
 ) -> Result<V, QueryError> {
-    let _ = (&ev, name, args, ts);
-    let arg = |i: usize| -> Result<&Expr, QueryError> {
-        args.get(i)
-            .copied()
-            .ok_or_else(|| QueryError::Execution(format!("missing argument {i} of {name}")))
+    let arg = |i: usize| nth(args, name, i);
+    let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
+    let to_nearest = match args.get(1) {
+        Some(e) => expect_scalar(ev.eval(e, ts)?)?,
+        None => 1.0,
     };
-    let _ = &arg;
-    {
-        let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
-        let to_nearest = match args.get(1) {
-            Some(e) => expect_scalar(ev.eval(e, ts)?)?,
-            None => 1.0,
-        };
-        let inv = 1.0 / to_nearest;
-        map_vector(v, ts, |x| (x * inv + 0.5).floor() / inv)
-    }
+    let inv = 1.0 / to_nearest;
+    map_vector(v, ts, |x| (x * inv + 0.5).floor() / inv)
 }
 
 #[inline(never)]
@@ -502,22 +423,14 @@ fn f_clamp(
     args: &[&Expr],
     ts: i64,
 ) -> Result<V, QueryError> {
-    let _ = (&ev, name, args, ts);
-    let arg = |i: usize| -> Result<&Expr, QueryError> {
-        args.get(i)
-            .copied()
-            .ok_or_else(|| QueryError::Execution(format!("missing argument {i} of {name}")))
-    };
-    let _ = &arg;
-    {
-        let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
-        let min = expect_scalar(ev.eval(arg(1)?, ts)?)?;
-        let max = expect_scalar(ev.eval(arg(2)?, ts)?)?;
-        if max < min {
-            return Ok(V::Vector(Vec::new()));
-        }
-        map_vector(v, ts, |x| go_max(min, go_min(max, x)))
+    let arg = |i: usize| nth(args, name, i);
+    let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
+    let min = expect_scalar(ev.eval(arg(1)?, ts)?)?;
+    let max = expect_scalar(ev.eval(arg(2)?, ts)?)?;
+    if max < min {
+        return Ok(V::Vector(Vec::new()));
     }
+    map_vector(v, ts, |x| go_max(min, go_min(max, x)))
 }
 
 #[inline(never)]
@@ -527,18 +440,10 @@ fn f_clamp_max(
     args: &[&Expr],
     ts: i64,
 ) -> Result<V, QueryError> {
-    let _ = (&ev, name, args, ts);
-    let arg = |i: usize| -> Result<&Expr, QueryError> {
-        args.get(i)
-            .copied()
-            .ok_or_else(|| QueryError::Execution(format!("missing argument {i} of {name}")))
-    };
-    let _ = &arg;
-    {
-        let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
-        let max = expect_scalar(ev.eval(arg(1)?, ts)?)?;
-        map_vector(v, ts, |x| go_min(x, max))
-    }
+    let arg = |i: usize| nth(args, name, i);
+    let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
+    let max = expect_scalar(ev.eval(arg(1)?, ts)?)?;
+    map_vector(v, ts, |x| go_min(x, max))
 }
 
 #[inline(never)]
@@ -548,18 +453,10 @@ fn f_clamp_min(
     args: &[&Expr],
     ts: i64,
 ) -> Result<V, QueryError> {
-    let _ = (&ev, name, args, ts);
-    let arg = |i: usize| -> Result<&Expr, QueryError> {
-        args.get(i)
-            .copied()
-            .ok_or_else(|| QueryError::Execution(format!("missing argument {i} of {name}")))
-    };
-    let _ = &arg;
-    {
-        let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
-        let min = expect_scalar(ev.eval(arg(1)?, ts)?)?;
-        map_vector(v, ts, |x| go_max(x, min))
-    }
+    let arg = |i: usize| nth(args, name, i);
+    let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
+    let min = expect_scalar(ev.eval(arg(1)?, ts)?)?;
+    map_vector(v, ts, |x| go_max(x, min))
 }
 
 #[inline(never)]
@@ -569,31 +466,23 @@ fn f_sort(
     args: &[&Expr],
     ts: i64,
 ) -> Result<V, QueryError> {
-    let _ = (&ev, name, args, ts);
-    let arg = |i: usize| -> Result<&Expr, QueryError> {
-        args.get(i)
-            .copied()
-            .ok_or_else(|| QueryError::Execution(format!("missing argument {i} of {name}")))
-    };
-    let _ = &arg;
-    {
-        let mut v = expect_vector(ev.eval(arg(0)?, ts)?)?;
-        let desc = name == "sort_desc";
-        v.sort_by(|a, b| {
-            use std::cmp::Ordering;
-            match (a.v.is_nan(), b.v.is_nan()) {
-                (true, true) => Ordering::Equal,
-                (true, false) => Ordering::Greater,
-                (false, true) => Ordering::Less,
-                _ if desc => b.v.partial_cmp(&a.v).unwrap_or(Ordering::Equal),
-                _ => a.v.partial_cmp(&b.v).unwrap_or(Ordering::Equal),
-            }
-        });
-        for s in &mut v {
-            s.t = ts;
+    let arg = |i: usize| nth(args, name, i);
+    let mut v = expect_vector(ev.eval(arg(0)?, ts)?)?;
+    let desc = name == "sort_desc";
+    v.sort_by(|a, b| {
+        use std::cmp::Ordering;
+        match (a.v.is_nan(), b.v.is_nan()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            _ if desc => b.v.partial_cmp(&a.v).unwrap_or(Ordering::Equal),
+            _ => a.v.partial_cmp(&b.v).unwrap_or(Ordering::Equal),
         }
-        Ok(V::Vector(v))
+    });
+    for s in &mut v {
+        s.t = ts;
     }
+    Ok(V::Vector(v))
 }
 
 #[inline(never)]
@@ -603,55 +492,47 @@ fn f_label_replace(
     args: &[&Expr],
     ts: i64,
 ) -> Result<V, QueryError> {
-    let _ = (&ev, name, args, ts);
-    let arg = |i: usize| -> Result<&Expr, QueryError> {
-        args.get(i)
-            .copied()
-            .ok_or_else(|| QueryError::Execution(format!("missing argument {i} of {name}")))
-    };
-    let _ = &arg;
-    {
-        let dst = expect_string(ev.eval(arg(1)?, ts)?)?;
-        let repl = expect_string(ev.eval(arg(2)?, ts)?)?;
-        let src = expect_string(ev.eval(arg(3)?, ts)?)?;
-        let re_str = expect_string(ev.eval(arg(4)?, ts)?)?;
-        let re = Regex::new(&format!("^(?s:{re_str})$")).map_err(|_| {
-            QueryError::Execution(format!(
-                "invalid regular expression in label_replace(): {re_str}"
-            ))
-        })?;
-        if !valid_label_name(&dst) {
-            return err(format!(
-                "invalid destination label name in label_replace(): {dst}"
-            ));
-        }
-        let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
-        let mut out = Vec::with_capacity(v.len());
-        for s in v {
-            let src_val = s.labels.get(&src).unwrap_or("");
-            let labels = match re.captures(src_val) {
-                None => s.labels.clone(),
-                Some(caps) => {
-                    let mut res = String::new();
-                    caps.expand(&repl, &mut res);
-                    let mut pairs: BTreeMap<String, String> = s
-                        .labels
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .collect();
-                    pairs.insert(dst.clone(), res);
-                    Labels::new(pairs)
-                }
-            };
-            out.push(Sample {
-                labels,
-                t: ts,
-                v: s.v,
-            });
-        }
-        check_duplicates(&out)?;
-        Ok(V::Vector(out))
+    let arg = |i: usize| nth(args, name, i);
+    let dst = expect_string(ev.eval(arg(1)?, ts)?)?;
+    let repl = expect_string(ev.eval(arg(2)?, ts)?)?;
+    let src = expect_string(ev.eval(arg(3)?, ts)?)?;
+    let re_str = expect_string(ev.eval(arg(4)?, ts)?)?;
+    let re = Regex::new(&format!("^(?s:{re_str})$")).map_err(|_| {
+        QueryError::Execution(format!(
+            "invalid regular expression in label_replace(): {re_str}"
+        ))
+    })?;
+    if !valid_label_name(&dst) {
+        return err(format!(
+            "invalid destination label name in label_replace(): {dst}"
+        ));
     }
+    let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
+    let mut out = Vec::with_capacity(v.len());
+    for s in v {
+        let src_val = s.labels.get(&src).unwrap_or("");
+        let labels = match re.captures(src_val) {
+            None => s.labels.clone(),
+            Some(caps) => {
+                let mut res = String::new();
+                caps.expand(&repl, &mut res);
+                let mut pairs: BTreeMap<String, String> = s
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                pairs.insert(dst.clone(), res);
+                Labels::new(pairs)
+            }
+        };
+        out.push(Sample {
+            labels,
+            t: ts,
+            v: s.v,
+        });
+    }
+    check_duplicates(&out)?;
+    Ok(V::Vector(out))
 }
 
 #[inline(never)]
@@ -661,52 +542,44 @@ fn f_label_join(
     args: &[&Expr],
     ts: i64,
 ) -> Result<V, QueryError> {
-    let _ = (&ev, name, args, ts);
-    let arg = |i: usize| -> Result<&Expr, QueryError> {
-        args.get(i)
-            .copied()
-            .ok_or_else(|| QueryError::Execution(format!("missing argument {i} of {name}")))
-    };
-    let _ = &arg;
-    {
-        let dst = expect_string(ev.eval(arg(1)?, ts)?)?;
-        let sep = expect_string(ev.eval(arg(2)?, ts)?)?;
-        let mut srcs = Vec::new();
-        for e in args.iter().skip(3) {
-            let src = expect_string(ev.eval(e, ts)?)?;
-            if !valid_label_name(&src) {
-                return err(format!("invalid source label name in label_join(): {src}"));
-            }
-            srcs.push(src);
+    let arg = |i: usize| nth(args, name, i);
+    let dst = expect_string(ev.eval(arg(1)?, ts)?)?;
+    let sep = expect_string(ev.eval(arg(2)?, ts)?)?;
+    let mut srcs = Vec::new();
+    for e in args.iter().skip(3) {
+        let src = expect_string(ev.eval(e, ts)?)?;
+        if !valid_label_name(&src) {
+            return err(format!("invalid source label name in label_join(): {src}"));
         }
-        if !valid_label_name(&dst) {
-            return err(format!(
-                "invalid destination label name in label_join(): {dst}"
-            ));
-        }
-        let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
-        let mut out = Vec::with_capacity(v.len());
-        for s in v {
-            let joined = srcs
-                .iter()
-                .map(|n| s.labels.get(n).unwrap_or(""))
-                .collect::<Vec<_>>()
-                .join(&sep);
-            let mut pairs: BTreeMap<String, String> = s
-                .labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            pairs.insert(dst.clone(), joined);
-            out.push(Sample {
-                labels: Labels::new(pairs),
-                t: ts,
-                v: s.v,
-            });
-        }
-        check_duplicates(&out)?;
-        Ok(V::Vector(out))
+        srcs.push(src);
     }
+    if !valid_label_name(&dst) {
+        return err(format!(
+            "invalid destination label name in label_join(): {dst}"
+        ));
+    }
+    let v = expect_vector(ev.eval(arg(0)?, ts)?)?;
+    let mut out = Vec::with_capacity(v.len());
+    for s in v {
+        let joined = srcs
+            .iter()
+            .map(|n| s.labels.get(n).unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join(&sep);
+        let mut pairs: BTreeMap<String, String> = s
+            .labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        pairs.insert(dst.clone(), joined);
+        out.push(Sample {
+            labels: Labels::new(pairs),
+            t: ts,
+            v: s.v,
+        });
+    }
+    check_duplicates(&out)?;
+    Ok(V::Vector(out))
 }
 
 #[inline(never)]
@@ -716,18 +589,10 @@ fn f_histogram_quantile(
     args: &[&Expr],
     ts: i64,
 ) -> Result<V, QueryError> {
-    let _ = (&ev, name, args, ts);
-    let arg = |i: usize| -> Result<&Expr, QueryError> {
-        args.get(i)
-            .copied()
-            .ok_or_else(|| QueryError::Execution(format!("missing argument {i} of {name}")))
-    };
-    let _ = &arg;
-    {
-        let q = expect_scalar(ev.eval(arg(0)?, ts)?)?;
-        let v = expect_vector(ev.eval(arg(1)?, ts)?)?;
-        histogram_quantile(q, v, ts)
-    }
+    let arg = |i: usize| nth(args, name, i);
+    let q = expect_scalar(ev.eval(arg(0)?, ts)?)?;
+    let v = expect_vector(ev.eval(arg(1)?, ts)?)?;
+    histogram_quantile(q, v, ts)
 }
 
 fn histogram_quantile(q: f64, v: Vec<Sample>, ts: i64) -> Result<V, QueryError> {
@@ -856,13 +721,15 @@ fn matrix_call(ev: &mut Evaluator, name: &str, args: &[&Expr], ts: i64) -> Resul
             scalars.push(expect_scalar(ev.eval(a, ts)?)?);
         }
     }
+    // The parser checks the argument count; NaN stands in regardless.
+    let param = |i: usize| scalars.get(i).copied().unwrap_or(f64::NAN);
     let (ref_t, range) = matrix_window(ev, m_expr, ts);
     let matrix: Vec<Series> = match ev.eval(m_expr, ts)? {
         V::Matrix(m) => m,
         other => return err(format!("expected range vector, got {}", other.type_name())),
     };
     if name == "double_exponential_smoothing" {
-        let (sf, tf) = (scalars[0], scalars.get(1).copied().unwrap_or(f64::NAN));
+        let (sf, tf) = (param(0), param(1));
         if sf <= 0.0 || sf >= 1.0 {
             return err(format!(
                 "invalid smoothing factor. Expected: 0 < sf < 1, got: {sf:.6}"
@@ -893,7 +760,7 @@ fn matrix_call(ev: &mut Evaluator, name: &str, args: &[&Expr], ts: i64) -> Resul
                 // Anchored at the evaluation time, also for an `@` argument
                 // (Prometheus evaluates predict_linear at every step).
                 let (slope, intercept) = linear_regression(pts, ts);
-                slope * scalars[0] + intercept
+                slope * param(0) + intercept
             }),
             "changes" => Some(
                 pts.windows(2)
@@ -903,29 +770,19 @@ fn matrix_call(ev: &mut Evaluator, name: &str, args: &[&Expr], ts: i64) -> Resul
             "resets" => Some(pts.windows(2).filter(|w| w[1].1 < w[0].1).count() as f64),
             "avg_over_time" => Some(incremental_mean(vals())),
             "min_over_time" => {
-                Some(vals().fold(
-                    pts[0].1,
-                    |acc, v| {
-                        if v < acc || acc.is_nan() { v } else { acc }
-                    },
-                ))
+                vals().reduce(|acc, v| if v < acc || acc.is_nan() { v } else { acc })
             }
             "max_over_time" => {
-                Some(vals().fold(
-                    pts[0].1,
-                    |acc, v| {
-                        if v > acc || acc.is_nan() { v } else { acc }
-                    },
-                ))
+                vals().reduce(|acc, v| if v > acc || acc.is_nan() { v } else { acc })
             }
             "sum_over_time" => Some(kahan_sum(vals())),
             "count_over_time" => Some(pts.len() as f64),
-            "quantile_over_time" => Some(quantile(scalars[0], vals().collect())),
+            "quantile_over_time" => Some(quantile(param(0), vals().collect())),
             "stddev_over_time" => Some(welford_var(vals()).sqrt()),
             "stdvar_over_time" => Some(welford_var(vals())),
             "last_over_time" => pts.last().map(|p| p.1),
             "present_over_time" => Some(1.0),
-            "double_exponential_smoothing" => smoothing(pts, scalars[0], scalars[1]),
+            "double_exponential_smoothing" => smoothing(pts, param(0), param(1)),
             _ => unreachable!("MATRIX_FUNCTIONS lists the names handled here"),
         };
         if let Some(v) = value {
