@@ -8,7 +8,7 @@ use std::sync::Arc;
 use gantry_config::Diagnostic;
 use hcl_edit::Span as _;
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator, UnaryOperator};
-use hcl_edit::template::{Element, Template};
+use hcl_edit::template::{Directive, Element, Strip, Template};
 
 use super::Src;
 use crate::value::{Type, Value};
@@ -29,16 +29,58 @@ impl NotLiteral {
     }
 }
 
-/// The literal text of a template that has no interpolation or directive.
+/// The literal text of a template that has no interpolation. `%{if}`
+/// directives with a constant `true` or `false` condition (and no strip
+/// markers) are constant too and are evaluated: a rewritten duplicate
+/// object key is one (see `dupkeys`).
 pub fn template_literal(t: &Template) -> Option<String> {
     let mut out = String::new();
+    push_template_literal(t, &mut out).then_some(out)
+}
+
+fn push_template_literal(t: &Template, out: &mut String) -> bool {
     for e in t.iter() {
         match e {
             Element::Literal(s) => out.push_str(s.value()),
-            Element::Interpolation(_) | Element::Directive(_) => return None,
+            Element::Directive(d) => {
+                let Directive::If(d) = &**d else {
+                    return false;
+                };
+                let Expression::Bool(cond) = &d.if_expr.cond_expr else {
+                    return false;
+                };
+                let stripped = d.if_expr.strip != Strip::None
+                    || d.endif_expr.strip != Strip::None
+                    || d.else_expr.as_ref().is_some_and(|e| e.strip != Strip::None);
+                if stripped {
+                    return false;
+                }
+                let branch = if *cond.value() {
+                    Some(&d.if_expr.template)
+                } else {
+                    d.else_expr.as_ref().map(|e| &e.template)
+                };
+                if let Some(t) = branch
+                    && !push_template_literal(t, out)
+                {
+                    return false;
+                }
+            }
+            Element::Interpolation(_) => return false,
         }
     }
-    Some(out)
+    true
+}
+
+/// The name an object key stands for without evaluating anything: an
+/// identifier, a quoted string or a constant template.
+pub fn key_name(key: &ObjectKey) -> Option<String> {
+    match key {
+        ObjectKey::Ident(i) => Some(i.as_str().to_owned()),
+        ObjectKey::Expression(Expression::String(s)) => Some(s.value().clone()),
+        ObjectKey::Expression(Expression::StringTemplate(t)) => template_literal(t),
+        ObjectKey::Expression(_) => None,
+    }
 }
 
 /// The value of a constant expression: strings (templates and heredocs
@@ -315,16 +357,11 @@ fn parse_type_inner(
                     let mut attrs = BTreeMap::new();
                     let mut optional = BTreeMap::new();
                     for (k, v) in obj.iter() {
-                        let key = match k {
-                            ObjectKey::Ident(i) => i.as_str().to_owned(),
-                            ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
-                            ObjectKey::Expression(e) => {
-                                return Err(type_err(
-                                    src,
-                                    e,
-                                    "invalid type specification; object constructor map keys must be attribute names",
-                                ));
-                            }
+                        let Some(key) = key_name(k) else {
+                            return Err(src.error(
+                                k.span().as_ref(),
+                                "invalid type specification; object constructor map keys must be attribute names",
+                            ));
                         };
                         let (t, opt) = parse_type_inner(v.expr(), src, true)?;
                         if let Some(default) = opt {
@@ -402,10 +439,7 @@ mod tests {
     use super::*;
 
     fn src(text: &str) -> Arc<Src> {
-        Arc::new(Src {
-            path: "t.tf".into(),
-            text: text.into(),
-        })
+        Arc::new(Src::new("t.tf", text))
     }
 
     /// Parses `t = <type>` and returns the type or the error `line:col: message`.
