@@ -21,7 +21,7 @@ pub fn format(text: &str) -> Result<String, String> {
             "{}:{}: {}",
             span.line,
             span.col,
-            crate::syntax::parse_message(&e, text, &src.rewrites)
+            crate::syntax::parse_message(&e, "", text, &src.rewrites)
         ));
     }
     let tokens = tokenize(text);

@@ -10,17 +10,24 @@
 //! different key to hcl-edit:
 //!
 //! ```text
-//! a        "a%{if false}1%{endif}"
-//! "a-${x}" "a-${x}%{if false}2%{endif}"
-//! (expr)   "${(expr)}%{if false}3%{endif}"
+//! a          "\t${~""}a"
+//! "a-${x}"   " ${~""}a-${x}"
+//! (expr)     "\n${~""}${(expr)}"
 //! ```
 //!
-//! The number makes each rewritten key unique in its file. The copy is
-//! parsed instead of the text, and [`Rewrites`] maps every position in the
-//! copy back to the text as written, so diagnostics point at the original
-//! line and column. The scan is linear; a duplicate it misses (keys that
-//! are equal to hcl-edit but written differently) is rewritten from the
-//! position of the parse error, a bounded number of times.
+//! The template starts with a tag: whitespace (written with escapes, so no
+//! line is added) that is unique in the file and that the strip marker of
+//! the empty interpolation after it removes. The tag comes first because
+//! hcl-edit looks keys up by comparing them one by one with every earlier
+//! key of the object: a first element that differs keeps each comparison
+//! short (a tag at the end made an object of 5,000 equal keys take seconds
+//! to parse).
+//!
+//! The copy is parsed instead of the text, and [`Rewrites`] maps every
+//! position in the copy back to the text as written, so diagnostics point
+//! at the original line and column. The scan is linear; a duplicate it
+//! misses (keys equal to hcl-edit but written differently) is rewritten
+//! from the position of the parse error, a bounded number of times.
 //!
 //! Duplicate arguments of a block body (`a = 1` twice as attributes) are
 //! not touched: Terraform refuses those too.
@@ -139,6 +146,15 @@ pub(crate) fn parse_lenient<T>(
     Err((first, Rewrites::default()))
 }
 
+/// For an argument set again at `at` (hcl-edit's "redefined attribute"),
+/// where the same body set it first.
+pub(crate) fn first_definition(text: &str, at: usize) -> Option<usize> {
+    let mut scanner = Scanner::new(text, Start::Body, None);
+    scanner.attr_at = Some(at);
+    scanner.run();
+    scanner.first_attr
+}
+
 /// A key to rewrite, in the original text.
 #[derive(Debug, Clone)]
 struct KeySite {
@@ -158,16 +174,16 @@ struct Plan {
 impl Plan {
     fn add(&mut self, text: &str, key: KeySite) {
         self.next_tag += 1;
-        let tail = format!("%{{if false}}{}%{{endif}}", self.next_tag);
+        let prefix = format!("{}${{~\"\"}}", tag(self.next_tag));
         let raw = &text[key.start..key.end];
         if key.quoted {
-            self.inserts.push((key.end - 1, tail));
+            self.inserts.push((key.start + 1, prefix));
         } else if is_identifier(raw) {
-            self.inserts.push((key.start, "\"".to_owned()));
-            self.inserts.push((key.end, format!("{tail}\"")));
+            self.inserts.push((key.start, format!("\"{prefix}")));
+            self.inserts.push((key.end, "\"".to_owned()));
         } else {
-            self.inserts.push((key.start, "\"${".to_owned()));
-            self.inserts.push((key.end, format!("}}{tail}\"")));
+            self.inserts.push((key.start, format!("\"{prefix}${{")));
+            self.inserts.push((key.end, "}\"".to_owned()));
         }
         self.starts.insert(key.start);
     }
@@ -200,6 +216,19 @@ impl Plan {
     }
 }
 
+/// Whitespace unique to `n`, as quoted-string text: its digits in base 4,
+/// each one of four whitespace characters.
+fn tag(mut n: usize) -> String {
+    let mut out = String::new();
+    loop {
+        out.push_str(["\\t", " ", "\\n", "\\r"][n % 4]);
+        n /= 4;
+        if n == 0 {
+            return out;
+        }
+    }
+}
+
 fn is_identifier(s: &str) -> bool {
     let mut cs = s.chars();
     cs.next().is_some_and(|c| c.is_alphabetic() || c == '_')
@@ -224,8 +253,12 @@ struct Obj {
 #[derive(Debug)]
 enum Frame {
     /// A body: the file, or a block's. `header` while reading a block's
-    /// labels.
-    Body { nested: bool, header: bool },
+    /// labels; `attrs`: where each argument was first set.
+    Body {
+        nested: bool,
+        header: bool,
+        attrs: HashMap<String, usize>,
+    },
     /// An attribute's expression; ends at a newline.
     Attr,
     Object(Obj),
@@ -252,6 +285,9 @@ struct Scanner<'a> {
     found: Vec<KeySite>,
     /// Scan only the key starting at this position (of an object).
     only: bool,
+    /// Find where the argument set again at this position was set first.
+    attr_at: Option<usize>,
+    first_attr: Option<usize>,
 }
 
 impl<'a> Scanner<'a> {
@@ -268,6 +304,7 @@ impl<'a> Scanner<'a> {
                 Start::Body => Frame::Body {
                     nested: false,
                     header: false,
+                    attrs: HashMap::new(),
                 },
                 Start::Expr => Frame::Group(0),
                 Start::Template => Frame::TemplateRoot,
@@ -280,6 +317,8 @@ impl<'a> Scanner<'a> {
             stack,
             found: Vec::new(),
             only: key_at.is_some(),
+            attr_at: None,
+            first_attr: None,
         }
     }
 
@@ -287,9 +326,12 @@ impl<'a> Scanner<'a> {
         self.b.get(i).copied().unwrap_or(0)
     }
 
-    fn run(mut self) -> Vec<KeySite> {
+    fn run(&mut self) -> Vec<KeySite> {
         while self.i < self.b.len() {
             if self.only && (!self.found.is_empty() || self.stack.len() < 2) {
+                break;
+            }
+            if self.first_attr.is_some() {
                 break;
             }
             match self.stack.last() {
@@ -301,7 +343,7 @@ impl<'a> Scanner<'a> {
                 None => break,
             }
         }
-        self.found
+        std::mem::take(&mut self.found)
     }
 
     /// Skips a comment at `i`, if there is one; returns whether it did.
@@ -335,7 +377,7 @@ impl<'a> Scanner<'a> {
         if self.skip_comment() {
             return;
         }
-        let Some(&Frame::Body { nested, header }) = self.stack.last() else {
+        let Some(&Frame::Body { nested, header, .. }) = self.stack.last() else {
             return;
         };
         if header {
@@ -345,6 +387,7 @@ impl<'a> Scanner<'a> {
                     self.stack.push(Frame::Body {
                         nested: true,
                         header: false,
+                        attrs: HashMap::new(),
                     });
                 }
                 b'"' => self.stack.push(Frame::Quoted { start: self.i }),
@@ -373,6 +416,14 @@ impl<'a> Scanner<'a> {
             k += 1;
         }
         if self.at(k) == b'=' && self.at(k + 1) != b'=' {
+            let at = self.i;
+            let name = &self.text[at..j];
+            if let Some(Frame::Body { attrs, .. }) = self.stack.last_mut() {
+                if self.attr_at == Some(at) {
+                    self.first_attr = attrs.get(name).copied();
+                }
+                attrs.entry(name.to_owned()).or_insert(at);
+            }
             self.stack.push(Frame::Attr);
             self.i = k + 1;
         } else {
@@ -559,9 +610,7 @@ impl<'a> Scanner<'a> {
                 {
                     o.in_value = true;
                     let end = start + self.text[start..i].trim_end().len();
-                    // `"a%"` cannot take `%{`: it would read as the escape `%%{`.
-                    let quoted = o.key_quoted_end == Some(end)
-                        && !self.text[start..end - 1].ends_with('%');
+                    let quoted = o.key_quoted_end == Some(end);
                     let norm: String = self.text[start..end]
                         .chars()
                         .filter(|c| !c.is_whitespace())
@@ -621,19 +670,20 @@ mod tests {
     #[test]
     fn rewrites_repeated_keys_only() {
         let cases = [
-            ("a = { x = 1, x = 2 }\n", "a = { x = 1, \"x%{if false}1%{endif}\" = 2 }\n"),
+            ("a = { x = 1, x = 2 }\n", r#"a = { x = 1, " ${~""}x" = 2 }"#),
             (
                 "a = {\n  \"k\" = 1\n  \"k\" = 2\n}\n",
-                "a = {\n  \"k\" = 1\n  \"k%{if false}1%{endif}\" = 2\n}\n",
+                "a = {\n  \"k\" = 1\n  \" ${~\"\"}k\" = 2\n}\n",
             ),
             (
                 "a = { (var.k) = 1, ( var.k ) = 2 }\n",
-                "a = { (var.k) = 1, \"${( var.k )}%{if false}1%{endif}\" = 2 }\n",
+                r#"a = { (var.k) = 1, " ${~""}${( var.k )}" = 2 }"#,
             ),
-            ("a = { x: 1, x: 2 }\n", "a = { x: 1, \"x%{if false}1%{endif}\": 2 }\n"),
+            ("a = { x: 1, x: 2 }\n", r#"a = { x: 1, " ${~""}x": 2 }"#),
             // Block attributes are not object keys.
             ("a = 1\na = 2\n", "a = 1\na = 2\n"),
             ("b {\n  x = 1\n  x = 2\n}\n", "b {\n  x = 1\n  x = 2\n}\n"),
+            ("b { x = { y = 1 } }\nc = { y = 2 }\n", "b { x = { y = 1 } }\nc = { y = 2 }\n"),
             // Separate objects, for expressions, strings and comments.
             (
                 "a = [{ x = 1 }, { x = 2 }]\nb = { for k, v in {} : k => v }\n# { x = 1, x = 2 }\n",
@@ -646,24 +696,37 @@ mod tests {
             // Objects in templates, heredocs and nested objects.
             (
                 "a = \"${ {x = 1, x = 2}[\"x\"] }\"\n",
-                "a = \"${ {x = 1, \"x%{if false}1%{endif}\" = 2}[\"x\"] }\"\n",
+                r#"a = "${ {x = 1, " ${~""}x" = 2}["x"] }""#,
             ),
             (
                 "a = { o = { y = 1, y = 2 }, o = 3 }\n",
-                "a = { o = { y = 1, \"y%{if false}1%{endif}\" = 2 }, \"o%{if false}2%{endif}\" = 3 }\n",
+                r#"a = { o = { y = 1, " ${~""}y" = 2 }, "\n${~""}o" = 3 }"#,
             ),
             (
                 "a = <<-EOT\n  ${jsonencode({q = 1, q = 2})}\n  EOT\n",
-                "a = <<-EOT\n  ${jsonencode({q = 1, \"q%{if false}1%{endif}\" = 2})}\n  EOT\n",
+                "a = <<-EOT\n  ${jsonencode({q = 1, \" ${~\"\"}q\" = 2})}\n  EOT\n",
             ),
             (
                 "a = { c = x == 1 ? 2 : 3, c = 4 }\n",
-                "a = { c = x == 1 ? 2 : 3, \"c%{if false}1%{endif}\" = 4 }\n",
+                r#"a = { c = x == 1 ? 2 : 3, " ${~""}c" = 4 }"#,
             ),
         ];
         for (input, want) in cases {
+            let want = if want.ends_with('\n') {
+                want.to_owned()
+            } else {
+                format!("{want}\n")
+            };
             assert_eq!(rewrite(input), want, "{input:?}");
         }
+    }
+
+    #[test]
+    fn tags_are_unique() {
+        let tags: HashSet<String> = (1..5000).map(tag).collect();
+        assert_eq!(tags.len(), 4999);
+        assert_eq!(tag(1), " ");
+        assert_eq!(tag(4), "\\t ");
     }
 
     #[test]
@@ -677,7 +740,7 @@ mod tests {
         let z_new = copy.find('z').expect("z is in the copy");
         assert_eq!(rw.original(z_new), text.find('z').expect("z is in the text"));
         // The rewritten key covers exactly the original key.
-        let key_new = copy.find("\"x%").expect("rewritten key");
+        let key_new = copy.find("\" ").expect("rewritten key");
         let key_end = copy.find("\" = 2").expect("rewritten key end") + 1;
         assert_eq!(rw.original_range(&(key_new..key_end)), 13..14);
         assert_eq!(rw.original(0), 0);

@@ -22,10 +22,12 @@ use super::{
 use crate::value::{PathStep, Type, Value};
 
 /// hcl-edit's parse error message, reworded where Terraform says it
-/// differently. `text` is the text as written and `rewrites` the rewrites
-/// of the text that was parsed.
+/// differently. `text` is the text as written (of the file shown as
+/// `path`, which may be empty) and `rewrites` the rewrites of the text
+/// that was parsed.
 pub(crate) fn parse_message(
     e: &hcl_edit::parser::Error,
+    path: &str,
     text: &str,
     rewrites: &Rewrites,
 ) -> String {
@@ -33,7 +35,25 @@ pub(crate) fn parse_message(
     let offset = rewrites.original(e.location().offset());
     let raw = e.message();
     if raw.contains("redefined attribute") {
-        "attribute redefined; an argument may be set only once in a block".to_owned()
+        let name: String = text[offset.min(text.len())..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+            .collect();
+        match dupkeys::first_definition(text, offset) {
+            Some(first) => {
+                let at = gantry_config::Span::from_byte_range(text, first..first);
+                let file = if path.is_empty() {
+                    String::new()
+                } else {
+                    format!("{path}:")
+                };
+                format!(
+                    "attribute redefined; the argument \"{name}\" was already set at {file}{}:{}, an argument may be set only once in a block",
+                    at.line, at.col
+                )
+            }
+            None => "attribute redefined; an argument may be set only once in a block".to_owned(),
+        }
     } else if raw.contains("redefined object key") {
         "duplicate object attribute; an attribute may be defined only once in an object".to_owned()
     } else if raw.contains("expected `}`") && offset + 2 >= text_len {
@@ -51,7 +71,7 @@ pub(crate) fn parse_error(src: &Arc<Src>, e: &hcl_edit::parser::Error) -> Diagno
     let start = e.location().offset();
     src.error(
         Some(&(start..start + 1)),
-        parse_message(e, &src.text, &src.rewrites),
+        parse_message(e, &src.path, &src.text, &src.rewrites),
     )
 }
 

@@ -135,7 +135,7 @@ mod tests {
             (
                 "a = 1\na = 2\n",
                 Err(
-                    "t.tfvars:2:1: attribute redefined; an argument may be set only once in a block",
+                    "t.tfvars:2:1: attribute redefined; the argument \"a\" was already set at t.tfvars:1:1, an argument may be set only once in a block",
                 ),
             ),
             (

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use gantry_config::Diagnostic;
 use hcl_edit::Span as _;
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator, UnaryOperator};
-use hcl_edit::template::{Directive, Element, Strip, Template};
+use hcl_edit::template::{Element, Template};
 
 use super::Src;
 use crate::value::{Type, Value};
@@ -29,47 +29,44 @@ impl NotLiteral {
     }
 }
 
-/// The literal text of a template that has no interpolation. `%{if}`
-/// directives with a constant `true` or `false` condition (and no strip
-/// markers) are constant too and are evaluated: a rewritten duplicate
-/// object key is one (see `dupkeys`).
+/// The text of a constant template: literal text, and interpolations of
+/// quoted strings, with their `~` strip markers applied (a rewritten
+/// duplicate object key is one, see `dupkeys`). `None` for anything else.
 pub fn template_literal(t: &Template) -> Option<String> {
     let mut out = String::new();
-    push_template_literal(t, &mut out).then_some(out)
-}
-
-fn push_template_literal(t: &Template, out: &mut String) -> bool {
+    // Bytes at the end of `out` from literal text: what a strip marker
+    // before an interpolation removes.
+    let mut lit_tail = 0;
+    let mut strip_next = false;
     for e in t.iter() {
         match e {
-            Element::Literal(s) => out.push_str(s.value()),
-            Element::Directive(d) => {
-                let Directive::If(d) = &**d else {
-                    return false;
-                };
-                let Expression::Bool(cond) = &d.if_expr.cond_expr else {
-                    return false;
-                };
-                let stripped = d.if_expr.strip != Strip::None
-                    || d.endif_expr.strip != Strip::None
-                    || d.else_expr.as_ref().is_some_and(|e| e.strip != Strip::None);
-                if stripped {
-                    return false;
-                }
-                let branch = if *cond.value() {
-                    Some(&d.if_expr.template)
+            Element::Literal(s) => {
+                let text = if strip_next {
+                    s.value().trim_start()
                 } else {
-                    d.else_expr.as_ref().map(|e| &e.template)
+                    s.value().as_str()
                 };
-                if let Some(t) = branch
-                    && !push_template_literal(t, out)
-                {
-                    return false;
-                }
+                strip_next = false;
+                out.push_str(text);
+                lit_tail += text.len();
             }
-            Element::Interpolation(_) => return false,
+            Element::Interpolation(i) => {
+                let Expression::String(s) = &i.expr else {
+                    return None;
+                };
+                if i.strip.strip_start() {
+                    let start = out.len() - lit_tail;
+                    let kept = out[start..].trim_end().len();
+                    out.truncate(start + kept);
+                }
+                out.push_str(s.value());
+                lit_tail = 0;
+                strip_next = i.strip.strip_end();
+            }
+            Element::Directive(_) => return None,
         }
     }
-    true
+    Some(out)
 }
 
 /// The name an object key stands for without evaluating anything: an
