@@ -129,7 +129,9 @@ resource "terraform_data" "d" {
 async fn every_item_is_evaluated_and_errors_point_at_the_text_as_written() {
     // The first `a` is dropped but still evaluated, as in HCL.
     let text = "locals {\n  m = { a = local.nope, a = 1 }\n}\noutput \"m\" { value = local.m }\n";
-    let err = plan(&[("main.tf", text)]).await.expect_err("undeclared local");
+    let err = plan(&[("main.tf", text)])
+        .await
+        .expect_err("undeclared local");
     assert!(
         err.iter().any(|e| e.starts_with("main.tf:2:13: ")),
         "{err:?}"
@@ -137,10 +139,13 @@ async fn every_item_is_evaluated_and_errors_point_at_the_text_as_written() {
 
     // An error after rewritten keys, on their line and on a later line.
     let text = "locals {\n  m = { a = 1, a = 2, a = 3, b = local.nope1 }\n  n = { c = 1, c = 2 }\n  o = local.nope2\n}\noutput \"m\" { value = [local.m, local.n, local.o] }\n";
-    let err = plan(&[("main.tf", text)]).await.expect_err("undeclared locals");
+    let err = plan(&[("main.tf", text)])
+        .await
+        .expect_err("undeclared locals");
     let col = text.lines().nth(1).unwrap().find("local.nope1").unwrap() + 1;
     assert!(
-        err.iter().any(|e| e.starts_with(&format!("main.tf:2:{col}: "))),
+        err.iter()
+            .any(|e| e.starts_with(&format!("main.tf:2:{col}: "))),
         "{err:?}"
     );
     assert!(
@@ -235,8 +240,8 @@ fn tfvars_files_and_cli_values_accept_duplicate_keys() {
             .into()
         ))
     );
-    let err = cli_value("{ a = 1, a = 2, b = }", &Type::map(Type::Number))
-        .expect_err("a syntax error");
+    let err =
+        cli_value("{ a = 1, a = 2, b = }", &Type::map(Type::Number)).expect_err("a syntax error");
     assert!(err.ends_with("at column 21"), "{err}");
 }
 
@@ -277,7 +282,10 @@ fn fmt_keeps_the_keys_as_written() {
     // where it is in the same text without duplicates.
     let got = gantry_iac::fmt::format("a = { x = 1, x = 2 }\nb = { y = 1, y = 2, z = ]\n");
     let want = gantry_iac::fmt::format("a = { x = 1, q = 2 }\nb = { y = 1, r = 2, z = ]\n");
-    assert!(want.as_ref().is_err_and(|e| e.starts_with("2:")), "{want:?}");
+    assert!(
+        want.as_ref().is_err_and(|e| e.starts_with("2:")),
+        "{want:?}"
+    );
     assert_eq!(got, want);
 }
 
@@ -297,7 +305,9 @@ async fn thousands_of_duplicate_keys_load() {
     big.push_str("output \"big\" { value = local.big }\n");
     big.push_str("output \"small\" { value = [length(local.small), local.small[0].s, local.small[4999].s] }\n");
     big.push_str("output \"bad\" { value = local.nope }\n");
-    let err = plan(&[("main.tf", &big)]).await.expect_err("undeclared local");
+    let err = plan(&[("main.tf", &big)])
+        .await
+        .expect_err("undeclared local");
     let line = big.lines().count();
     assert!(
         err.iter()
@@ -308,4 +318,43 @@ async fn thousands_of_duplicate_keys_load() {
     let p = plan_ok(&[("main.tf", &ok)]).await;
     assert_eq!(output(&p, "big"), r#"{"k":4999}"#);
     assert_eq!(output(&p, "small"), "[5000,1,5000]");
+}
+
+#[test]
+fn keys_equal_only_once_unescaped_are_found_from_the_parse_error() {
+    // `"\u0061"` is `"a"` to hcl-edit, but not to the scan for repeated
+    // keys: the key is rewritten from the position of the parse error.
+    let vs = parse_tfvars(
+        "t.tfvars",
+        "m = { \"a\" = 1, \"\\u0061\" = 2, b = 3, \"b\" = 4, \"\\u0062\" = 5 }\n",
+    )
+    .expect("keys equal after unescaping are accepted");
+    assert_eq!(vs[0].1.to_json().to_string(), r#"{"a":2,"b":5}"#);
+}
+
+#[test]
+fn repeated_module_provider_keys_keep_their_references() {
+    let m = gantry_iac::syntax::load_sources(
+        Path::new("."),
+        vec![(
+            "main.tf".to_owned(),
+            "module \"m\" {\n  source = \"./m\"\n  providers = {\n    random = random.a\n    random = random\n    random.x = random.b\n    random.x = random.c\n  }\n}\n"
+                .to_owned(),
+        )],
+    )
+    .unwrap_or_else(|d| panic!("{}", d.render_all()));
+    let pairs: Vec<String> = m.module_calls["m"]
+        .providers
+        .iter()
+        .map(|(child, parent)| format!("{child}={parent}"))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            "random=random.a",
+            "random=random",
+            "random.x=random.b",
+            "random.x=random.c"
+        ]
+    );
 }

@@ -56,7 +56,10 @@ output "tags" {
         out.contains(r#"+ tags = "{\"env\":\"prod\",\"team\":\"a\"}""#),
         "{out}"
     );
-    assert!(out.contains("Plan: 1 to add, 0 to change, 0 to destroy."), "{out}");
+    assert!(
+        out.contains("Plan: 1 to add, 0 to change, 0 to destroy."),
+        "{out}"
+    );
     // `fmt -check` accepts the file as it is written.
     let main = std::fs::read_to_string(dir.path().join("main.tf")).unwrap();
     let (code, _, err) = run(&["tf", "fmt", "-check"], dir.path());

@@ -265,8 +265,12 @@ enum Frame {
     /// Brackets, parentheses, `{for ...}` and the root of an expression:
     /// closed by this byte (0: never).
     Group(u8),
-    Quoted { start: usize },
-    Heredoc { delim: Range<usize> },
+    Quoted {
+        start: usize,
+    },
+    Heredoc {
+        delim: Range<usize>,
+    },
     /// The root of a template: never closed.
     TemplateRoot,
     /// `${ ... }` or `%{ ... }` in a template.
@@ -683,7 +687,10 @@ mod tests {
             // Block attributes are not object keys.
             ("a = 1\na = 2\n", "a = 1\na = 2\n"),
             ("b {\n  x = 1\n  x = 2\n}\n", "b {\n  x = 1\n  x = 2\n}\n"),
-            ("b { x = { y = 1 } }\nc = { y = 2 }\n", "b { x = { y = 1 } }\nc = { y = 2 }\n"),
+            (
+                "b { x = { y = 1 } }\nc = { y = 2 }\n",
+                "b { x = { y = 1 } }\nc = { y = 2 }\n",
+            ),
             // Separate objects, for expressions, strings and comments.
             (
                 "a = [{ x = 1 }, { x = 2 }]\nb = { for k, v in {} : k => v }\n# { x = 1, x = 2 }\n",
@@ -738,7 +745,10 @@ mod tests {
         }
         let (copy, rw) = plan.apply(text);
         let z_new = copy.find('z').expect("z is in the copy");
-        assert_eq!(rw.original(z_new), text.find('z').expect("z is in the text"));
+        assert_eq!(
+            rw.original(z_new),
+            text.find('z').expect("z is in the text")
+        );
         // The rewritten key covers exactly the original key.
         let key_new = copy.find("\" ").expect("rewritten key");
         let key_end = copy.find("\" = 2").expect("rewritten key end") + 1;

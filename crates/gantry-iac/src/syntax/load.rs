@@ -139,6 +139,25 @@ pub(crate) fn parse_expr(text: &str) -> Result<Expression, (String, usize)> {
         })
 }
 
+/// A `providers` key repeated in its object, which was rewritten as a
+/// template for hcl-edit (see `dupkeys`): the reference as written
+/// (`aws`, `aws.west`).
+fn rewritten_provider_key(src: &Src, e: &Expression) -> Option<ProviderRef> {
+    if src.rewrites.is_empty() {
+        return None;
+    }
+    let written = hcl_edit::parser::parse_expr(src.slice(&e.span()?)?).ok()?;
+    let (name, steps) = static_traversal(&written)?;
+    match steps.as_slice() {
+        [] => Some(ProviderRef { name, alias: None }),
+        [Step::Attr(alias)] => Some(ProviderRef {
+            name,
+            alias: Some(alias.clone()),
+        }),
+        _ => None,
+    }
+}
+
 /// Loads every `*.tf` file of `dir` (not recursive, by name order).
 pub fn load_module(dir: &Path) -> Result<Module, Diagnostics> {
     load_module_as(dir, "")
@@ -1304,7 +1323,10 @@ impl Loader {
                     name: i.as_str().to_owned(),
                     alias: None,
                 }),
-                ObjectKey::Expression(e) => self.provider_ref(src, e),
+                ObjectKey::Expression(e) => match rewritten_provider_key(src, e) {
+                    Some(r) => Some(r),
+                    None => self.provider_ref(src, e),
+                },
             };
             let parent = self.provider_ref(src, v.expr());
             if let (Some(c), Some(p)) = (child, parent) {

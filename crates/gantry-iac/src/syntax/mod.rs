@@ -22,8 +22,8 @@ pub mod tfvars;
 pub mod types;
 
 pub use dupkeys::Rewrites;
-pub(crate) use load::{parse_message, parse_src, parse_template};
 pub use load::{load_module, load_module_as, load_sources, parse_file};
+pub(crate) use load::{parse_message, parse_src, parse_template};
 
 /// One source file: the path shown to people and its text.
 #[derive(Debug)]

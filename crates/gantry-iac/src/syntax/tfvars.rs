@@ -7,9 +7,9 @@ use gantry_config::Diagnostic;
 use hcl_edit::Span as _;
 use hcl_edit::structure::Structure;
 
-use super::types::literal_value;
-use super::load::{parse_error, parse_expr, parse_src};
 use super::Loc;
+use super::load::{parse_error, parse_expr, parse_src};
+use super::types::literal_value;
 use crate::value::{Type, Value};
 
 /// Parses a `.tfvars` file: `name = value` lines whose values are
