@@ -57,7 +57,7 @@ impl Rewrites {
         self.chunks.is_empty()
     }
 
-    /// The number of rewritten places.
+    /// The number of places where text was inserted.
     pub fn len(&self) -> usize {
         self.chunks.len()
     }

@@ -35,7 +35,9 @@ pub(crate) fn parse_message(
     let offset = rewrites.original(e.location().offset());
     let raw = e.message();
     if raw.contains("redefined attribute") {
-        let name: String = text[offset.min(text.len())..]
+        let name: String = text
+            .get(offset..)
+            .unwrap_or_default()
             .chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
             .collect();
