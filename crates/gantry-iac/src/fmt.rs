@@ -11,12 +11,17 @@
 /// `line:col: message` for a file that does not parse.
 pub fn format(text: &str) -> Result<String, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if let Err(e) = hcl_edit::parser::parse_body(text) {
+    // Parsed as loading does (duplicate object keys are accepted); the
+    // layout works on the text as written, never on a rewritten copy.
+    let (src, parsed) = crate::syntax::parse_src("", text);
+    if let Err(e) = parsed {
+        let at = e.location().offset();
+        let span = src.span(&(at..at));
         return Err(format!(
             "{}:{}: {}",
-            e.location().line(),
-            e.location().column(),
-            crate::syntax::parse_message(&e, text)
+            span.line,
+            span.col,
+            crate::syntax::parse_message(&e, "", text, &src.rewrites)
         ));
     }
     let tokens = tokenize(text);

@@ -50,7 +50,7 @@ fn syntax_errors_have_positions() {
         ),
         (
             "a = 1\na = 2\n",
-            "2:1: attribute redefined; an argument may be set only once in a block",
+            "2:1: attribute redefined; the argument \"a\" was already set at 1:1, an argument may be set only once in a block",
         ),
     ];
     for (input, want) in cases {

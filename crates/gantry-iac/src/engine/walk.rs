@@ -2611,7 +2611,7 @@ fn set_path(v: &mut Value, path: &[PathStep], new: Value) {
 /// `moved` and `import` blocks).
 fn expr_text(e: &Expr) -> Option<String> {
     let r = expr_range(e)?;
-    e.src.text.get(r).map(|s| s.trim().to_owned())
+    e.src.slice(&r).map(|s| s.trim().to_owned())
 }
 
 fn expr_range(e: &Expr) -> Option<std::ops::Range<usize>> {

@@ -10,7 +10,7 @@ use hcl_edit::Span as _;
 
 use crate::funcs::{FuncHost, Phase};
 use crate::provider::Schema;
-use crate::syntax::{BlockBody, Expr, Mode, Src};
+use crate::syntax::{BlockBody, Expr, Mode};
 use crate::value::{PathStep, Value};
 
 mod body;
@@ -118,8 +118,9 @@ impl FuncHost for Evaluator<'_> {
 
     fn render_template(&self, path: &Path, text: &str, vars: &Value) -> Result<Value, String> {
         let shown = path.display().to_string();
-        let template = hcl_edit::parser::parse_template(text)
-            .map_err(|e| format!("{shown}: failed to parse template: {}", e.message()))?;
+        let (src, template) = crate::syntax::parse_template(&shown, text);
+        let template =
+            template.map_err(|e| format!("{shown}: failed to parse template: {}", e.message()))?;
         let Some(map) = vars.as_map() else {
             return Err(format!(
                 "invalid vars value: a map or object is required, but have {}",
@@ -135,10 +136,6 @@ impl FuncHost for Evaluator<'_> {
             }
             names.push((k.clone(), v.clone().mark_if(vars.is_sensitive())));
         }
-        let src = Src {
-            path: shown,
-            text: text.to_owned(),
-        };
         let env = Env::with(names);
         Ctx::new(self, &src, true)
             .eval_template(&template, &env)

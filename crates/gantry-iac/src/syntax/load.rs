@@ -10,8 +10,10 @@ use gantry_config::{Diagnostic, Diagnostics, SourceFile};
 use hcl_edit::Span as _;
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Attribute, Block, Body, Structure};
+use hcl_edit::template::Template;
 
-use super::types::{find_reference_or_call, literal_value, parse_type, template_literal};
+use super::dupkeys::{self, Rewrites, Start};
+use super::types::{find_reference_or_call, key_name, literal_value, parse_type, template_literal};
 use super::{
     Backend, BlockBody, Expr, IgnoreChanges, Import, Lifecycle, Loc, Local, Mode, Module,
     ModuleCall, Moved, Output, ProviderBlock, ProviderRef, RequiredProvider, Resource, Src,
@@ -20,15 +22,43 @@ use super::{
 use crate::value::{PathStep, Type, Value};
 
 /// hcl-edit's parse error message, reworded where Terraform says it
-/// differently.
-pub(crate) fn parse_message(e: &hcl_edit::parser::Error, text: &str) -> String {
+/// differently. `text` is the text as written (of the file shown as
+/// `path`, which may be empty) and `rewrites` the rewrites of the text
+/// that was parsed.
+pub(crate) fn parse_message(
+    e: &hcl_edit::parser::Error,
+    path: &str,
+    text: &str,
+    rewrites: &Rewrites,
+) -> String {
     let text_len = text.trim_end().len();
+    let offset = rewrites.original(e.location().offset());
     let raw = e.message();
     if raw.contains("redefined attribute") {
-        "attribute redefined; an argument may be set only once in a block".to_owned()
+        let name: String = text
+            .get(offset..)
+            .unwrap_or_default()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+            .collect();
+        match dupkeys::first_definition(text, offset) {
+            Some(first) => {
+                let at = gantry_config::Span::from_byte_range(text, first..first);
+                let file = if path.is_empty() {
+                    String::new()
+                } else {
+                    format!("{path}:")
+                };
+                format!(
+                    "attribute redefined; the argument \"{name}\" was already set at {file}{}:{}, an argument may be set only once in a block",
+                    at.line, at.col
+                )
+            }
+            None => "attribute redefined; an argument may be set only once in a block".to_owned(),
+        }
     } else if raw.contains("redefined object key") {
         "duplicate object attribute; an attribute may be defined only once in an object".to_owned()
-    } else if raw.contains("expected `}`") && e.location().offset() + 2 >= text_len {
+    } else if raw.contains("expected `}`") && offset + 2 >= text_len {
         "unclosed configuration block; there is no closing brace for this block before the end of the file".to_owned()
     } else if raw.starts_with("invalid expression; expected") && raw.contains("letter or digit") {
         "invalid expression; expected the start of an expression".to_owned()
@@ -37,10 +67,34 @@ pub(crate) fn parse_message(e: &hcl_edit::parser::Error, text: &str) -> String {
     }
 }
 
-/// The diagnostic for an hcl-edit parse error, pointing at its location.
+/// The diagnostic for an hcl-edit parse error of `src`, pointing at its
+/// location.
 pub(crate) fn parse_error(src: &Arc<Src>, e: &hcl_edit::parser::Error) -> Diagnostic {
-    let start = e.location().offset().min(src.text.len());
-    src.error(Some(&(start..start + 1)), parse_message(e, &src.text))
+    let start = e.location().offset();
+    src.error(
+        Some(&(start..start + 1)),
+        parse_message(e, &src.path, &src.text, &src.rewrites),
+    )
+}
+
+/// Parses a body as Terraform does, accepting duplicate object keys (see
+/// `dupkeys`): the source (with its rewrites) and the body, or the error
+/// with the source to report it against.
+pub(crate) fn parse_src(
+    path_display: &str,
+    text: &str,
+) -> (Arc<Src>, Result<Body, hcl_edit::parser::Error>) {
+    let (result, rewrites) =
+        match dupkeys::parse_lenient(text, Start::Body, hcl_edit::parser::parse_body) {
+            Ok((body, rw)) => (Ok(body), rw),
+            Err((e, rw)) => (Err(e), rw),
+        };
+    let src = Arc::new(Src {
+        path: path_display.to_owned(),
+        text: text.to_owned(),
+        rewrites,
+    });
+    (src, result)
 }
 
 /// Parses one file's text into a body. `path_display` is the path shown
@@ -49,13 +103,60 @@ pub(crate) fn parse_error(src: &Arc<Src>, e: &hcl_edit::parser::Error) -> Diagno
 // the crate's interfaces return it by value.
 #[allow(clippy::result_large_err)]
 pub fn parse_file(path_display: &str, text: &str) -> Result<(Arc<Src>, Body), Diagnostic> {
-    let src = Arc::new(Src {
-        path: path_display.to_owned(),
-        text: text.to_owned(),
-    });
-    match hcl_edit::parser::parse_body(text) {
+    let (src, result) = parse_src(path_display, text);
+    match result {
         Ok(body) => Ok((src, body)),
         Err(e) => Err(parse_error(&src, &e)),
+    }
+}
+
+/// Parses a template (`templatefile`), accepting duplicate object keys in
+/// its interpolations.
+pub(crate) fn parse_template(
+    path_display: &str,
+    text: &str,
+) -> (Src, Result<Template, hcl_edit::parser::Error>) {
+    let (result, rewrites) =
+        match dupkeys::parse_lenient(text, Start::Template, hcl_edit::parser::parse_template) {
+            Ok((t, rw)) => (Ok(t), rw),
+            Err((e, rw)) => (Err(e), rw),
+        };
+    let src = Src {
+        path: path_display.to_owned(),
+        text: text.to_owned(),
+        rewrites,
+    };
+    (src, result)
+}
+
+/// Parses one expression (a `-var` value), accepting duplicate object
+/// keys. The error is hcl-edit's message and the 1-based column in `text`.
+pub(crate) fn parse_expr(text: &str) -> Result<Expression, (String, usize)> {
+    dupkeys::parse_lenient(text, Start::Expr, hcl_edit::parser::parse_expr)
+        .map(|(e, _)| e)
+        .map_err(|(e, rw)| {
+            let at = rw.original(e.location().offset());
+            let col = gantry_config::Span::from_byte_range(text, at..at).col;
+            (e.message().to_owned(), col)
+        })
+}
+
+/// A `providers` key repeated in its object, which was rewritten as a
+/// template for hcl-edit (see `dupkeys`): the reference as written
+/// (`aws`, `aws.west`).
+fn rewritten_provider_key(src: &Src, e: &Expression) -> Option<ProviderRef> {
+    if src.rewrites.is_empty() {
+        return None;
+    }
+    let written = hcl_edit::parser::parse_expr(src.slice(&e.span()?)?).ok()?;
+    let (name, steps) = static_traversal(&written)?;
+    match steps.as_slice() {
+        [] => Some(ProviderRef { name, alias: None }),
+        [Step::Attr(alias)] => Some(ProviderRef {
+            name,
+            alias: Some(alias.clone()),
+        }),
+        _ => None,
     }
 }
 
@@ -581,11 +682,10 @@ impl Loader {
                     let mut version = None;
                     let mut ok = true;
                     for (k, v) in obj.iter() {
-                        let key = match k {
-                            ObjectKey::Ident(i) => i.as_str().to_owned(),
-                            ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
-                            ObjectKey::Expression(e) => {
-                                self.err(src, e.span(), "invalid required_providers object; object keys must be attribute names");
+                        let key = match key_name(k) {
+                            Some(name) => name,
+                            None => {
+                                self.err(src, k.span(), "invalid required_providers object; object keys must be attribute names");
                                 ok = false;
                                 continue;
                             }
@@ -1225,7 +1325,10 @@ impl Loader {
                     name: i.as_str().to_owned(),
                     alias: None,
                 }),
-                ObjectKey::Expression(e) => self.provider_ref(src, e),
+                ObjectKey::Expression(e) => match rewritten_provider_key(src, e) {
+                    Some(r) => Some(r),
+                    None => self.provider_ref(src, e),
+                },
             };
             let parent = self.provider_ref(src, v.expr());
             if let (Some(c), Some(p)) = (child, parent) {

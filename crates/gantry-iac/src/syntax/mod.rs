@@ -16,23 +16,50 @@ use hcl_edit::structure::Body;
 
 use crate::value::{PathStep, Type};
 
+mod dupkeys;
 mod load;
 pub mod tfvars;
 pub mod types;
 
-pub(crate) use load::parse_message;
+pub use dupkeys::Rewrites;
 pub use load::{load_module, load_module_as, load_sources, parse_file};
+pub(crate) use load::{parse_message, parse_src, parse_template};
 
 /// One source file: the path shown to people and its text.
 #[derive(Debug)]
 pub struct Src {
     pub path: String,
+    /// The text as written.
     pub text: String,
+    /// Where the text hcl-edit parsed differs from `text` (duplicate
+    /// object keys rewritten, see `dupkeys`): the byte ranges of parsed
+    /// nodes go through it before they are used with `text`.
+    pub rewrites: Rewrites,
 }
 
 impl Src {
+    /// A source parsed as written.
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> Src {
+        Src {
+            path: path.into(),
+            text: text.into(),
+            rewrites: Rewrites::default(),
+        }
+    }
+
+    /// The range of `text` that the parsed range `range` stands for.
+    pub fn original_range(&self, range: &Range<usize>) -> Range<usize> {
+        self.rewrites.original_range(range)
+    }
+
+    /// The text as written of a parsed range (of an expression's span).
+    pub fn slice(&self, range: &Range<usize>) -> Option<&str> {
+        self.text.get(self.original_range(range))
+    }
+
+    /// The line and column of a parsed range.
     pub fn span(&self, range: &Range<usize>) -> Span {
-        Span::from_byte_range(&self.text, range.clone())
+        Span::from_byte_range(&self.text, self.original_range(range))
     }
 
     /// An error diagnostic at `range` of this file.
@@ -49,7 +76,8 @@ impl Src {
 #[derive(Debug, Clone)]
 pub struct Loc {
     pub src: Arc<Src>,
-    /// Byte range in `src.text` (of the block header or the attribute).
+    /// Byte range as parsed (of the block header or the attribute); see
+    /// [`Src::span`] and [`Src::slice`].
     pub range: Range<usize>,
 }
 

@@ -2,14 +2,14 @@
 //! `-var name=value` arguments and `TF_VAR_name` environment variables.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use gantry_config::Diagnostic;
 use hcl_edit::Span as _;
 use hcl_edit::structure::Structure;
 
+use super::Loc;
+use super::load::{parse_error, parse_expr, parse_src};
 use super::types::literal_value;
-use super::{Loc, Src, load::parse_error};
 use crate::value::{Type, Value};
 
 /// Parses a `.tfvars` file: `name = value` lines whose values are
@@ -22,11 +22,8 @@ pub fn parse_tfvars(
     text: &str,
 ) -> Result<Vec<(String, Value, Loc)>, Diagnostic> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let src = Arc::new(Src {
-        path: path_display.to_owned(),
-        text: text.to_owned(),
-    });
-    let body = hcl_edit::parser::parse_body(text).map_err(|e| parse_error(&src, &e))?;
+    let (src, body) = parse_src(path_display, text);
+    let body = body.map_err(|e| parse_error(&src, &e))?;
     let mut out: Vec<(String, Value, Loc)> = Vec::new();
     let mut seen: BTreeMap<String, Loc> = BTreeMap::new();
     for s in body.iter() {
@@ -83,12 +80,8 @@ pub fn cli_value(raw: &str, ty: &Type) -> Result<Value, String> {
     if matches!(ty, Type::String | Type::Any) {
         return Ok(Value::String(raw.to_owned()));
     }
-    let expr = hcl_edit::parser::parse_expr(raw.trim()).map_err(|e| {
-        format!(
-            "invalid expression for variable value: {} at column {}",
-            e.message(),
-            e.location().column()
-        )
+    let expr = parse_expr(raw.trim()).map_err(|(message, col)| {
+        format!("invalid expression for variable value: {message} at column {col}")
     })?;
     let v = literal_value(&expr).map_err(|e| e.message)?;
     v.convert(ty)
@@ -142,7 +135,7 @@ mod tests {
             (
                 "a = 1\na = 2\n",
                 Err(
-                    "t.tfvars:2:1: attribute redefined; an argument may be set only once in a block",
+                    "t.tfvars:2:1: attribute redefined; the argument \"a\" was already set at t.tfvars:1:1, an argument may be set only once in a block",
                 ),
             ),
             (

@@ -29,16 +29,55 @@ impl NotLiteral {
     }
 }
 
-/// The literal text of a template that has no interpolation or directive.
+/// The text of a constant template: literal text, and interpolations of
+/// quoted strings, with their `~` strip markers applied (a rewritten
+/// duplicate object key is one, see `dupkeys`). `None` for anything else.
 pub fn template_literal(t: &Template) -> Option<String> {
     let mut out = String::new();
+    // Bytes at the end of `out` from literal text: what a strip marker
+    // before an interpolation removes.
+    let mut lit_tail = 0;
+    let mut strip_next = false;
     for e in t.iter() {
         match e {
-            Element::Literal(s) => out.push_str(s.value()),
-            Element::Interpolation(_) | Element::Directive(_) => return None,
+            Element::Literal(s) => {
+                let text = if strip_next {
+                    s.value().trim_start()
+                } else {
+                    s.value().as_str()
+                };
+                strip_next = false;
+                out.push_str(text);
+                lit_tail += text.len();
+            }
+            Element::Interpolation(i) => {
+                let Expression::String(s) = &i.expr else {
+                    return None;
+                };
+                if i.strip.strip_start() {
+                    let start = out.len() - lit_tail;
+                    let kept = out[start..].trim_end().len();
+                    out.truncate(start + kept);
+                }
+                out.push_str(s.value());
+                lit_tail = 0;
+                strip_next = i.strip.strip_end();
+            }
+            Element::Directive(_) => return None,
         }
     }
     Some(out)
+}
+
+/// The name an object key stands for without evaluating anything: an
+/// identifier, a quoted string or a constant template.
+pub fn key_name(key: &ObjectKey) -> Option<String> {
+    match key {
+        ObjectKey::Ident(i) => Some(i.as_str().to_owned()),
+        ObjectKey::Expression(Expression::String(s)) => Some(s.value().clone()),
+        ObjectKey::Expression(Expression::StringTemplate(t)) => template_literal(t),
+        ObjectKey::Expression(_) => None,
+    }
 }
 
 /// The value of a constant expression: strings (templates and heredocs
@@ -315,16 +354,11 @@ fn parse_type_inner(
                     let mut attrs = BTreeMap::new();
                     let mut optional = BTreeMap::new();
                     for (k, v) in obj.iter() {
-                        let key = match k {
-                            ObjectKey::Ident(i) => i.as_str().to_owned(),
-                            ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
-                            ObjectKey::Expression(e) => {
-                                return Err(type_err(
-                                    src,
-                                    e,
-                                    "invalid type specification; object constructor map keys must be attribute names",
-                                ));
-                            }
+                        let Some(key) = key_name(k) else {
+                            return Err(src.error(
+                                k.span().as_ref(),
+                                "invalid type specification; object constructor map keys must be attribute names",
+                            ));
                         };
                         let (t, opt) = parse_type_inner(v.expr(), src, true)?;
                         if let Some(default) = opt {
@@ -402,10 +436,7 @@ mod tests {
     use super::*;
 
     fn src(text: &str) -> Arc<Src> {
-        Arc::new(Src {
-            path: "t.tf".into(),
-            text: text.into(),
-        })
+        Arc::new(Src::new("t.tf", text))
     }
 
     /// Parses `t = <type>` and returns the type or the error `line:col: message`.

@@ -191,10 +191,7 @@ impl Scope for TestScope {
 }
 
 pub fn src(text: &str) -> Arc<Src> {
-    Arc::new(Src {
-        path: "main.tf".to_owned(),
-        text: text.to_owned(),
-    })
+    Arc::new(Src::new("main.tf", text))
 }
 
 pub fn parse(text: &str) -> Expr {
