@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 /// `gantry ARGS` in `dir`: exit code, stdout, stderr.
 fn tf(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let out = gantry()
+        .arg("tf")
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -80,6 +81,7 @@ impl Stack {
         let out = std::fs::File::create(self.tmp.path().join(log)).unwrap();
         let err = out.try_clone().unwrap();
         gantry()
+            .arg("tf")
             .args(args)
             .current_dir(self.dir())
             .env("NO_COLOR", "1")
@@ -555,7 +557,7 @@ output "id" {
 /// waits at the prompt. Returns once the prompt is shown.
 fn hold_lock_at_prompt(s: &Stack, args: &[&str]) -> Child {
     let mut child = gantry()
-        .arg("apply")
+        .args(["tf", "apply"])
         .args(args)
         .current_dir(s.dir())
         .env("NO_COLOR", "1")

@@ -2251,7 +2251,13 @@ async fn plan_job(p: &dyn Provider, schema: &Schema, job: Job) -> Result<Instanc
             ));
         }
         let after = plan_create(p, schema, &job.type_name, &config).await?;
-        let action = if job.cbd {
+        // A tainted object goes first even under create_before_destroy: it
+        // never finished being created (a failed or interrupted create), so
+        // nothing relies on it staying up, and it may well be the very
+        // object its replacement would make (same file, same name), which
+        // destroying it afterwards would take away again.
+        let tainted = job.prior.as_ref().is_some_and(|o| o.tainted);
+        let action = if job.cbd && !tainted {
             Action::CreateThenDelete
         } else {
             Action::DeleteThenCreate
