@@ -215,8 +215,10 @@ fn validate_v4(s: &Value) {
         match t {
             Value::String(s) => ["string", "number", "bool", "dynamic"].contains(&s.as_str()),
             Value::Array(a) => {
-                matches!(a.first().and_then(Value::as_str), Some("list" | "set" | "map" | "tuple" | "object"))
-                    && a.len() >= 2
+                matches!(
+                    a.first().and_then(Value::as_str),
+                    Some("list" | "set" | "map" | "tuple" | "object")
+                ) && a.len() >= 2
             }
             _ => false,
         }
@@ -260,11 +262,24 @@ fn validate_v4(s: &Value) {
             assert!(x.is_boolean(), "{at}: sensitive");
         }
     }
-    for (ri, r) in s["resources"].as_array().expect("resources").iter().enumerate() {
+    for (ri, r) in s["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .enumerate()
+    {
         let at = format!("resources[{ri}]");
         keys(
             r,
-            &["module", "mode", "type", "name", "each", "provider", "instances"],
+            &[
+                "module",
+                "mode",
+                "type",
+                "name",
+                "each",
+                "provider",
+                "instances",
+            ],
             &["mode", "type", "name", "provider", "instances"],
             &at,
         );
@@ -351,7 +366,10 @@ fn validate_v4(s: &Value) {
                 );
             }
             if let Some(c) = i.get("create_before_destroy") {
-                assert_eq!(c, true, "{at}: create_before_destroy is written only when true");
+                assert_eq!(
+                    c, true,
+                    "{at}: create_before_destroy is written only when true"
+                );
             }
         }
     }
@@ -403,8 +421,8 @@ fn converged(s: &Stack, generation: &str) {
     let want: BTreeSet<String> = (0..N).map(|i| format!("{generation}-{i}.txt")).collect();
     assert_eq!(files, want, "files on disk");
     for i in 0..N {
-        let text = std::fs::read_to_string(s.dir().join(format!("out/{generation}-{i}.txt")))
-            .unwrap();
+        let text =
+            std::fs::read_to_string(s.dir().join(format!("out/{generation}-{i}.txt"))).unwrap();
         assert_eq!(text, format!("file {i}\n"));
     }
     let state = s.state();
@@ -415,11 +433,7 @@ fn converged(s: &Stack, generation: &str) {
     let addrs: BTreeSet<&str> = objs.iter().map(|o| o.addr.as_str()).collect();
     assert_eq!(addrs.len(), N, "no address twice");
     let var = format!("gen={generation}");
-    tf_ok(
-        &s.dir(),
-        &["plan", "-detailed-exitcode", "-var", &var],
-        0,
-    );
+    tf_ok(&s.dir(), &["plan", "-detailed-exitcode", "-var", &var], 0);
 }
 
 fn count_with_prefix(state: &Value, prefix: &str) -> usize {
@@ -452,7 +466,11 @@ fn kill_9_during_apply_destroy_and_replace_converges() {
 
     // -replace of every instance, killed part way.
     let serial0 = s.state()["serial"].as_u64().unwrap();
-    let mut args: Vec<String> = vec!["apply".into(), "-auto-approve".into(), "-parallelism=4".into()];
+    let mut args: Vec<String> = vec![
+        "apply".into(),
+        "-auto-approve".into(),
+        "-parallelism=4".into(),
+    ];
     args.extend((0..N).map(|i| format!("-replace=local_file.f[{i}]")));
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut child = s.spawn(&argv, "replace.log");
@@ -465,7 +483,10 @@ fn kill_9_during_apply_destroy_and_replace_converges() {
     converged(&s, "a");
 
     // Destroy, killed part way.
-    let mut child = s.spawn(&["destroy", "-auto-approve", "-parallelism=4"], "destroy.log");
+    let mut child = s.spawn(
+        &["destroy", "-auto-approve", "-parallelism=4"],
+        "destroy.log",
+    );
     kill_when(&mut child, &s.state_path(), "a partial destroy", |st| {
         let n = objects(st).len();
         n > 20 && n <= N - 20
@@ -501,27 +522,40 @@ fn kill_9_during_create_before_destroy_replacement_converges() {
     });
     every_file_in_state(&s);
     let state = s.state();
-    // Every old file still on disk is in the state, current or deposed; a
-    // deposed object's replacement is current.
+    // Only old objects are ever deposed, and an instance has at most one
+    // current object.
     for (f, objs) in state_file_names(&state) {
         for o in objs.iter().filter(|o| o.deposed.is_some()) {
-            assert!(f.starts_with("a-"), "deposed object {f} of the new generation");
             assert!(
-                objects(&state)
-                    .iter()
-                    .any(|c| c.addr == o.addr && c.deposed.is_none()),
-                "deposed {} has no current object",
-                o.addr
+                f.starts_with("a-"),
+                "deposed object {f} of the new generation"
             );
         }
     }
+    let currents: Vec<String> = objects(&state)
+        .into_iter()
+        .filter(|o| o.deposed.is_none())
+        .map(|o| o.addr)
+        .collect();
+    let unique: BTreeSet<&String> = currents.iter().collect();
+    assert_eq!(
+        unique.len(),
+        currents.len(),
+        "one current object per instance"
+    );
     let deposed: Vec<Obj> = objects(&state)
         .into_iter()
         .filter(|o| o.deposed.is_some())
         .collect();
     let plan = tf_ok(
         &dir,
-        &["plan", "-detailed-exitcode", "-var", "gen=b", "-refresh=false"],
+        &[
+            "plan",
+            "-detailed-exitcode",
+            "-var",
+            "gen=b",
+            "-refresh=false",
+        ],
         2,
     );
     for o in &deposed {
@@ -627,7 +661,13 @@ fn lock_contention_names_the_holder_waits_and_force_unlocks() {
 
     // With -lock-timeout the second waits, then runs once the first is done.
     let mut waiter = s.spawn(
-        &["apply", "-auto-approve", "-lock-timeout=300s", "-var", "v=3"],
+        &[
+            "apply",
+            "-auto-approve",
+            "-lock-timeout=300s",
+            "-var",
+            "v=3",
+        ],
         "waiter.log",
     );
     std::thread::sleep(Duration::from_millis(700));
@@ -643,7 +683,10 @@ fn lock_contention_names_the_holder_waits_and_force_unlocks() {
     assert!(st.success(), "waiter failed:\n{}", s.log("waiter.log"));
     let state = s.state();
     let objs = objects(&state);
-    assert_eq!(objs[0].attrs["triggers"]["v"], "3", "the waiter applied last");
+    assert_eq!(
+        objs[0].attrs["triggers"]["v"], "3",
+        "the waiter applied last"
+    );
     assert!(!dir.join(".terraform.tfstate.lock.info").exists());
 
     // force-unlock refuses a wrong id and releases the right one.
@@ -651,7 +694,11 @@ fn lock_contention_names_the_holder_waits_and_force_unlocks() {
     let id = lock_info(&s)["ID"].as_str().unwrap().to_owned();
     let (code, _, err) = tf(
         &dir,
-        &["force-unlock", "-force", "00000000-0000-4000-8000-000000000000"],
+        &[
+            "force-unlock",
+            "-force",
+            "00000000-0000-4000-8000-000000000000",
+        ],
     );
     assert_eq!(code, 1, "a wrong lock id is refused");
     assert!(err.contains("unlock"), "{err}");
@@ -759,7 +806,10 @@ fn states_written_have_exactly_the_v4_shape() {
         json!(["random_id.r"])
     );
     assert!(res("null_resource", "n").get("each").is_none());
-    assert_eq!(state["outputs"]["greeting"], json!({"value": "hello", "type": "string"}));
+    assert_eq!(
+        state["outputs"]["greeting"],
+        json!({"value": "hello", "type": "string"})
+    );
     assert_eq!(state["outputs"]["ids"]["sensitive"], true);
     assert_eq!(state["outputs"]["ids"]["type"][0], "tuple");
 
@@ -937,7 +987,10 @@ fn state_commands_workspaces_and_push_rules() {
     let filtered = tf_ok(&dir, &["state", "list", "module.m"], 0);
     assert_eq!(
         filtered.lines().collect::<Vec<_>>(),
-        ["module.m.null_resource.inner[0]", "module.m.null_resource.inner[1]"]
+        [
+            "module.m.null_resource.inner[0]",
+            "module.m.null_resource.inner[1]"
+        ]
     );
     let show = tf_ok(&dir, &["state", "show", "random_id.r[\"x\"]"], 0);
     assert!(show.contains("# random_id.r[\"x\"]:"), "{show}");
@@ -996,14 +1049,20 @@ fn state_commands_workspaces_and_push_rules() {
 
     // Workspaces: separate states under terraform.tfstate.d.
     let out = tf_ok(&dir, &["workspace", "new", "staging"], 0);
-    assert!(out.contains("Created and switched to workspace \"staging\""), "{out}");
+    assert!(
+        out.contains("Created and switched to workspace \"staging\""),
+        "{out}"
+    );
     let plan = tf_ok(&dir, &["plan", "-detailed-exitcode"], 2);
-    assert!(plan.contains("7 to add"), "{plan}");
+    assert!(
+        plan.contains("Plan: 6 to add, 0 to change, 0 to destroy."),
+        "{plan}"
+    );
     tf_ok(&dir, &["apply", "-auto-approve"], 0);
     let staging = read_state(&dir.join("terraform.tfstate.d/staging/terraform.tfstate"))
         .expect("staging state");
     validate_v4(&staging);
-    assert_eq!(objects(&staging).len(), 7);
+    assert_eq!(objects(&staging).len(), 6);
     assert_ne!(staging["lineage"], s.state()["lineage"]);
     let list = tf_ok(&dir, &["workspace", "list"], 0);
     assert_eq!(list, "  default\n* staging\n");
@@ -1051,7 +1110,10 @@ fn init_migrates_state_between_local_and_gantry_backends_and_records_events() {
     assert_ne!(code, 0, "a changed backend needs init");
     assert!(err.contains("init"), "{err}");
     let (code, _, err) = tf(&dir, &["init"]);
-    assert_eq!(code, 1, "init without -migrate-state refuses to drop the state");
+    assert_eq!(
+        code, 1,
+        "init without -migrate-state refuses to drop the state"
+    );
     assert!(err.contains("-migrate-state"), "{err}");
     let out = tf_ok(&dir, &["init", "-migrate-state"], 0);
     assert!(out.contains("Successfully migrated"), "{out}");
@@ -1097,7 +1159,11 @@ fn init_migrates_state_between_local_and_gantry_backends_and_records_events() {
         .collect();
     assert!(finished.len() >= 2, "{kinds:?}");
     assert!(finished.iter().all(|e| e.subject == "stack/infra"));
-    assert!(finished.iter().any(|e| e.data["ok"] == true && e.data["added"] == 1));
+    assert!(
+        finished
+            .iter()
+            .any(|e| e.data["ok"] == true && e.data["added"] == 1)
+    );
 }
 
 // ------------------------------------------------------------ 5. deposed
@@ -1138,7 +1204,13 @@ fn deposed_stack() -> (Stack, String) {
     make_undeletable(&s);
     let (code, out, err) = tf(
         &dir,
-        &["apply", "-auto-approve", "-refresh=false", "-var", "name=new.txt"],
+        &[
+            "apply",
+            "-auto-approve",
+            "-refresh=false",
+            "-var",
+            "name=new.txt",
+        ],
     );
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(out.contains("+/- resource \"local_file\" \"x\""), "{out}");
@@ -1149,7 +1221,12 @@ fn deposed_stack() -> (Stack, String) {
     let objs = objects(&state);
     assert_eq!(objs.len(), 2, "{objs:?}");
     let current = objs.iter().find(|o| o.deposed.is_none()).expect("current");
-    assert!(current.attrs["filename"].as_str().unwrap().ends_with("new.txt"));
+    assert!(
+        current.attrs["filename"]
+            .as_str()
+            .unwrap()
+            .ends_with("new.txt")
+    );
     assert!(!current.tainted);
     let old = objs.iter().find(|o| o.deposed.is_some()).expect("deposed");
     assert_eq!(old.addr, "local_file.x");
@@ -1169,7 +1246,9 @@ fn a_failed_destroy_of_a_replaced_object_leaves_it_deposed_until_the_next_apply(
         2,
     );
     let header = format!("  # local_file.x (deposed object {key}) will be destroyed\n");
-    let at = plan.find(&header).unwrap_or_else(|| panic!("{header:?} in\n{plan}"));
+    let at = plan
+        .find(&header)
+        .unwrap_or_else(|| panic!("{header:?} in\n{plan}"));
     let block = &plan[at + header.len()..];
     assert!(
         block
@@ -1188,9 +1267,12 @@ fn a_failed_destroy_of_a_replaced_object_leaves_it_deposed_until_the_next_apply(
     // The JSON plan carries the deposed key.
     let saved = s.tmp.path().join("p.plan");
     let saved = saved.to_str().unwrap();
-    tf_ok(&dir, &["plan", "-var", "name=new.txt", &format!("-out={saved}")], 0);
-    let shown: Value =
-        serde_json::from_str(&tf_ok(&dir, &["show", "-json", saved], 0)).unwrap();
+    tf_ok(
+        &dir,
+        &["plan", "-var", "name=new.txt", &format!("-out={saved}")],
+        0,
+    );
+    let shown: Value = serde_json::from_str(&tf_ok(&dir, &["show", "-json", saved], 0)).unwrap();
     let rc = shown["resource_changes"]
         .as_array()
         .unwrap()
@@ -1233,16 +1315,17 @@ fn deposed_objects_move_and_go_with_their_instance_and_are_destroyed() {
     assert!(objects(&s.state()).iter().all(|o| o.addr == "local_file.x"));
 
     // A destroy takes the deposed object too.
-    let plan = tf_ok(
-        &dir,
-        &["plan", "-destroy", "-var", "name=new.txt"],
-        0,
-    );
+    let plan = tf_ok(&dir, &["plan", "-destroy", "-var", "name=new.txt"], 0);
     assert!(
-        plan.contains(&format!("# local_file.x (deposed object {key}) will be destroyed")),
+        plan.contains(&format!(
+            "# local_file.x (deposed object {key}) will be destroyed"
+        )),
         "{plan}"
     );
-    assert!(plan.contains("Plan: 0 to add, 0 to change, 2 to destroy."), "{plan}");
+    assert!(
+        plan.contains("Plan: 0 to add, 0 to change, 2 to destroy."),
+        "{plan}"
+    );
 
     // state rm removes the instance with its deposed object.
     let out = tf_ok(&dir, &["state", "rm", "local_file.x"], 0);
@@ -1261,7 +1344,10 @@ fn destroy_removes_deposed_objects() {
         &["destroy", "-auto-approve", "-var", "name=new.txt"],
         0,
     );
-    assert!(out.contains("Destroy complete! Resources: 2 destroyed."), "{out}");
+    assert!(
+        out.contains("Destroy complete! Resources: 2 destroyed."),
+        "{out}"
+    );
     assert!(s.files().is_empty(), "{:?}", s.files());
     assert!(objects(&s.state()).is_empty());
 }
