@@ -454,7 +454,7 @@ fn kill_9_during_apply_destroy_and_replace_converges() {
     let mut child = s.spawn(&["apply", "-auto-approve", "-parallelism=4"], "apply1.log");
     kill_when(&mut child, &s.state_path(), "a partial apply", |st| {
         let n = count_with_prefix(st, "a-");
-        n >= 20 && n < N - 50
+        (20..N - 50).contains(&n)
     });
     let on_disk = s.files().len();
     assert!(on_disk > 0 && on_disk < N, "{on_disk} files after the kill");
@@ -516,16 +516,21 @@ fn kill_9_during_create_before_destroy_replacement_converges() {
         &["apply", "-auto-approve", "-parallelism=4", "-var", "gen=b"],
         "cbd.log",
     );
-    kill_when(&mut child, &s.state_path(), "a partial replacement", |st| {
-        let n = count_with_prefix(st, "b-");
-        n >= 20 && n < N - 50
-    });
+    kill_when(
+        &mut child,
+        &s.state_path(),
+        "a partial replacement with deposed objects",
+        |st| {
+            let n = count_with_prefix(st, "b-");
+            (20..N - 50).contains(&n) && objects(st).iter().any(|o| o.deposed.is_some())
+        },
+    );
     every_file_in_state(&s);
     let state = s.state();
     // Only old objects are ever deposed, and an instance has at most one
     // current object.
     for (f, objs) in state_file_names(&state) {
-        for o in objs.iter().filter(|o| o.deposed.is_some()) {
+        if objs.iter().any(|o| o.deposed.is_some()) {
             assert!(
                 f.starts_with("a-"),
                 "deposed object {f} of the new generation"
@@ -547,6 +552,7 @@ fn kill_9_during_create_before_destroy_replacement_converges() {
         .into_iter()
         .filter(|o| o.deposed.is_some())
         .collect();
+    assert!(!deposed.is_empty());
     let plan = tf_ok(
         &dir,
         &[
