@@ -906,7 +906,14 @@ fn show_world(world: &World, json_out: bool) {
         let resources: Vec<serde_json::Value> = world
             .instances
             .iter()
-            .map(|(addr, o)| {
+            .map(|(addr, o)| (addr, None, o))
+            .chain(
+                world
+                    .deposed
+                    .iter()
+                    .map(|((addr, key), o)| (addr, Some(key), o)),
+            )
+            .map(|(addr, deposed, o)| {
                 let mut m = json!({
                     "address": addr.to_string(),
                     "mode": if addr.resource.mode == gantry_iac::syntax::Mode::Managed { "managed" } else { "data" },
@@ -922,6 +929,9 @@ fn show_world(world: &World, json_out: bool) {
                 } else if let engine::Key::Str(s) = &addr.key {
                     m["index"] = json!(s);
                 }
+                if let Some(key) = deposed {
+                    m["deposed_key"] = json!(key);
+                }
                 m
             })
             .collect();
@@ -936,12 +946,22 @@ fn show_world(world: &World, json_out: bool) {
         );
         return;
     }
-    if world.instances.is_empty() && world.outputs.is_empty() {
+    if world.instances.is_empty() && world.deposed.is_empty() && world.outputs.is_empty() {
         println!("The state file is empty. No resources are represented.");
         return;
     }
-    for (addr, o) in &world.instances {
-        println!("# {addr}:");
+    let current = world.instances.iter().map(|(a, o)| (a, None, o));
+    let deposed = world
+        .deposed
+        .iter()
+        .map(|((a, k), o)| (a, Some(k.as_str()), o));
+    let mut objects: Vec<_> = current.chain(deposed).collect();
+    objects.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    for (addr, deposed, o) in objects {
+        match deposed {
+            Some(key) => println!("# {addr}: (deposed object {key})"),
+            None => println!("# {addr}:"),
+        }
         let kw = if addr.resource.mode == gantry_iac::syntax::Mode::Managed {
             "resource"
         } else {

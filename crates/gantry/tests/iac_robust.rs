@@ -1288,8 +1288,25 @@ fn a_failed_destroy_of_a_replaced_object_leaves_it_deposed_until_the_next_apply(
     assert_eq!(rc["change"]["actions"], json!(["delete"]));
     assert_eq!(rc["address"], "local_file.x");
 
-    // state list shows the instance once.
+    // state list shows the instance once; show shows both objects.
     assert_eq!(tf_ok(&dir, &["state", "list"], 0), "local_file.x\n");
+    let show = tf_ok(&dir, &["show"], 0);
+    assert!(show.contains("# local_file.x:\n"), "{show}");
+    assert!(
+        show.contains(&format!("# local_file.x: (deposed object {key})\n")),
+        "{show}"
+    );
+    let shown: Value = serde_json::from_str(&tf_ok(&dir, &["show", "-json"], 0)).unwrap();
+    let res = shown["values"]["root_module"]["resources"]
+        .as_array()
+        .unwrap();
+    assert_eq!(res.len(), 2, "{shown}");
+    assert_eq!(
+        res.iter()
+            .filter(|r| r["deposed_key"] == key.as_str())
+            .count(),
+        1
+    );
 
     // Applying the saved plan destroys the deposed object only.
     let out = tf_ok(&dir, &["apply", saved], 0);
