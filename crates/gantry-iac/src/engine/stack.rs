@@ -290,3 +290,57 @@ impl Scope for NoRefs {
         Err("variables not allowed: a backend configuration may not refer to variables, locals or resources".into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(id: &str) -> InstanceObj {
+        InstanceObj {
+            value: Value::Object(BTreeMap::from([("id".to_owned(), Value::string(id))])),
+            provider: "provider[\"registry.terraform.io/hashicorp/null\"]".to_owned(),
+            schema_version: 0,
+            dependencies: Vec::new(),
+            create_before_destroy: true,
+            tainted: false,
+        }
+    }
+
+    #[test]
+    fn deposed_objects_survive_the_state_round_trip() {
+        let a = parse_instance("null_resource.a[1]").unwrap();
+        let b = parse_instance("module.m.null_resource.b").unwrap();
+        let mut world = World {
+            lineage: "l".into(),
+            serial: 3,
+            ..World::default()
+        };
+        world.instances.insert(a.clone(), obj("new"));
+        let key = world.depose(&a).unwrap();
+        assert_eq!(key.len(), 8);
+        assert!(key.chars().all(|c| c.is_ascii_hexdigit()));
+        assert!(world.instances.is_empty());
+        world.instances.insert(a.clone(), obj("newer"));
+        // A deposed object whose instance has no current object.
+        world
+            .deposed
+            .insert((b.clone(), "0badf00d".into()), obj("old"));
+        let state = state_from_world(&world);
+        let r = state
+            .resources
+            .iter()
+            .find(|r| r.name == "b")
+            .expect("a resource for the deposed-only instance");
+        assert_eq!(r.module, "module.m");
+        assert_eq!(r.instances.len(), 1);
+        assert_eq!(r.instances[0].deposed.as_deref(), Some("0badf00d"));
+        let ra = state.resources.iter().find(|r| r.name == "a").unwrap();
+        assert_eq!(ra.instances.len(), 2);
+        assert_eq!(ra.instances[0].deposed, None, "current first");
+        assert_eq!(ra.instances[1].deposed.as_deref(), Some(key.as_str()));
+        let back = world_from_state(&state, &Registry::default()).unwrap();
+        assert_eq!(back.instances, world.instances);
+        assert_eq!(back.deposed, world.deposed);
+        assert!(back.has_any(&b) && back.has_any(&a));
+    }
+}
