@@ -181,6 +181,8 @@ fn state_file_names(state: &Value) -> BTreeMap<String, Vec<Obj>> {
 
 /// Polls the state file while `child` runs; kills it (SIGKILL) as soon as
 /// `ready` holds for the state. Panics when the child finishes first.
+/// Callers ask for an early point of the operation (the stored state is at
+/// most one write behind), so the kill always lands while work remains.
 fn kill_when(child: &mut Child, state: &Path, what: &str, ready: impl Fn(&Value) -> bool) {
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -454,7 +456,7 @@ fn kill_9_during_apply_destroy_and_replace_converges() {
     let mut child = s.spawn(&["apply", "-auto-approve", "-parallelism=4"], "apply1.log");
     kill_when(&mut child, &s.state_path(), "a partial apply", |st| {
         let n = count_with_prefix(st, "a-");
-        (20..N - 50).contains(&n)
+        (20..=150).contains(&n)
     });
     let on_disk = s.files().len();
     assert!(on_disk > 0 && on_disk < N, "{on_disk} files after the kill");
@@ -475,7 +477,7 @@ fn kill_9_during_apply_destroy_and_replace_converges() {
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut child = s.spawn(&argv, "replace.log");
     kill_when(&mut child, &s.state_path(), "a partial -replace", |st| {
-        st["serial"].as_u64().unwrap() >= serial0 + 40
+        st["serial"].as_u64().unwrap() >= serial0 + 20
     });
     every_file_in_state(&s);
     assert_eq!(s.state()["lineage"], lineage, "lineage is stable");
@@ -489,7 +491,7 @@ fn kill_9_during_apply_destroy_and_replace_converges() {
     );
     kill_when(&mut child, &s.state_path(), "a partial destroy", |st| {
         let n = objects(st).len();
-        n > 20 && n <= N - 20
+        (350..=480).contains(&n)
     });
     every_file_in_state(&s);
     let left = s.files().len();
@@ -522,7 +524,7 @@ fn kill_9_during_create_before_destroy_replacement_converges() {
         "a partial replacement with deposed objects",
         |st| {
             let n = count_with_prefix(st, "b-");
-            (20..N - 50).contains(&n) && objects(st).iter().any(|o| o.deposed.is_some())
+            (20..=150).contains(&n) && objects(st).iter().any(|o| o.deposed.is_some())
         },
     );
     every_file_in_state(&s);
