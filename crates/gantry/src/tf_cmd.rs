@@ -562,7 +562,12 @@ async fn apply_locked(
                         .outputs
                         .iter()
                         .any(|(k, o)| w.outputs.get(k).map(|x| &x.0) != o.after.as_ref());
-                    if outputs_changed {
+                    // Deposed objects the refresh found gone leave the state.
+                    let deposed_gone = plan.prior.deposed.len() != w.deposed.len();
+                    if deposed_gone {
+                        w.deposed = plan.prior.deposed.clone();
+                    }
+                    if outputs_changed || deposed_gone {
                         w.outputs = plan
                             .outputs
                             .iter()
@@ -901,7 +906,14 @@ fn show_world(world: &World, json_out: bool) {
         let resources: Vec<serde_json::Value> = world
             .instances
             .iter()
-            .map(|(addr, o)| {
+            .map(|(addr, o)| (addr, None, o))
+            .chain(
+                world
+                    .deposed
+                    .iter()
+                    .map(|((addr, key), o)| (addr, Some(key), o)),
+            )
+            .map(|(addr, deposed, o)| {
                 let mut m = json!({
                     "address": addr.to_string(),
                     "mode": if addr.resource.mode == gantry_iac::syntax::Mode::Managed { "managed" } else { "data" },
@@ -917,6 +929,9 @@ fn show_world(world: &World, json_out: bool) {
                 } else if let engine::Key::Str(s) = &addr.key {
                     m["index"] = json!(s);
                 }
+                if let Some(key) = deposed {
+                    m["deposed_key"] = json!(key);
+                }
                 m
             })
             .collect();
@@ -931,12 +946,22 @@ fn show_world(world: &World, json_out: bool) {
         );
         return;
     }
-    if world.instances.is_empty() && world.outputs.is_empty() {
+    if world.instances.is_empty() && world.deposed.is_empty() && world.outputs.is_empty() {
         println!("The state file is empty. No resources are represented.");
         return;
     }
-    for (addr, o) in &world.instances {
-        println!("# {addr}:");
+    let current = world.instances.iter().map(|(a, o)| (a, None, o));
+    let deposed = world
+        .deposed
+        .iter()
+        .map(|((a, k), o)| (a, Some(k.as_str()), o));
+    let mut objects: Vec<_> = current.chain(deposed).collect();
+    objects.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    for (addr, deposed, o) in objects {
+        match deposed {
+            Some(key) => println!("# {addr}: (deposed object {key})"),
+            None => println!("# {addr}:"),
+        }
         let kw = if addr.resource.mode == gantry_iac::syntax::Mode::Managed {
             "resource"
         } else {
@@ -990,7 +1015,13 @@ async fn state_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
                 .iter()
                 .map(|t| parse_target(t))
                 .collect::<Result<Vec<_>, _>>()?;
-            for addr in world.instances.keys() {
+            // Instances with a current or only deposed objects, once each.
+            let addrs: std::collections::BTreeSet<&InstanceAddr> = world
+                .instances
+                .keys()
+                .chain(world.deposed.keys().map(|(a, _)| a))
+                .collect();
+            for addr in addrs {
                 if filters.is_empty() || filters.iter().any(|t| t.matches(addr)) {
                     println!("{addr}");
                 }
@@ -1022,16 +1053,21 @@ async fn state_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
             let held = lock(&stack, &a, "OperationTypeInvalid").await?;
             let r = async {
                 let mut world = stack.read_world(&reg).await?;
-                let moves: Vec<(InstanceAddr, InstanceAddr)> = world
+                let sources: std::collections::BTreeSet<InstanceAddr> = world
                     .instances
                     .keys()
+                    .chain(world.deposed.keys().map(|(a, _)| a))
+                    .cloned()
+                    .collect();
+                let moves: Vec<(InstanceAddr, InstanceAddr)> = sources
+                    .iter()
                     .filter_map(|a| moved(a, &from_t, &to_t).map(|b| (a.clone(), b)))
                     .collect();
                 if moves.is_empty() {
                     return Err(format!("invalid source address: cannot move {from}: does not match anything in the current state"));
                 }
                 for (_, b) in &moves {
-                    if world.instances.contains_key(b) && !moves.iter().any(|(x, _)| x == b) {
+                    if world.has_any(b) && !moves.iter().any(|(x, _)| x == b) {
                         return Err(format!("invalid target address: cannot move to {b}: there is already a resource instance at that address in the current state"));
                     }
                 }
@@ -1042,9 +1078,22 @@ async fn state_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
                     return Ok(0);
                 }
                 let objs: Vec<_> = moves.iter().filter_map(|(x, y)| world.instances.remove(x).map(|o| (y.clone(), o))).collect();
+                // Deposed objects go with their instance.
+                let deposed: Vec<_> = world
+                    .deposed
+                    .keys()
+                    .filter_map(|(x, k)| {
+                        moves.iter().find(|(from, _)| from == x).map(|(_, y)| (x.clone(), k.clone(), y.clone()))
+                    })
+                    .collect();
+                let deposed: Vec<_> = deposed
+                    .into_iter()
+                    .filter_map(|(x, k, y)| world.deposed.remove(&(x, k.clone())).map(|o| ((y, k), o)))
+                    .collect();
                 for (y, o) in objs {
                     world.instances.insert(y, o);
                 }
+                world.deposed.extend(deposed);
                 world.serial += 1;
                 stack.write_world(&world).await?;
                 println!("Successfully moved {} object(s).", moves.len());
@@ -1071,8 +1120,11 @@ async fn state_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
                 let gone: Vec<InstanceAddr> = world
                     .instances
                     .keys()
+                    .chain(world.deposed.keys().map(|(a, _)| a))
                     .filter(|addr| targets.iter().any(|t| t.matches(addr)))
                     .cloned()
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
                     .collect();
                 if gone.is_empty() {
                     return Err(format!(
@@ -1085,6 +1137,7 @@ async fn state_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
                         println!("Would remove {g}");
                     } else {
                         world.instances.remove(g);
+                        world.deposed.retain(|(a, _), _| a != g);
                         println!("Removed {g}");
                     }
                 }

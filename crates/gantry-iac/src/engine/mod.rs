@@ -58,6 +58,11 @@ pub struct World {
     /// Root module outputs: value (marked when sensitive) and whether the
     /// output was declared sensitive.
     pub outputs: BTreeMap<String, (Value, bool)>,
+    /// Deposed objects: old objects of a `create_before_destroy`
+    /// replacement whose destroy failed or was interrupted, by instance
+    /// address and deposed key (8 hex digits). They are destroyed by the
+    /// next apply.
+    pub deposed: BTreeMap<(InstanceAddr, String), InstanceObj>,
     pub lineage: String,
     pub serial: u64,
 }
@@ -74,6 +79,30 @@ impl World {
         }
         mode
     }
+
+    /// Moves the current object of `addr` aside as a deposed object and
+    /// returns its new deposed key (None when there is no current object).
+    pub fn depose(&mut self, addr: &InstanceAddr) -> Option<String> {
+        let obj = self.instances.remove(addr)?;
+        let key = loop {
+            let k = new_deposed_key();
+            if !self.deposed.contains_key(&(addr.clone(), k.clone())) {
+                break k;
+            }
+        };
+        self.deposed.insert((addr.clone(), key.clone()), obj);
+        Some(key)
+    }
+
+    /// True when `addr` has a current or a deposed object.
+    pub fn has_any(&self, addr: &InstanceAddr) -> bool {
+        self.instances.contains_key(addr) || self.deposed.keys().any(|(a, _)| a == addr)
+    }
+}
+
+/// A fresh deposed key: 8 lowercase hex digits, as Terraform makes them.
+pub fn new_deposed_key() -> String {
+    format!("{:08x}", rand::random::<u32>())
 }
 
 /// What an instance's planned change does.
@@ -143,6 +172,9 @@ pub struct Change {
     pub importing: Option<String>,
     /// The address it moved from (a `moved` block).
     pub moved_from: Option<InstanceAddr>,
+    /// Set when this change destroys a deposed object (the key), not the
+    /// instance's current object.
+    pub deposed: Option<String>,
 }
 
 impl Change {
@@ -164,6 +196,7 @@ impl Change {
             provider,
             importing: None,
             moved_from: None,
+            deposed: None,
         }
     }
 }

@@ -149,19 +149,32 @@ fn de_path(j: &J) -> Result<Vec<PathStep>, String> {
         .collect()
 }
 
+fn obj_json(a: &InstanceAddr, deposed: Option<&str>, o: &InstanceObj) -> J {
+    let mut j = json!({
+        "addr": a.to_string(),
+        "value": encode_value(&o.value),
+        "provider": o.provider,
+        "schema_version": o.schema_version,
+        "dependencies": o.dependencies,
+        "create_before_destroy": o.create_before_destroy,
+        "tainted": o.tainted,
+    });
+    if let Some(key) = deposed {
+        j["deposed"] = J::String(key.to_owned());
+    }
+    j
+}
+
 fn world_json(w: &World) -> J {
     json!({
         "lineage": w.lineage,
         "serial": w.serial,
-        "instances": w.instances.iter().map(|(a, o)| json!({
-            "addr": a.to_string(),
-            "value": encode_value(&o.value),
-            "provider": o.provider,
-            "schema_version": o.schema_version,
-            "dependencies": o.dependencies,
-            "create_before_destroy": o.create_before_destroy,
-            "tainted": o.tainted,
-        })).collect::<Vec<_>>(),
+        "instances": w
+            .instances
+            .iter()
+            .map(|(a, o)| obj_json(a, None, o))
+            .chain(w.deposed.iter().map(|((a, k), o)| obj_json(a, Some(k), o)))
+            .collect::<Vec<_>>(),
         "outputs": w.outputs.iter().map(|(k, (v, s))| (k.clone(), json!({ "value": encode_value(v), "sensitive": s }))).collect::<serde_json::Map<_, _>>(),
     })
 }
@@ -208,7 +221,14 @@ fn de_world(j: &J) -> Result<World, String> {
                 .unwrap_or(false),
             tainted: i.get("tainted").and_then(J::as_bool).unwrap_or(false),
         };
-        w.instances.insert(addr, obj);
+        match i.get("deposed").and_then(J::as_str) {
+            Some(key) => {
+                w.deposed.insert((addr, key.to_owned()), obj);
+            }
+            None => {
+                w.instances.insert(addr, obj);
+            }
+        }
     }
     if let Some(outs) = j.get("outputs").and_then(J::as_object) {
         for (k, o) in outs {
@@ -280,6 +300,7 @@ impl SavedPlan {
                 "provider": c.provider,
                 "importing": c.importing,
                 "moved_from": c.moved_from.as_ref().map(ToString::to_string),
+                "deposed": c.deposed,
             })).collect::<Vec<_>>(),
             "outputs": p.outputs.iter().map(|(k, o)| (k.clone(), json!({
                 "before": opt(&o.before),
@@ -368,6 +389,7 @@ impl SavedPlan {
                     .and_then(J::as_str)
                     .map(parse_instance)
                     .transpose()?,
+                deposed: c.get("deposed").and_then(J::as_str).map(str::to_owned),
             });
         }
         let mut outputs = BTreeMap::new();

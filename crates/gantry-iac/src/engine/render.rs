@@ -143,6 +143,11 @@ fn header(c: &Change, drift: bool) -> String {
             _ => format!("  # {a} has changed\n"),
         };
     }
+    if let (Some(key), Action::Delete) = (&c.deposed, c.action) {
+        return format!(
+            "  # {a} (deposed object {key}) will be destroyed\n  # (left over from a partially-failed replacement of this instance)\n"
+        );
+    }
     let mut h = match c.action {
         Action::Create => format!("  # {a} will be created\n"),
         Action::Update => format!("  # {a} will be updated in-place\n"),
@@ -587,6 +592,9 @@ fn change_json(c: &Change) -> J {
         ch.insert("importing".into(), json!({ "id": id }));
     }
     m.insert("change".into(), J::Object(ch));
+    if let Some(key) = &c.deposed {
+        m.insert("deposed".into(), J::String(key.clone()));
+    }
     if let Some(from) = &c.moved_from {
         m.insert("previous_address".into(), J::String(from.to_string()));
     }
@@ -664,6 +672,7 @@ pub fn plan_json(plan: &Plan) -> J {
     let planned: Vec<J> = plan
         .changes
         .iter()
+        .filter(|c| c.deposed.is_none())
         .filter_map(|c| {
             let after = c.after.as_ref()?;
             let mut m = instance_json(&c.addr);
@@ -745,11 +754,15 @@ pub fn plan_json_lines(plan: &Plan) -> String {
             Action::Read => "Plan to read",
             _ => "Plan to replace",
         };
-        line(
-            format!("{}: {verb}", c.addr),
-            "planned_change",
-            json!({ "change": { "resource": resource_json(&c.addr), "action": action } }),
-        );
+        let mut change = json!({ "resource": resource_json(&c.addr), "action": action });
+        let message = match &c.deposed {
+            Some(key) => {
+                change["deposed_key"] = J::String(key.clone());
+                format!("{} (deposed object {key}): {verb}", c.addr)
+            }
+            None => format!("{}: {verb}", c.addr),
+        };
+        line(message, "planned_change", json!({ "change": change }));
     }
     let (add, change, destroy) = plan.counts();
     let op = match plan.mode {

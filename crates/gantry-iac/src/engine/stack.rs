@@ -40,11 +40,6 @@ pub fn world_from_state(state: &State, registry: &Registry) -> Result<World, Sta
             .map(|s| s.object_type())
         });
         for inst in &r.instances {
-            if inst.deposed.is_some() {
-                // Deposed objects (a create_before_destroy interrupted by a
-                // crash) are kept as orphans under a synthetic key.
-                continue;
-            }
             let key = match &inst.index_key {
                 None => String::new(),
                 Some(IndexKey::Int(i)) => format!("[{i}]"),
@@ -68,17 +63,24 @@ pub fn world_from_state(state: &State, registry: &Registry) -> Result<World, Sta
                 // what it says rather than refuse to work.
                 Err(_) => inst.value(None)?,
             };
-            world.instances.insert(
-                addr,
-                InstanceObj {
-                    value,
-                    provider: r.provider.clone(),
-                    schema_version: inst.schema_version,
-                    dependencies: inst.dependencies.clone(),
-                    create_before_destroy: inst.create_before_destroy,
-                    tainted: inst.status == Some(InstanceStatus::Tainted),
-                },
-            );
+            let obj = InstanceObj {
+                value,
+                provider: r.provider.clone(),
+                schema_version: inst.schema_version,
+                dependencies: inst.dependencies.clone(),
+                create_before_destroy: inst.create_before_destroy,
+                tainted: inst.status == Some(InstanceStatus::Tainted),
+            };
+            match &inst.deposed {
+                // Deposed objects: the old halves of create_before_destroy
+                // replacements whose destroy failed or was interrupted.
+                Some(key) => {
+                    world.deposed.insert((addr, key.clone()), obj);
+                }
+                None => {
+                    world.instances.insert(addr, obj);
+                }
+            }
         }
     }
     for (name, o) in &state.outputs {
@@ -96,32 +98,39 @@ pub fn state_from_world(world: &World) -> State {
     let mut state = State::new();
     state.lineage = world.lineage.clone();
     state.serial = world.serial;
-    let mut current: Option<ResourceState> = None;
-    for (addr, obj) in &world.instances {
+    // Resources by (module, mode, type, name); `state.sort()` orders them.
+    let mut resources: BTreeMap<(String, String, String, String), ResourceState> = BTreeMap::new();
+    let current = world.instances.iter().map(|(a, o)| (a, None, o));
+    let deposed = world
+        .deposed
+        .iter()
+        .map(|((a, k), o)| (a, Some(k.clone()), o));
+    for (addr, deposed_key, obj) in current.chain(deposed) {
         let module = super::addr::module_path_string(&addr.resource.module);
-        let same = current.as_ref().is_some_and(|r| {
-            r.module == module
-                && r.mode == addr.resource.mode
-                && r.type_ == addr.resource.type_name
-                && r.name == addr.resource.name
-        });
-        if !same {
-            if let Some(r) = current.take() {
-                state.resources.push(r);
-            }
-            current = Some(ResourceState {
+        let mode = match addr.resource.mode {
+            Mode::Managed => "managed",
+            Mode::Data => "data",
+        };
+        let r = resources
+            .entry((
+                module.clone(),
+                mode.to_owned(),
+                addr.resource.type_name.clone(),
+                addr.resource.name.clone(),
+            ))
+            .or_insert_with(|| ResourceState {
                 module,
                 mode: addr.resource.mode,
                 type_: addr.resource.type_name.clone(),
                 name: addr.resource.name.clone(),
-                each: match addr.key {
-                    super::Key::None => None,
-                    super::Key::Int(_) => Some(EachMode::List),
-                    super::Key::Str(_) => Some(EachMode::Map),
-                },
+                each: None,
                 provider: obj.provider.clone(),
                 instances: Vec::new(),
             });
+        match addr.key {
+            super::Key::None => {}
+            super::Key::Int(_) => r.each = Some(EachMode::List),
+            super::Key::Str(_) => r.each = Some(EachMode::Map),
         }
         let mut inst = InstanceState::new(obj.schema_version, obj.value.to_json());
         inst.sensitive_attributes = paths_to_json(&obj.value.sensitive_paths());
@@ -131,15 +140,12 @@ pub fn state_from_world(world: &World) -> State {
             super::Key::Str(s) => Some(IndexKey::Str(s.clone())),
         };
         inst.status = obj.tainted.then_some(InstanceStatus::Tainted);
+        inst.deposed = deposed_key;
         inst.dependencies = obj.dependencies.clone();
         inst.create_before_destroy = obj.create_before_destroy;
-        if let Some(r) = current.as_mut() {
-            r.instances.push(inst);
-        }
+        r.instances.push(inst);
     }
-    if let Some(r) = current.take() {
-        state.resources.push(r);
-    }
+    state.resources = resources.into_values().collect();
     for (name, (v, sensitive)) in &world.outputs {
         let (plain, _) = v.clone().unmark_deep();
         state.outputs.insert(
@@ -282,5 +288,59 @@ struct NoRefs;
 impl Scope for NoRefs {
     fn resolve(&self, _root: &Root) -> Result<Value, String> {
         Err("variables not allowed: a backend configuration may not refer to variables, locals or resources".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(id: &str) -> InstanceObj {
+        InstanceObj {
+            value: Value::Object(BTreeMap::from([("id".to_owned(), Value::string(id))])),
+            provider: "provider[\"registry.terraform.io/hashicorp/null\"]".to_owned(),
+            schema_version: 0,
+            dependencies: Vec::new(),
+            create_before_destroy: true,
+            tainted: false,
+        }
+    }
+
+    #[test]
+    fn deposed_objects_survive_the_state_round_trip() {
+        let a = parse_instance("null_resource.a[1]").unwrap();
+        let b = parse_instance("module.m.null_resource.b").unwrap();
+        let mut world = World {
+            lineage: "l".into(),
+            serial: 3,
+            ..World::default()
+        };
+        world.instances.insert(a.clone(), obj("new"));
+        let key = world.depose(&a).unwrap();
+        assert_eq!(key.len(), 8);
+        assert!(key.chars().all(|c| c.is_ascii_hexdigit()));
+        assert!(world.instances.is_empty());
+        world.instances.insert(a.clone(), obj("newer"));
+        // A deposed object whose instance has no current object.
+        world
+            .deposed
+            .insert((b.clone(), "0badf00d".into()), obj("old"));
+        let state = state_from_world(&world);
+        let r = state
+            .resources
+            .iter()
+            .find(|r| r.name == "b")
+            .expect("a resource for the deposed-only instance");
+        assert_eq!(r.module, "module.m");
+        assert_eq!(r.instances.len(), 1);
+        assert_eq!(r.instances[0].deposed.as_deref(), Some("0badf00d"));
+        let ra = state.resources.iter().find(|r| r.name == "a").unwrap();
+        assert_eq!(ra.instances.len(), 2);
+        assert_eq!(ra.instances[0].deposed, None, "current first");
+        assert_eq!(ra.instances[1].deposed.as_deref(), Some(key.as_str()));
+        let back = world_from_state(&state, &Registry::default()).unwrap();
+        assert_eq!(back.instances, world.instances);
+        assert_eq!(back.deposed, world.deposed);
+        assert!(back.has_any(&b) && back.has_any(&a));
     }
 }

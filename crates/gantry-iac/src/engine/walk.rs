@@ -194,6 +194,8 @@ struct Walker<'c> {
     moved: HashMap<InstanceAddr, InstanceAddr>,
     /// Instances imported by `import` blocks, with their ids.
     importing: HashMap<InstanceAddr, String>,
+    /// Plan: deletes of deposed objects.
+    deposed_changes: Vec<Change>,
 }
 
 /// Plans the configuration against `prior`.
@@ -246,6 +248,7 @@ pub async fn plan(
             );
         }
         w.errors.extend(protected);
+        w.plan_deposed().await;
         for (name, (v, sensitive)) in &w.world.outputs {
             w.outputs.insert(
                 name.clone(),
@@ -262,6 +265,9 @@ pub async fn plan(
         if w.errors.is_empty() {
             w.orphans().await;
         }
+        if w.errors.is_empty() && opts.mode == PlanMode::Normal {
+            w.plan_deposed().await;
+        }
     }
     if !w.errors.is_empty() {
         return Err(cfg.failure(std::mem::take(&mut w.errors)));
@@ -276,7 +282,9 @@ pub async fn plan(
         }
     }
     let mut changes: Vec<Change> = std::mem::take(&mut w.changes).into_values().collect();
-    changes.sort_by(|a, b| a.addr.cmp(&b.addr));
+    changes.append(&mut w.deposed_changes);
+    // Current objects first, then an address's deposed objects by key.
+    changes.sort_by(|a, b| a.addr.cmp(&b.addr).then_with(|| a.deposed.cmp(&b.deposed)));
     Ok(Plan {
         mode: opts.mode,
         changes,
@@ -306,6 +314,7 @@ pub async fn apply(
     w.planned = plan
         .changes
         .iter()
+        .filter(|c| c.deposed.is_none())
         .map(|c| (c.addr.clone(), c.clone()))
         .collect();
     let ctx = ApplyCtx {
@@ -582,6 +591,7 @@ impl<'c> Walker<'c> {
             parallelism: opts.parallelism.max(1),
             moved: HashMap::new(),
             importing: HashMap::new(),
+            deposed_changes: Vec::new(),
         }
     }
 
@@ -1271,6 +1281,18 @@ impl<'c> Walker<'c> {
                     }
                     if let Some(obj) = self.world.instances.remove(&a) {
                         self.world.instances.insert(b.clone(), obj);
+                        let keys: Vec<String> = self
+                            .world
+                            .deposed
+                            .keys()
+                            .filter(|(x, _)| x == &a)
+                            .map(|(_, k)| k.clone())
+                            .collect();
+                        for k in keys {
+                            if let Some(o) = self.world.deposed.remove(&(a.clone(), k.clone())) {
+                                self.world.deposed.insert((b.clone(), k), o);
+                            }
+                        }
                         self.moved.insert(b, a);
                     }
                 }
@@ -1850,6 +1872,68 @@ impl<'c> Walker<'c> {
         }
     }
 
+    /// Plans the destroy of every deposed object (refreshed first: one
+    /// that is gone leaves the state without a planned action).
+    async fn plan_deposed(&mut self) {
+        let items: Vec<((InstanceAddr, String), InstanceObj)> = self
+            .world
+            .deposed
+            .iter()
+            .filter(|((a, _), _)| self.targeted(a))
+            .map(|(k, o)| (k.clone(), o.clone()))
+            .collect();
+        for ((addr, key), obj) in items {
+            let mut before = obj.value.clone();
+            if self.refresh {
+                let Some(pc) = self.provider_addr_from_string(&obj.provider) else {
+                    self.errors.push(Diagnostic::error(
+                        "",
+                        format!(
+                            "{addr} (deposed object {key}): invalid provider address {:?} in state",
+                            obj.provider
+                        ),
+                    ));
+                    continue;
+                };
+                let p = match self.provider(&pc).await {
+                    Ok(p) => p,
+                    Err(d) => {
+                        self.errors.push(d);
+                        continue;
+                    }
+                };
+                match p.read(&addr.resource.type_name, &obj.value).await {
+                    Ok(Some(v)) => {
+                        before = v.clone();
+                        if let Some(o) = self.world.deposed.get_mut(&(addr.clone(), key.clone())) {
+                            o.value = v;
+                        }
+                    }
+                    Ok(None) => {
+                        self.world.deposed.remove(&(addr.clone(), key.clone()));
+                        continue;
+                    }
+                    Err(e) => {
+                        self.errors.push(Diagnostic::error(
+                            "",
+                            format!("{addr} (deposed object {key}): error refreshing: {e}"),
+                        ));
+                        continue;
+                    }
+                }
+            }
+            let mut c = Change::new(
+                addr.clone(),
+                Action::Delete,
+                Some(before),
+                None,
+                obj.provider.clone(),
+            );
+            c.deposed = Some(key);
+            self.deposed_changes.push(c);
+        }
+    }
+
     /// Refreshes every managed instance (destroy plans), in parallel.
     async fn refresh_all(&mut self) {
         if !self.refresh {
@@ -1911,18 +1995,19 @@ impl<'c> Walker<'c> {
         while !remaining.is_empty() {
             // Ready: nothing else still to be deleted depends on it.
             let deps_of = |c: &Change| -> Vec<String> {
-                self.world
-                    .instances
-                    .get(&c.addr)
-                    .map(|o| o.dependencies.clone())
-                    .unwrap_or_default()
+                match &c.deposed {
+                    Some(key) => self.world.deposed.get(&(c.addr.clone(), key.clone())),
+                    None => self.world.instances.get(&c.addr),
+                }
+                .map(|o| o.dependencies.clone())
+                .unwrap_or_default()
             };
             let names: Vec<String> = remaining.iter().map(|c| static_name(&c.addr)).collect();
             let (ready, blocked): (Vec<Change>, Vec<Change>) =
                 remaining.iter().cloned().partition(|c| {
                     let me = static_name(&c.addr);
                     !remaining.iter().any(|other| {
-                        other.addr != c.addr
+                        (other.addr != c.addr || other.deposed != c.deposed)
                             && static_name(&other.addr) != me
                             && deps_of(other).contains(&me)
                     })
@@ -2014,8 +2099,13 @@ async fn delete_one(p: &dyn Provider, c: &Change, ctx: &ApplyCtx) -> Result<(), 
     };
     match p.apply(req).await {
         Ok(_) => {
-            ctx.persister.update(|w| {
-                w.instances.remove(&c.addr);
+            ctx.persister.update(|w| match &c.deposed {
+                Some(key) => {
+                    w.deposed.remove(&(c.addr.clone(), key.clone()));
+                }
+                None => {
+                    w.instances.remove(&c.addr);
+                }
             });
             ctx.progress.report(ProgressEvent::Done {
                 addr: c.addr.clone(),
@@ -2161,7 +2251,13 @@ async fn plan_job(p: &dyn Provider, schema: &Schema, job: Job) -> Result<Instanc
             ));
         }
         let after = plan_create(p, schema, &job.type_name, &config).await?;
-        let action = if job.cbd {
+        // A tainted object goes first even under create_before_destroy: it
+        // never finished being created (a failed or interrupted create), so
+        // nothing relies on it staying up, and it may well be the very
+        // object its replacement would make (same file, same name), which
+        // destroying it afterwards would take away again.
+        let tainted = job.prior.as_ref().is_some_and(|o| o.tainted);
+        let action = if job.cbd && !tainted {
             Action::CreateThenDelete
         } else {
             Action::DeleteThenCreate
@@ -2267,6 +2363,20 @@ async fn apply_job(
             } else {
                 None
             };
+            // create_before_destroy: the current object steps aside as a
+            // deposed object before its replacement is created, so the
+            // state accounts for both until the old one is destroyed.
+            let deposed_key = if action == Action::CreateThenDelete && before.is_some() {
+                let mut key = None;
+                ctx.persister.update(|w| key = w.depose(&job.addr));
+                ctx.persister
+                    .flush()
+                    .await
+                    .map_err(|e| format!("failed to persist state: {e}"))?;
+                key
+            } else {
+                None
+            };
             let op = if action == Action::Update {
                 Op::Modify
             } else {
@@ -2285,6 +2395,19 @@ async fn apply_job(
             let v = match result {
                 Ok(v) => v,
                 Err(e) => {
+                    if let Some(key) = &deposed_key {
+                        // Nothing new took the old object's place: it is
+                        // current again (a tainted intent record of an
+                        // external object stays, and the old object with
+                        // it as deposed).
+                        ctx.persister.update(|w| {
+                            if !w.instances.contains_key(&job.addr)
+                                && let Some(o) = w.deposed.remove(&(job.addr.clone(), key.clone()))
+                            {
+                                w.instances.insert(job.addr.clone(), o);
+                            }
+                        });
+                    }
                     ctx.progress.report(ProgressEvent::Failed {
                         addr: job.addr.clone(),
                         op,
@@ -2310,15 +2433,24 @@ async fn apply_job(
                     op: Op::Destroy,
                 });
                 let t = Instant::now();
+                // The new object is current before the old one goes.
+                let obj = new_obj(&job, schema, v.clone());
+                ctx.persister.update(|w| {
+                    w.instances.insert(job.addr.clone(), obj);
+                });
                 if let Err(e) = p.apply(req).await {
-                    let obj = new_obj(&job, schema, v.clone());
-                    ctx.persister.update(|w| {
-                        w.instances.insert(job.addr.clone(), obj);
-                    });
+                    // The old object stays in the state as deposed; the
+                    // next plan destroys it.
                     return Err(format!(
-                        "the replacement was created, but destroying the previous object (id {}) failed: {e}",
-                        id_of(b).unwrap_or_default()
+                        "the replacement was created, but destroying the previous object (id {}, now deposed object {}) failed: {e}",
+                        id_of(b).unwrap_or_default(),
+                        deposed_key.as_deref().unwrap_or("-")
                     ));
+                }
+                if let Some(key) = &deposed_key {
+                    ctx.persister.update(|w| {
+                        w.deposed.remove(&(job.addr.clone(), key.clone()));
+                    });
                 }
                 ctx.progress.report(ProgressEvent::Done {
                     addr: change.addr.clone(),
