@@ -39,7 +39,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -301,7 +300,7 @@ fn round(run: &mut Run, norm: &mut Normaliser, args: &[String], n: &str) -> bool
     }
 
     if n.is_empty() {
-        let out = run.gantry(&["show".into(), "-json".into(), bin.clone()]);
+        let out = run.gantry(&["tf".into(), "show".into(), "-json".into(), bin.clone()]);
         if !out.status.success() {
             run.fail("show -json failed", &out);
             return false;
@@ -422,11 +421,23 @@ fn failing_plan(run: &mut Run, norm: &Normaliser, extra: &[String], file: &str) 
     if stderr.contains("panicked") {
         run.fail("gantry panicked", &out);
     }
-    // Every error names where it is: `on FILE line N` or `FILE:LINE:COL`.
-    let located = Regex::new(r"[\w./-]+\.(tf|tfvars):\d+:\d+").unwrap(); // invariant: literal
-    let errors = stderr.matches("error").count().max(1);
-    if located.find_iter(&stderr).count() < errors.min(1) {
-        run.fail("diagnostic has no file:line:col", &out);
+    // Every error names where it is (`--> FILE:LINE:COL`), except errors
+    // about the command line itself (cases named `bad_cli_*`).
+    if run.name().starts_with("bad_cli_") {
+        return;
+    }
+    // invariant: literal patterns that compile
+    let error = Regex::new(r"(?m)^error").unwrap();
+    let located = Regex::new(r"(?m)^\s*--> [\w./-]+\.(tf|tfvars|json):\d+:\d+$").unwrap();
+    let (errors, locations) = (
+        error.find_iter(&stderr).count(),
+        located.find_iter(&stderr).count(),
+    );
+    if errors == 0 || locations < errors {
+        run.fail(
+            &format!("{errors} error(s) but {locations} file:line:col location(s)"),
+            &out,
+        );
     }
 }
 

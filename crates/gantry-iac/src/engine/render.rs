@@ -174,7 +174,9 @@ fn header(c: &Change, drift: bool) -> String {
         (Action::Delete, Some(r)) => {
             let _ = writeln!(h, "  # ({r})");
         }
-        (Action::Read, Some(_)) => h.push_str("  # (config refers to values not yet known)\n"),
+        (Action::Read, Some(r)) => {
+            let _ = writeln!(h, "  # ({r})");
+        }
         _ => {}
     }
     h
@@ -604,6 +606,9 @@ fn change_json(c: &Change) -> J {
             Some("delete_because_count_index")
         }
         (Action::Delete, Some(r)) if r.contains("for_each") => Some("delete_because_each_key"),
+        (Action::Read, Some(r)) if r.contains("changes pending") => {
+            Some("read_because_dependency_pending")
+        }
         (Action::Read, _) => Some("read_because_config_unknown"),
         _ => None,
     };

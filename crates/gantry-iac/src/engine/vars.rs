@@ -60,9 +60,11 @@ impl Inputs {
             }
         }
         let mut files: Vec<PathBuf> = Vec::new();
-        let default_file = dir.join("terraform.tfvars");
-        if default_file.is_file() {
-            files.push(default_file);
+        for name in ["terraform.tfvars", "terraform.tfvars.json"] {
+            let default_file = dir.join(name);
+            if default_file.is_file() {
+                files.push(default_file);
+            }
         }
         let mut autos: Vec<PathBuf> = std::fs::read_dir(dir)
             .map(|rd| {
@@ -71,7 +73,9 @@ impl Inputs {
                     .filter(|p| {
                         p.file_name()
                             .and_then(|n| n.to_str())
-                            .is_some_and(|n| n.ends_with(".auto.tfvars"))
+                            .is_some_and(|n| {
+                                n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json")
+                            })
                     })
                     .collect()
             })
@@ -128,6 +132,46 @@ impl Inputs {
                 return;
             }
         };
+        if shown.ends_with(".json") {
+            // The JSON variant: one object of variable names to values.
+            let object = match serde_json::from_str::<serde_json::Value>(&text) {
+                Ok(serde_json::Value::Object(o)) => o,
+                Ok(_) => {
+                    errors.push(Diagnostic::error(
+                        shown,
+                        "invalid variables file: the root value of a JSON variables file must be an object",
+                    ));
+                    return;
+                }
+                Err(e) => {
+                    let mut d = Diagnostic::error(
+                        shown,
+                        format!("invalid JSON in variables file: {e}"),
+                    );
+                    d.span = Some(gantry_config::Span {
+                        line: e.line(),
+                        col: e.column(),
+                        len: 1,
+                    });
+                    errors.push(d);
+                    return;
+                }
+            };
+            for (name, value) in object {
+                if !module.variables.contains_key(&name) {
+                    warnings.push(as_warning(Diagnostic::error(
+                        shown.clone(),
+                        format!(
+                            "value for undeclared variable: the root module does not declare a variable named {name:?}"
+                        ),
+                    )));
+                    continue;
+                }
+                self.values
+                    .insert(name, (Raw::Value(Value::from_json(&value)), shown.clone()));
+            }
+            return;
+        }
         match parse_tfvars(&shown, &text) {
             Ok(items) => {
                 for (name, value, loc) in items {

@@ -627,7 +627,9 @@ impl<'c> Walker<'c> {
                         running.spawn(fut);
                         continue;
                     }
-                } else {
+                } else if !(skip_resources && matches!(id.kind, Kind::Output(_))) {
+                    // A destroy walk removes every output: evaluating them
+                    // would read resources that may no longer exist.
                     self.eval_node(&id).await;
                 }
                 if self.errors.len() > before {
@@ -701,8 +703,7 @@ impl<'c> Walker<'c> {
     }
 
     fn eval_in(&self, module: &ModulePath, rep: Rep, e: &Expr) -> Result<Value, Diagnostic> {
-        let static_path: Vec<String> = module.iter().map(|s| s.name.clone()).collect();
-        let base = self.module_dir(&static_path);
+        let base = self.cfg.dir.clone();
         let scope = self.scope(module, rep);
         let ev = Evaluator {
             scope: &scope,
@@ -1139,7 +1140,7 @@ impl<'c> Walker<'c> {
                 .into_iter()
                 .next()
                 .unwrap_or_default();
-            let base = self.module_dir(&pc.module);
+            let base = self.cfg.dir.clone();
             let scope = self.scope(&inst, Rep::default());
             let ev = Evaluator {
                 scope: &scope,
@@ -1436,7 +1437,7 @@ impl<'c> Walker<'c> {
                 let addr = raddr.instance(k);
                 let rep = Rep { count, each };
                 let config = {
-                    let base = self.module_dir(&id.module);
+                    let base = self.cfg.dir.clone();
                     let scope = self.scope(&inst, rep.clone());
                     let ev = Evaluator {
                         scope: &scope,
@@ -1454,8 +1455,12 @@ impl<'c> Walker<'c> {
                         }
                     }
                 };
-                for e in provider.validate_resource(&res.type_name, &config) {
-                    self.errors.push(res.loc.error(format!("{addr}: {e}")));
+                // Data sources share type names with resources (local_file)
+                // but not their rules.
+                if res.mode == Mode::Managed {
+                    for e in provider.validate_resource(&res.type_name, &config) {
+                        self.errors.push(res.loc.error(format!("{addr}: {e}")));
+                    }
                 }
                 let prior = self.world.instances.get(&addr).cloned();
                 let forced = if self.replace.contains(&addr) {
@@ -1468,6 +1473,10 @@ impl<'c> Walker<'c> {
                     None
                 };
                 let targeted = self.instance_selected(&addr);
+                let deps_pending = res.mode == Mode::Data
+                    && self.changes.values().any(|c| {
+                        c.action != Action::NoOp && deps.contains(&config_address(&c.addr))
+                    });
                 jobs.push(Job {
                     addr,
                     mode: res.mode,
@@ -1483,6 +1492,7 @@ impl<'c> Walker<'c> {
                     refresh: self.refresh,
                     planned: None,
                     targeted,
+                    deps_pending,
                 });
             }
             module_exps.push((inst, exp));
@@ -1605,6 +1615,8 @@ impl<'c> Walker<'c> {
 
     /// The resources a node depends on, through locals, variables, outputs
     /// and module calls, as state's `dependencies` lists them.
+    /// Resources (by [`config_address`]) that `id` depends on, directly or
+    /// through locals, variables and outputs.
     fn dependencies_of(&self, id: &NodeId) -> Vec<String> {
         let mut out = BTreeSet::new();
         let mut seen = HashSet::new();
@@ -2056,6 +2068,9 @@ struct Job {
     planned: Option<Change>,
     /// False for instances outside `-target`: they keep their prior value.
     targeted: bool,
+    /// Data sources: a resource this one depends on has changes pending,
+    /// so the read waits for the apply.
+    deps_pending: bool,
 }
 
 impl Job {
@@ -2081,7 +2096,7 @@ async fn plan_job(p: &dyn Provider, schema: &Schema, job: Job) -> Result<Instanc
         });
     }
     if job.mode == Mode::Data {
-        if job.config.is_wholly_known() {
+        if job.config.is_wholly_known() && !job.deps_pending {
             let v = p
                 .read_data(&job.type_name, &job.config)
                 .await
@@ -2095,7 +2110,11 @@ async fn plan_job(p: &dyn Provider, schema: &Schema, job: Job) -> Result<Instanc
         }
         let after = mark_schema_sensitive(schema, default_proposed(schema, None, &job.config));
         let mut change = job.change(Action::Read, None, Some(after.clone()));
-        change.reason = Some("because its configuration depends on values not yet known".into());
+        change.reason = Some(if job.config.is_wholly_known() {
+            "depends on a resource or a module with changes pending".into()
+        } else {
+            "config refers to values not yet known".into()
+        });
         return Ok(InstanceOutcome::Planned {
             change: Box::new(change),
             refreshed: None,
@@ -2526,7 +2545,9 @@ fn diff_paths(before: &Value, after: &Value) -> Vec<Vec<PathStep>> {
 }
 
 fn values_equal(a: &Value, b: &Value) -> bool {
-    a.is_wholly_known() && b.is_wholly_known() && a.equals(b)
+    // The state keeps dynamic (`any`) attributes as plain JSON, so a set
+    // or an object read back is a tuple or a map: equal JSON is equal.
+    a.is_wholly_known() && b.is_wholly_known() && (a.equals(b) || a.to_json() == b.to_json())
 }
 
 fn forces_new(schema: &Schema, path: &[PathStep]) -> bool {
@@ -2733,8 +2754,26 @@ impl Scope for InstScope<'_, '_> {
     }
 }
 
+/// The resource's address without instance keys (`module.m.type.name`), as
+/// [`Walker::dependencies_of`] names it.
+fn config_address(addr: &InstanceAddr) -> String {
+    let prefix: String = addr
+        .resource
+        .module
+        .iter()
+        .map(|m| format!("module.{}.", m.name))
+        .collect();
+    format!("{prefix}{}", addr.resource.local())
+}
+
+/// `path.module` and friends, cleaned as Terraform shows them:
+/// `modules/x` rather than `././modules/x`, `.` for the root.
 fn path_string(p: &Path) -> String {
-    let s = p.to_string_lossy().into_owned();
+    let clean: PathBuf = p
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    let s = clean.to_string_lossy().into_owned();
     if s.is_empty() { ".".into() } else { s }
 }
 

@@ -27,7 +27,7 @@ resource "random_shuffle" "one" {
 }
 
 output "lengths" {
-  value = [length(random_string.s.result), length(random_password.p.result)]
+  value = [length(random_string.s.result), length(nonsensitive(random_password.p.result))]
 }
 
 output "pet_parts" {
