@@ -32,7 +32,13 @@
 //!   state after each apply) becomes `<ADDRESS.ATTR>` (`#2` appended when
 //!   the value comes from the second apply);
 //! - UUIDs become `<uuid>` and RFC 3339 timestamps `<timestamp>`;
-//! - durations `after 3s` become `after Ns`, `[10s elapsed]` `[Ns elapsed]`.
+//! - durations `after 3s` become `after Ns`, `[10s elapsed]` `[Ns elapsed]`;
+//! - the `random` attribute of `null_data_source` (read while planning, so
+//!   not in any state yet) becomes `<random>`;
+//! - apply progress lines (`ADDR: Creating...`, `ADDR: Creation complete
+//!   ...`) are stably sorted by address: independent resources finish in
+//!   any order, while each address keeps the order of its own lines
+//!   (dependency order is covered by gantry-iac's engine tests).
 //!
 //! `GANTRY_BLESS=1 cargo test -p gantry --test iac` rewrites the goldens;
 //! `GANTRY_IAC_CASE=substring` runs only the matching cases.
@@ -105,6 +111,7 @@ struct Normaliser {
     timestamp: Regex,
     after: Regex,
     elapsed: Regex,
+    data_random: Regex,
 }
 
 impl Normaliser {
@@ -121,6 +128,7 @@ impl Normaliser {
             .unwrap(),
             after: Regex::new(r"after \d+(\.\d+)?m?s").unwrap(),
             elapsed: Regex::new(r"\[\d+s elapsed\]").unwrap(),
+            data_random: Regex::new(r#""random": "\d+""#).unwrap(),
         }
     }
 
@@ -177,7 +185,38 @@ impl Normaliser {
         let t = self.uuid.replace_all(&t, "<uuid>");
         let t = self.timestamp.replace_all(&t, "<timestamp>");
         let t = self.after.replace_all(&t, "after Ns");
-        self.elapsed.replace_all(&t, "[Ns elapsed]").into_owned()
+        let t = self.elapsed.replace_all(&t, "[Ns elapsed]");
+        self.data_random
+            .replace_all(&t, r#""random": "<random>""#)
+            .into_owned()
+    }
+
+    /// `apply` plus the stable sort of the progress lines by address.
+    fn apply_output(&self, text: &str) -> String {
+        let text = self.apply(text);
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        let is_progress = |l: &str| {
+            l.split_once(": ").is_some_and(|(addr, rest)| {
+                !addr.contains(' ') || addr.contains(" (deposed object ")
+            } && (rest.ends_with("...\n") || rest.contains(" complete after ")))
+        };
+        let mut out = String::new();
+        let mut i = 0;
+        while i < lines.len() {
+            if !is_progress(lines[i]) {
+                out.push_str(lines[i]);
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < lines.len() && is_progress(lines[i]) {
+                i += 1;
+            }
+            let mut block: Vec<&str> = lines[start..i].to_vec();
+            block.sort_by_key(|l| l.split_once(": ").map_or(*l, |(a, _)| a));
+            out.extend(block);
+        }
+        out
     }
 }
 
@@ -329,7 +368,7 @@ fn round(run: &mut Run, norm: &mut Normaliser, args: &[String], n: &str) -> bool
         return false;
     }
     norm.learn_state(run.work, if n.is_empty() { "" } else { "#2" });
-    let text = norm.apply(&String::from_utf8_lossy(&out.stdout));
+    let text = norm.apply_output(&String::from_utf8_lossy(&out.stdout));
     run.golden(&format!("apply{n}.txt"), &text);
 
     let mut again: Vec<String> = vec![
