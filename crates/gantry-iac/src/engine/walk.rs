@@ -2312,40 +2312,8 @@ async fn apply_job(
                     return Err(e);
                 }
             };
-            if action == Action::CreateThenDelete
-                && let Some(b) = &before
-            {
-                let change = job.change(Action::Delete, Some(b.clone()), None);
-                // The old object goes after the new one exists; its state
-                // entry is replaced by the new object below.
-                let req = ApplyRequest {
-                    type_name: &job.type_name,
-                    prior: Some(b),
-                    planned: None,
-                    config: &Value::Null,
-                };
-                ctx.progress.report(ProgressEvent::Start {
-                    addr: change.addr.clone(),
-                    op: Op::Destroy,
-                });
-                let t = Instant::now();
-                if let Err(e) = p.apply(req).await {
-                    let obj = new_obj(&job, schema, v.clone());
-                    ctx.persister.update(|w| {
-                        w.instances.insert(job.addr.clone(), obj);
-                    });
-                    return Err(format!(
-                        "the replacement was created, but destroying the previous object (id {}) failed: {e}",
-                        id_of(b).unwrap_or_default()
-                    ));
-                }
-                ctx.progress.report(ProgressEvent::Done {
-                    addr: change.addr.clone(),
-                    op: Op::Destroy,
-                    elapsed: t.elapsed(),
-                    id: None,
-                });
-            }
+            // The new object is in the state (and reported) before the old
+            // one of a create_before_destroy replacement is destroyed.
             let obj = new_obj(&job, schema, v.clone());
             ctx.persister.update(|w| {
                 w.instances.insert(job.addr.clone(), obj);
@@ -2356,6 +2324,38 @@ async fn apply_job(
                 elapsed: start.elapsed(),
                 id: id_of(&v),
             });
+            if action == Action::CreateThenDelete
+                && let Some(b) = &before
+            {
+                let req = ApplyRequest {
+                    type_name: &job.type_name,
+                    prior: Some(b),
+                    planned: None,
+                    config: &Value::Null,
+                };
+                ctx.progress.report(ProgressEvent::Start {
+                    addr: job.addr.clone(),
+                    op: Op::Destroy,
+                });
+                let t = Instant::now();
+                if let Err(e) = p.apply(req).await {
+                    ctx.progress.report(ProgressEvent::Failed {
+                        addr: job.addr.clone(),
+                        op: Op::Destroy,
+                        error: e.to_string(),
+                    });
+                    return Err(format!(
+                        "the replacement was created, but destroying the previous object (id {}) failed: {e}",
+                        id_of(b).unwrap_or_default()
+                    ));
+                }
+                ctx.progress.report(ProgressEvent::Done {
+                    addr: job.addr.clone(),
+                    op: Op::Destroy,
+                    elapsed: t.elapsed(),
+                    id: None,
+                });
+            }
             Ok(InstanceOutcome::Applied { value: Some(v) })
         }
     }
