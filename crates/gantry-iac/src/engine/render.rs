@@ -434,7 +434,7 @@ fn value_text_sym(v: &Value, base: usize, sym: &str) -> String {
                     t,
                     "{pad}{}{},",
                     prefix(sym),
-                    value_text_sym(x, base + 4, sym)
+                    value_text_sym(x, base + 2 + prefix(sym).len(), sym)
                 );
             }
             let _ = write!(t, "{}]", " ".repeat(base));
@@ -455,7 +455,7 @@ fn value_text_sym(v: &Value, base: usize, sym: &str) -> String {
                     "{pad}{}{:<width$} = {}",
                     prefix(sym),
                     show(k),
-                    value_text_sym(x, base + 4, sym)
+                    value_text_sym(x, base + 2 + prefix(sym).len(), sym)
                 );
             }
             let _ = write!(t, "{}}}", " ".repeat(base));

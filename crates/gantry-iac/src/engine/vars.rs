@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use gantry_config::Diagnostic;
 
-use crate::syntax::Module;
+use crate::syntax::{Loc, Module};
 use crate::syntax::tfvars::{cli_value, parse_cli_var, parse_tfvars};
 use crate::value::{Type, Value};
 
@@ -35,6 +35,8 @@ enum Raw {
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
     values: BTreeMap<String, (Raw, String)>,
+    /// Where the value was assigned, when it came from a `.tfvars` file.
+    locs: BTreeMap<String, Loc>,
 }
 
 impl Inputs {
@@ -99,6 +101,7 @@ impl Inputs {
                             ));
                             continue;
                         }
+                        inputs.locs.remove(&name);
                         inputs
                             .values
                             .insert(name, (Raw::Text(value), "-var".into()));
@@ -121,7 +124,7 @@ impl Inputs {
         warnings: &mut Vec<Diagnostic>,
         errors: &mut Vec<Diagnostic>,
     ) {
-        let shown = path.display().to_string();
+        let shown = path.strip_prefix("./").unwrap_or(path).display().to_string();
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {
@@ -167,6 +170,7 @@ impl Inputs {
                     )));
                     continue;
                 }
+                self.locs.remove(&name);
                 self.values
                     .insert(name, (Raw::Value(Value::from_json(&value)), shown.clone()));
             }
@@ -183,6 +187,7 @@ impl Inputs {
                         warnings.push(as_warning(d));
                         continue;
                     }
+                    self.locs.insert(name.clone(), loc);
                     self.values.insert(name, (Raw::Value(value), shown.clone()));
                 }
             }
@@ -203,6 +208,12 @@ impl Inputs {
         })
     }
 
+    /// The assignment of `name` in a `.tfvars` file, for messages about
+    /// its value.
+    pub fn loc(&self, name: &str) -> Option<&Loc> {
+        self.locs.get(name)
+    }
+
     /// Inputs from already-typed values (a saved plan's variables).
     pub fn from_values(values: &BTreeMap<String, Value>) -> Inputs {
         Inputs {
@@ -215,6 +226,7 @@ impl Inputs {
                     )
                 })
                 .collect(),
+            locs: BTreeMap::new(),
         }
     }
 }

@@ -899,7 +899,14 @@ impl<'c> Walker<'c> {
         };
         let mut value = match given {
             Some(Ok(v)) => v,
-            Some(Err(msg)) => return Err(var.loc.error(msg)),
+            Some(Err(msg)) => {
+                // Point at the assignment in a .tfvars file when there is one.
+                let at = match self.inputs.loc(name) {
+                    Some(l) if inst.is_empty() => l,
+                    _ => &var.loc,
+                };
+                return Err(at.error(msg));
+            }
             None => match default()? {
                 Some(v) => v,
                 None => {

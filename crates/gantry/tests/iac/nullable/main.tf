@@ -1,22 +1,22 @@
-variable "region" {
-  type     = string
-  default  = "eu-west-1"
-  nullable = false
+module "m" {
+  source   = "./mod"
+  region   = null
+  zone     = null
+  optional = null
 }
 
-variable "zone" {
-  type    = string
-  default = "a"
-}
-
-resource "terraform_data" "r" {
-  input = "${var.region}/${coalesce(var.zone, "none")}"
+variable "from_cli" {
+  type = string
 }
 
 output "region" {
-  value = var.region
+  value = module.m.region
 }
 
 output "zone_is_null" {
-  value = var.zone == null
+  value = module.m.zone_is_null
+}
+
+output "from_cli" {
+  value = var.from_cli
 }
