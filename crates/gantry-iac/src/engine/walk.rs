@@ -261,6 +261,19 @@ pub async fn plan(
         w.walk_nodes(None, false).await;
         if w.errors.is_empty() {
             w.orphans().await;
+            // Outputs in the state that the configuration no longer has.
+            for (name, (v, sensitive)) in &w.world.outputs {
+                if !w.outputs.contains_key(name) && !cfg.tree.module.outputs.contains_key(name) {
+                    w.outputs.insert(
+                        name.clone(),
+                        OutputChange {
+                            before: Some(v.clone()),
+                            after: None,
+                            sensitive: *sensitive,
+                        },
+                    );
+                }
+            }
         }
     }
     if !w.errors.is_empty() {
