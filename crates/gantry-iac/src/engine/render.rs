@@ -248,10 +248,7 @@ fn attr_lines(
                     rows.push(("~".to_owned(), k.clone(), nested));
                     continue;
                 } else {
-                    (
-                        "~",
-                        format!("{} -> {}", value_text(x, pad), value_text(y, pad)),
-                    )
+                    ("~", change_text(x, y, pad))
                 }
             }
         };
@@ -312,9 +309,8 @@ fn nested_diff(before: &Value, after: &Value, base: usize, suffix: &str) -> Opti
                         hidden += 1
                     }
                     (Some(x), Some(y)) => {
-                        let text = nested_diff(x, y, base + 4, "").unwrap_or_else(|| {
-                            format!("{} -> {}", value_text(x, base + 4), value_text(y, base + 4))
-                        });
+                        let text = nested_diff(x, y, base + 4, "")
+                            .unwrap_or_else(|| change_text(x, y, base + 4));
                         let _ = writeln!(out, "{pad}~ {key:<width$} = {text}");
                     }
                     (Some(x), None) => {
@@ -390,6 +386,15 @@ fn is_ident(s: &str) -> bool {
 /// closing bracket is at column `base`.
 pub fn value_text(v: &Value, base: usize) -> String {
     value_text_sym(v, base, " ")
+}
+
+/// `before -> after`; a sensitive value changed to another one shows only
+/// `(sensitive value)`, as Terraform does.
+fn change_text(x: &Value, y: &Value, base: usize) -> String {
+    if matches!(x, Value::Sensitive(_)) && matches!(y, Value::Sensitive(_)) {
+        return "(sensitive value)".into();
+    }
+    format!("{} -> {}", value_text(x, base), value_text(y, base))
 }
 
 /// `"+ "` for a symbol, nothing for none.

@@ -373,9 +373,18 @@ pub async fn apply(
                     create_before_destroy: false,
                     tainted: false,
                 };
-                let _ = id;
+                ctx.progress.report(ProgressEvent::Start {
+                    addr: c.addr.clone(),
+                    op: Op::Import,
+                });
                 persister.update(|world| {
                     world.instances.insert(c.addr.clone(), obj);
+                });
+                ctx.progress.report(ProgressEvent::Done {
+                    addr: c.addr.clone(),
+                    op: Op::Import,
+                    elapsed: Duration::ZERO,
+                    id: Some(id.clone()),
                 });
             }
         }
