@@ -151,7 +151,10 @@ impl Normaliser {
             } else {
                 continue;
             };
-            let module = r["module"].as_str().map(|m| format!("{m}.")).unwrap_or_default();
+            let module = r["module"]
+                .as_str()
+                .map(|m| format!("{m}."))
+                .unwrap_or_default();
             let base = format!("{module}{ty}.{}", r["name"].as_str().unwrap_or_default());
             for inst in r["instances"].as_array().into_iter().flatten() {
                 let key = match &inst["index_key"] {
@@ -174,7 +177,8 @@ impl Normaliser {
             }
         }
         // Longest first, so that no value is replaced inside another.
-        self.randoms.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
+        self.randoms
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
     }
 
     fn apply(&self, text: &str) -> String {

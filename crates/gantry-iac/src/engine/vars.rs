@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use gantry_config::Diagnostic;
 
-use crate::syntax::{Loc, Module};
 use crate::syntax::tfvars::{cli_value, parse_cli_var, parse_tfvars};
+use crate::syntax::{Loc, Module};
 use crate::value::{Type, Value};
 
 /// A `-var` or `-var-file` argument, in command-line order.
@@ -73,11 +73,9 @@ impl Inputs {
                 rd.filter_map(Result::ok)
                     .map(|e| e.path())
                     .filter(|p| {
-                        p.file_name()
-                            .and_then(|n| n.to_str())
-                            .is_some_and(|n| {
-                                n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json")
-                            })
+                        p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                            n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json")
+                        })
                     })
                     .collect()
             })
@@ -124,7 +122,11 @@ impl Inputs {
         warnings: &mut Vec<Diagnostic>,
         errors: &mut Vec<Diagnostic>,
     ) {
-        let shown = path.strip_prefix("./").unwrap_or(path).display().to_string();
+        let shown = path
+            .strip_prefix("./")
+            .unwrap_or(path)
+            .display()
+            .to_string();
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {
@@ -147,10 +149,8 @@ impl Inputs {
                     return;
                 }
                 Err(e) => {
-                    let mut d = Diagnostic::error(
-                        shown,
-                        format!("invalid JSON in variables file: {e}"),
-                    );
+                    let mut d =
+                        Diagnostic::error(shown, format!("invalid JSON in variables file: {e}"));
                     d.span = Some(gantry_config::Span {
                         line: e.line(),
                         col: e.column(),
