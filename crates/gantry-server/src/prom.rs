@@ -190,7 +190,7 @@ async fn maintain_loop(db: Arc<RwLock<Db>>, mut shutdown: watch::Receiver<bool>)
 }
 
 /// A Prometheus API error.
-struct PromError {
+pub(crate) struct PromError {
     status: StatusCode,
     kind: &'static str,
     message: String,
@@ -457,7 +457,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// `GET|POST /api/v1/query`
-pub async fn query(
+pub(crate) async fn query(
     State(state): State<AppState>,
     method: Method,
     uri: Uri,
@@ -486,7 +486,7 @@ pub async fn query(
 }
 
 /// `GET|POST /api/v1/query_range`
-pub async fn query_range(
+pub(crate) async fn query_range(
     State(state): State<AppState>,
     method: Method,
     uri: Uri,
@@ -519,7 +519,7 @@ pub async fn query_range(
 }
 
 /// `GET|POST /api/v1/series`
-pub async fn series(
+pub(crate) async fn series(
     State(state): State<AppState>,
     method: Method,
     uri: Uri,
@@ -550,7 +550,7 @@ pub async fn series(
 }
 
 /// `GET|POST /api/v1/labels`
-pub async fn labels(
+pub(crate) async fn labels(
     State(state): State<AppState>,
     method: Method,
     uri: Uri,
@@ -584,7 +584,7 @@ pub async fn labels(
 }
 
 /// `GET /api/v1/label/{name}/values`
-pub async fn label_values(
+pub(crate) async fn label_values(
     State(state): State<AppState>,
     UrlPath(name): UrlPath<String>,
     uri: Uri,
@@ -628,7 +628,7 @@ pub async fn label_values(
 }
 
 /// `GET /api/v1/metadata`
-pub async fn metadata(State(state): State<AppState>, uri: Uri) -> Result<Response, PromError> {
+pub(crate) async fn metadata(State(state): State<AppState>, uri: Uri) -> Result<Response, PromError> {
     let m = monitoring(&state)?;
     let p = Params(form_pairs(uri.query().unwrap_or("")));
     let only = p.get("metric");
@@ -671,7 +671,7 @@ fn duration_text(d: Duration) -> String {
 }
 
 /// `GET /api/v1/targets`
-pub async fn targets(State(state): State<AppState>, uri: Uri) -> Result<Response, PromError> {
+pub(crate) async fn targets(State(state): State<AppState>, uri: Uri) -> Result<Response, PromError> {
     let m = monitoring(&state)?;
     let p = Params(form_pairs(uri.query().unwrap_or("")));
     let which = p.get("state").unwrap_or("any");
@@ -709,7 +709,7 @@ pub async fn targets(State(state): State<AppState>, uri: Uri) -> Result<Response
 }
 
 /// `GET /api/v1/status/buildinfo`
-pub async fn buildinfo() -> Response {
+pub(crate) async fn buildinfo() -> Response {
     success(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "revision": "",
@@ -722,7 +722,7 @@ pub async fn buildinfo() -> Response {
 }
 
 /// `GET /api/v1/status/runtimeinfo`
-pub async fn runtimeinfo(State(state): State<AppState>) -> Result<Response, PromError> {
+pub(crate) async fn runtimeinfo(State(state): State<AppState>) -> Result<Response, PromError> {
     let m = monitoring(&state)?;
     let cwd = std::env::current_dir()
         .map(|p| p.display().to_string())
@@ -745,7 +745,7 @@ pub async fn runtimeinfo(State(state): State<AppState>) -> Result<Response, Prom
 }
 
 /// `POST /api/v1/write`: Prometheus remote write 1.0 into the store.
-pub async fn write(State(state): State<AppState>, body: Bytes) -> Result<Response, PromError> {
+pub(crate) async fn write(State(state): State<AppState>, body: Bytes) -> Result<Response, PromError> {
     let m = monitoring(&state)?;
     let samples = remote::decode_request(&body).map_err(|e| PromError::bad_data(e.to_string()))?;
     let sink = m.sink.clone();

@@ -29,8 +29,14 @@ impl Srv {
     }
 
     async fn start_in(dir: tempfile::TempDir) -> Srv {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("gantry.db")).await.unwrap());
-        let listener = gantry_server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open(&dir.path().join("gantry.db"))
+                .await
+                .unwrap(),
+        );
+        let listener = gantry_server::bind("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let opts = ServerOptions {
             listen: listener.local_addr().unwrap(),
@@ -64,16 +70,30 @@ impl Srv {
     }
 
     async fn token(&self, role: Role) -> String {
-        issue_token(&*self.store, &format!("t-{role}"), role).await.unwrap().0
+        issue_token(&*self.store, &format!("t-{role}"), role)
+            .await
+            .unwrap()
+            .0
     }
 
     async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
-        let r = self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.unwrap();
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         let status = r.status();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
-    async fn post_form(&self, token: &str, path: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    async fn post_form(
+        &self,
+        token: &str,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
         let r = self
             .http
             .post(format!("{}{path}", self.base))
@@ -100,7 +120,10 @@ async fn wait_for_up(srv: &Srv, token: &str) -> Value {
     for _ in 0..100 {
         let (status, v) = srv.get(token, "/api/v1/query?query=up").await;
         assert_eq!(status, StatusCode::OK, "{v}");
-        if v["data"]["result"].as_array().is_some_and(|r| !r.is_empty()) {
+        if v["data"]["result"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty())
+        {
             return v;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -109,7 +132,10 @@ async fn wait_for_up(srv: &Srv, token: &str) -> Value {
 }
 
 fn now_s() -> f64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
 }
 
 #[tokio::test]
@@ -126,7 +152,13 @@ async fn grafana_requests_get_prometheus_answers() {
 
     // Grafana's "Save & test": POST /api/v1/query with 1+1.
     let now = format!("{:.3}", now_s());
-    let (status, v) = srv.post_form(&viewer, "/api/v1/query", &[("query", "1+1"), ("time", &now)]).await;
+    let (status, v) = srv
+        .post_form(
+            &viewer,
+            "/api/v1/query",
+            &[("query", "1+1"), ("time", &now)],
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["data"]["resultType"], "scalar");
     assert_eq!(v["data"]["result"][1], "2");
@@ -143,31 +175,77 @@ async fn grafana_requests_get_prometheus_answers() {
         .post_form(
             &viewer,
             "/api/v1/query_range",
-            &[("query", "sum by (job) (up)"), ("start", &start), ("end", &end_s), ("step", "1")],
+            &[
+                ("query", "sum by (job) (up)"),
+                ("start", &start),
+                ("end", &end_s),
+                ("step", "1"),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["data"]["resultType"], "matrix");
     let values = v["data"]["result"][0]["values"].as_array().unwrap();
-    assert!(!values.is_empty() && values.iter().all(|p| p[1] == "1"), "{v}");
+    assert!(
+        !values.is_empty() && values.iter().all(|p| p[1] == "1"),
+        "{v}"
+    );
 
     // Metric browser: labels, values, series, metadata.
-    let (_, v) = srv.get(&viewer, &format!("/api/v1/labels?start={start}&end={end_s}")).await;
-    let names: Vec<&str> = v["data"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
-    assert!(names.contains(&"__name__") && names.contains(&"job") && names.contains(&"instance"), "{names:?}");
+    let (_, v) = srv
+        .get(
+            &viewer,
+            &format!("/api/v1/labels?start={start}&end={end_s}"),
+        )
+        .await;
+    let names: Vec<&str> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"__name__") && names.contains(&"job") && names.contains(&"instance"),
+        "{names:?}"
+    );
     let (_, v) = srv.get(&viewer, "/api/v1/label/__name__/values").await;
-    let metrics: Vec<&str> = v["data"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
-    assert!(metrics.contains(&"gantry_http_requests_total") && metrics.contains(&"scrape_duration_seconds"), "{metrics:?}");
+    let metrics: Vec<&str> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    assert!(
+        metrics.contains(&"gantry_http_requests_total")
+            && metrics.contains(&"scrape_duration_seconds"),
+        "{metrics:?}"
+    );
     let (status, v) = srv
-        .post_form(&viewer, "/api/v1/series", &[("match[]", "up{job=\"gantry\"}"), ("match[]", "scrape_series_added")])
+        .post_form(
+            &viewer,
+            "/api/v1/series",
+            &[
+                ("match[]", "up{job=\"gantry\"}"),
+                ("match[]", "scrape_series_added"),
+            ],
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["data"].as_array().unwrap().len(), 2, "{v}");
-    let (_, v) = srv.get(&viewer, "/api/v1/metadata?metric=gantry_http_requests").await;
-    assert_eq!(v["data"]["gantry_http_requests"][0]["type"], "counter", "{v}");
+    let (_, v) = srv
+        .get(&viewer, "/api/v1/metadata?metric=gantry_http_requests")
+        .await;
+    assert_eq!(
+        v["data"]["gantry_http_requests"][0]["type"], "counter",
+        "{v}"
+    );
     let (_, v) = srv.get(&viewer, "/api/v1/targets").await;
     let t = &v["data"]["activeTargets"][0];
-    assert_eq!((t["health"].as_str(), t["scrapePool"].as_str()), (Some("up"), Some("gantry")), "{v}");
+    assert_eq!(
+        (t["health"].as_str(), t["scrapePool"].as_str()),
+        (Some("up"), Some("gantry")),
+        "{v}"
+    );
     let (_, v) = srv.get(&viewer, "/api/v1/status/runtimeinfo").await;
     assert_eq!(v["data"]["storageRetention"], "15d");
     srv.stop().await;
@@ -184,10 +262,23 @@ async fn errors_use_prometheus_types_and_positions() {
     assert!(v["error"].as_str().unwrap().starts_with("1:"), "{v}");
     let (status, v) = srv.get(&viewer, "/api/v1/query").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(v["error"], "invalid parameter \"query\": parameter is required");
-    let (_, v) = srv.get(&viewer, "/api/v1/query?query=up&time=yesterday").await;
-    assert_eq!(v["error"], "invalid parameter \"time\": cannot parse \"yesterday\" to a valid timestamp");
-    let (_, v) = srv.get(&viewer, "/api/v1/query_range?query=up&start=10&end=5&step=1").await;
+    assert_eq!(
+        v["error"],
+        "invalid parameter \"query\": parameter is required"
+    );
+    let (_, v) = srv
+        .get(&viewer, "/api/v1/query?query=up&time=yesterday")
+        .await;
+    assert_eq!(
+        v["error"],
+        "invalid parameter \"time\": cannot parse \"yesterday\" to a valid timestamp"
+    );
+    let (_, v) = srv
+        .get(
+            &viewer,
+            "/api/v1/query_range?query=up&start=10&end=5&step=1",
+        )
+        .await;
     assert_eq!(v["errorType"], "bad_data", "{v}");
     let (_, v) = srv.get(&viewer, "/api/v1/series").await;
     assert_eq!(v["error"], "no match[] parameter provided");
@@ -215,8 +306,14 @@ async fn remote_write_in_is_stored_queryable_and_survives_restart() {
             .header("Content-Type", "application/x-protobuf")
             .body(body.clone())
     };
-    assert_eq!(post(&viewer).send().await.unwrap().status(), StatusCode::FORBIDDEN);
-    assert_eq!(post(&operator).send().await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        post(&viewer).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(&operator).send().await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
     let bad = srv
         .http
         .post(format!("{}/api/v1/write", srv.base))
@@ -232,7 +329,15 @@ async fn remote_write_in_is_stored_queryable_and_survives_restart() {
     // The sample was synced to the WAL: a new server on the same data dir has it.
     let srv = Srv::start_in(dir).await;
     let viewer = srv.token(Role::Viewer).await;
-    let (_, v) = srv.get(&viewer, &format!("/api/v1/query?query=pushed_total&time={}", t as f64 / 1000.0)).await;
+    let (_, v) = srv
+        .get(
+            &viewer,
+            &format!(
+                "/api/v1/query?query=pushed_total&time={}",
+                t as f64 / 1000.0
+            ),
+        )
+        .await;
     assert_eq!(v["data"]["result"][0]["metric"]["source"], "prom", "{v}");
     srv.stop().await;
 }

@@ -539,7 +539,10 @@ async fn apply_locked(
                     s.workspace, stack.workspace
                 ));
             }
-            if s.lineage != world.lineage || s.serial != world.serial {
+            // No state when planned and none now: a fresh state gets a new
+            // lineage on every read, so only the serials can be compared.
+            let both_fresh = s.serial == 0 && world.serial == 0;
+            if (s.lineage != world.lineage && !both_fresh) || s.serial != world.serial {
                 return Err("saved plan is stale: the given plan file can no longer be applied because the state was changed by another operation after the plan was created".into());
             }
             if s.config_digest != config_digest(&cfg.tree) {

@@ -430,6 +430,22 @@ pub(crate) fn failure(tree: &ModuleNode, diags: Vec<Diagnostic>) -> Failure {
             });
         }
     }
+    // Values files (`terraform.tfvars`, `-var-file`) are not part of the
+    // tree; show their lines too.
+    let mut extra: Vec<String> = Vec::new();
+    for d in &diags {
+        if (d.file.ends_with(".tfvars") || d.file.ends_with(".tfvars.json"))
+            && d.span.is_some()
+            && !extra.contains(&d.file)
+            && let Ok(text) = std::fs::read_to_string(&d.file)
+        {
+            out.add_source(SourceFile {
+                path: PathBuf::from(&d.file),
+                text,
+            });
+            extra.push(d.file.clone());
+        }
+    }
     for d in diags {
         out.push(d);
     }

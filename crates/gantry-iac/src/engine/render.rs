@@ -179,7 +179,9 @@ fn header(c: &Change, drift: bool) -> String {
         (Action::Delete, Some(r)) => {
             let _ = writeln!(h, "  # ({r})");
         }
-        (Action::Read, Some(_)) => h.push_str("  # (config refers to values not yet known)\n"),
+        (Action::Read, Some(r)) => {
+            let _ = writeln!(h, "  # ({r})");
+        }
         _ => {}
     }
     h
@@ -251,10 +253,7 @@ fn attr_lines(
                     rows.push(("~".to_owned(), k.clone(), nested));
                     continue;
                 } else {
-                    (
-                        "~",
-                        format!("{} -> {}", value_text(x, pad), value_text(y, pad)),
-                    )
+                    ("~", change_text(x, y, pad))
                 }
             }
         };
@@ -315,9 +314,8 @@ fn nested_diff(before: &Value, after: &Value, base: usize, suffix: &str) -> Opti
                         hidden += 1
                     }
                     (Some(x), Some(y)) => {
-                        let text = nested_diff(x, y, base + 4, "").unwrap_or_else(|| {
-                            format!("{} -> {}", value_text(x, base + 4), value_text(y, base + 4))
-                        });
+                        let text = nested_diff(x, y, base + 4, "")
+                            .unwrap_or_else(|| change_text(x, y, base + 4));
                         let _ = writeln!(out, "{pad}~ {key:<width$} = {text}");
                     }
                     (Some(x), None) => {
@@ -395,6 +393,15 @@ pub fn value_text(v: &Value, base: usize) -> String {
     value_text_sym(v, base, " ")
 }
 
+/// `before -> after`; a sensitive value changed to another one shows only
+/// `(sensitive value)`, as Terraform does.
+fn change_text(x: &Value, y: &Value, base: usize) -> String {
+    if matches!(x, Value::Sensitive(_)) && matches!(y, Value::Sensitive(_)) {
+        return "(sensitive value)".into();
+    }
+    format!("{} -> {}", value_text(x, base), value_text(y, base))
+}
+
 /// `"+ "` for a symbol, nothing for none.
 fn prefix(sym: &str) -> String {
     if sym.is_empty() {
@@ -437,7 +444,7 @@ fn value_text_sym(v: &Value, base: usize, sym: &str) -> String {
                     t,
                     "{pad}{}{},",
                     prefix(sym),
-                    value_text_sym(x, base + 4, sym)
+                    value_text_sym(x, base + 2 + prefix(sym).len(), sym)
                 );
             }
             let _ = write!(t, "{}]", " ".repeat(base));
@@ -458,7 +465,7 @@ fn value_text_sym(v: &Value, base: usize, sym: &str) -> String {
                     "{pad}{}{:<width$} = {}",
                     prefix(sym),
                     show(k),
-                    value_text_sym(x, base + 4, sym)
+                    value_text_sym(x, base + 2 + prefix(sym).len(), sym)
                 );
             }
             let _ = write!(t, "{}}}", " ".repeat(base));
@@ -612,6 +619,9 @@ fn change_json(c: &Change) -> J {
             Some("delete_because_count_index")
         }
         (Action::Delete, Some(r)) if r.contains("for_each") => Some("delete_because_each_key"),
+        (Action::Read, Some(r)) if r.contains("changes pending") => {
+            Some("read_because_dependency_pending")
+        }
         (Action::Read, _) => Some("read_because_config_unknown"),
         _ => None,
     };

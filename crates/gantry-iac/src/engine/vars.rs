@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use gantry_config::Diagnostic;
 
-use crate::syntax::Module;
 use crate::syntax::tfvars::{cli_value, parse_cli_var, parse_tfvars};
+use crate::syntax::{Loc, Module};
 use crate::value::{Type, Value};
 
 /// A `-var` or `-var-file` argument, in command-line order.
@@ -35,6 +35,8 @@ enum Raw {
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
     values: BTreeMap<String, (Raw, String)>,
+    /// Where the value was assigned, when it came from a `.tfvars` file.
+    locs: BTreeMap<String, Loc>,
 }
 
 impl Inputs {
@@ -60,18 +62,20 @@ impl Inputs {
             }
         }
         let mut files: Vec<PathBuf> = Vec::new();
-        let default_file = dir.join("terraform.tfvars");
-        if default_file.is_file() {
-            files.push(default_file);
+        for name in ["terraform.tfvars", "terraform.tfvars.json"] {
+            let default_file = dir.join(name);
+            if default_file.is_file() {
+                files.push(default_file);
+            }
         }
         let mut autos: Vec<PathBuf> = std::fs::read_dir(dir)
             .map(|rd| {
                 rd.filter_map(Result::ok)
                     .map(|e| e.path())
                     .filter(|p| {
-                        p.file_name()
-                            .and_then(|n| n.to_str())
-                            .is_some_and(|n| n.ends_with(".auto.tfvars"))
+                        p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                            n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json")
+                        })
                     })
                     .collect()
             })
@@ -95,6 +99,7 @@ impl Inputs {
                             ));
                             continue;
                         }
+                        inputs.locs.remove(&name);
                         inputs
                             .values
                             .insert(name, (Raw::Text(value), "-var".into()));
@@ -117,7 +122,11 @@ impl Inputs {
         warnings: &mut Vec<Diagnostic>,
         errors: &mut Vec<Diagnostic>,
     ) {
-        let shown = path.display().to_string();
+        let shown = path
+            .strip_prefix("./")
+            .unwrap_or(path)
+            .display()
+            .to_string();
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {
@@ -128,6 +137,45 @@ impl Inputs {
                 return;
             }
         };
+        if shown.ends_with(".json") {
+            // The JSON variant: one object of variable names to values.
+            let object = match serde_json::from_str::<serde_json::Value>(&text) {
+                Ok(serde_json::Value::Object(o)) => o,
+                Ok(_) => {
+                    errors.push(Diagnostic::error(
+                        shown,
+                        "invalid variables file: the root value of a JSON variables file must be an object",
+                    ));
+                    return;
+                }
+                Err(e) => {
+                    let mut d =
+                        Diagnostic::error(shown, format!("invalid JSON in variables file: {e}"));
+                    d.span = Some(gantry_config::Span {
+                        line: e.line(),
+                        col: e.column(),
+                        len: 1,
+                    });
+                    errors.push(d);
+                    return;
+                }
+            };
+            for (name, value) in object {
+                if !module.variables.contains_key(&name) {
+                    warnings.push(as_warning(Diagnostic::error(
+                        shown.clone(),
+                        format!(
+                            "value for undeclared variable: the root module does not declare a variable named {name:?}"
+                        ),
+                    )));
+                    continue;
+                }
+                self.locs.remove(&name);
+                self.values
+                    .insert(name, (Raw::Value(Value::from_json(&value)), shown.clone()));
+            }
+            return;
+        }
         match parse_tfvars(&shown, &text) {
             Ok(items) => {
                 for (name, value, loc) in items {
@@ -139,6 +187,7 @@ impl Inputs {
                         warnings.push(as_warning(d));
                         continue;
                     }
+                    self.locs.insert(name.clone(), loc);
                     self.values.insert(name, (Raw::Value(value), shown.clone()));
                 }
             }
@@ -159,6 +208,12 @@ impl Inputs {
         })
     }
 
+    /// The assignment of `name` in a `.tfvars` file, for messages about
+    /// its value.
+    pub fn loc(&self, name: &str) -> Option<&Loc> {
+        self.locs.get(name)
+    }
+
     /// Inputs from already-typed values (a saved plan's variables).
     pub fn from_values(values: &BTreeMap<String, Value>) -> Inputs {
         Inputs {
@@ -171,6 +226,7 @@ impl Inputs {
                     )
                 })
                 .collect(),
+            locs: BTreeMap::new(),
         }
     }
 }

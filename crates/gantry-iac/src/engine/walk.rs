@@ -264,6 +264,19 @@ pub async fn plan(
         w.walk_nodes(None, false).await;
         if w.errors.is_empty() {
             w.orphans().await;
+            // Outputs in the state that the configuration no longer has.
+            for (name, (v, sensitive)) in &w.world.outputs {
+                if !w.outputs.contains_key(name) && !cfg.tree.module.outputs.contains_key(name) {
+                    w.outputs.insert(
+                        name.clone(),
+                        OutputChange {
+                            before: Some(v.clone()),
+                            after: None,
+                            sensitive: *sensitive,
+                        },
+                    );
+                }
+            }
         }
         if w.errors.is_empty() && opts.mode == PlanMode::Normal {
             w.plan_deposed().await;
@@ -369,9 +382,18 @@ pub async fn apply(
                     create_before_destroy: false,
                     tainted: false,
                 };
-                let _ = id;
+                ctx.progress.report(ProgressEvent::Start {
+                    addr: c.addr.clone(),
+                    op: Op::Import,
+                });
                 persister.update(|world| {
                     world.instances.insert(c.addr.clone(), obj);
+                });
+                ctx.progress.report(ProgressEvent::Done {
+                    addr: c.addr.clone(),
+                    op: Op::Import,
+                    elapsed: Duration::ZERO,
+                    id: Some(id.clone()),
                 });
             }
         }
@@ -637,7 +659,9 @@ impl<'c> Walker<'c> {
                         running.spawn(fut);
                         continue;
                     }
-                } else {
+                } else if !(skip_resources && matches!(id.kind, Kind::Output(_))) {
+                    // A destroy walk removes every output: evaluating them
+                    // would read resources that may no longer exist.
                     self.eval_node(&id).await;
                 }
                 if self.errors.len() > before {
@@ -711,8 +735,7 @@ impl<'c> Walker<'c> {
     }
 
     fn eval_in(&self, module: &ModulePath, rep: Rep, e: &Expr) -> Result<Value, Diagnostic> {
-        let static_path: Vec<String> = module.iter().map(|s| s.name.clone()).collect();
-        let base = self.module_dir(&static_path);
+        let base = self.cfg.dir.clone();
         let scope = self.scope(module, rep);
         let ev = Evaluator {
             scope: &scope,
@@ -908,7 +931,14 @@ impl<'c> Walker<'c> {
         };
         let mut value = match given {
             Some(Ok(v)) => v,
-            Some(Err(msg)) => return Err(var.loc.error(msg)),
+            Some(Err(msg)) => {
+                // Point at the assignment in a .tfvars file when there is one.
+                let at = match self.inputs.loc(name) {
+                    Some(l) if inst.is_empty() => l,
+                    _ => &var.loc,
+                };
+                return Err(at.error(msg));
+            }
             None => match default()? {
                 Some(v) => v,
                 None => {
@@ -1149,7 +1179,7 @@ impl<'c> Walker<'c> {
                 .into_iter()
                 .next()
                 .unwrap_or_default();
-            let base = self.module_dir(&pc.module);
+            let base = self.cfg.dir.clone();
             let scope = self.scope(&inst, Rep::default());
             let ev = Evaluator {
                 scope: &scope,
@@ -1458,7 +1488,7 @@ impl<'c> Walker<'c> {
                 let addr = raddr.instance(k);
                 let rep = Rep { count, each };
                 let config = {
-                    let base = self.module_dir(&id.module);
+                    let base = self.cfg.dir.clone();
                     let scope = self.scope(&inst, rep.clone());
                     let ev = Evaluator {
                         scope: &scope,
@@ -1476,8 +1506,12 @@ impl<'c> Walker<'c> {
                         }
                     }
                 };
-                for e in provider.validate_resource(&res.type_name, &config) {
-                    self.errors.push(res.loc.error(format!("{addr}: {e}")));
+                // Data sources share type names with resources (local_file)
+                // but not their rules.
+                if res.mode == Mode::Managed {
+                    for e in provider.validate_resource(&res.type_name, &config) {
+                        self.errors.push(res.loc.error(format!("{addr}: {e}")));
+                    }
                 }
                 let prior = self.world.instances.get(&addr).cloned();
                 let forced = if self.replace.contains(&addr) {
@@ -1490,6 +1524,10 @@ impl<'c> Walker<'c> {
                     None
                 };
                 let targeted = self.instance_selected(&addr);
+                let deps_pending = res.mode == Mode::Data
+                    && self.changes.values().any(|c| {
+                        c.action != Action::NoOp && deps.contains(&config_address(&c.addr))
+                    });
                 jobs.push(Job {
                     addr,
                     mode: res.mode,
@@ -1505,6 +1543,7 @@ impl<'c> Walker<'c> {
                     refresh: self.refresh,
                     planned: None,
                     targeted,
+                    deps_pending,
                 });
             }
             module_exps.push((inst, exp));
@@ -1627,6 +1666,8 @@ impl<'c> Walker<'c> {
 
     /// The resources a node depends on, through locals, variables, outputs
     /// and module calls, as state's `dependencies` lists them.
+    /// Resources (by [`config_address`]) that `id` depends on, directly or
+    /// through locals, variables and outputs.
     fn dependencies_of(&self, id: &NodeId) -> Vec<String> {
         let mut out = BTreeSet::new();
         let mut seen = HashSet::new();
@@ -2146,6 +2187,9 @@ struct Job {
     planned: Option<Change>,
     /// False for instances outside `-target`: they keep their prior value.
     targeted: bool,
+    /// Data sources: a resource this one depends on has changes pending,
+    /// so the read waits for the apply.
+    deps_pending: bool,
 }
 
 impl Job {
@@ -2171,7 +2215,7 @@ async fn plan_job(p: &dyn Provider, schema: &Schema, job: Job) -> Result<Instanc
         });
     }
     if job.mode == Mode::Data {
-        if job.config.is_wholly_known() {
+        if job.config.is_wholly_known() && !job.deps_pending {
             let v = p
                 .read_data(&job.type_name, &job.config)
                 .await
@@ -2185,7 +2229,11 @@ async fn plan_job(p: &dyn Provider, schema: &Schema, job: Job) -> Result<Instanc
         }
         let after = mark_schema_sensitive(schema, default_proposed(schema, None, &job.config));
         let mut change = job.change(Action::Read, None, Some(after.clone()));
-        change.reason = Some("because its configuration depends on values not yet known".into());
+        change.reason = Some(if job.config.is_wholly_known() {
+            "depends on a resource or a module with changes pending".into()
+        } else {
+            "config refers to values not yet known".into()
+        });
         return Ok(InstanceOutcome::Planned {
             change: Box::new(change),
             refreshed: None,
@@ -2416,12 +2464,21 @@ async fn apply_job(
                     return Err(e);
                 }
             };
+            // The new object is in the state (and reported) before the old
+            // one of a create_before_destroy replacement is destroyed.
+            let obj = new_obj(&job, schema, v.clone());
+            ctx.persister.update(|w| {
+                w.instances.insert(job.addr.clone(), obj);
+            });
+            ctx.progress.report(ProgressEvent::Done {
+                addr: job.addr.clone(),
+                op,
+                elapsed: start.elapsed(),
+                id: id_of(&v),
+            });
             if action == Action::CreateThenDelete
                 && let Some(b) = &before
             {
-                let change = job.change(Action::Delete, Some(b.clone()), None);
-                // The old object goes after the new one exists; its state
-                // entry is replaced by the new object below.
                 let req = ApplyRequest {
                     type_name: &job.type_name,
                     prior: Some(b),
@@ -2429,16 +2486,16 @@ async fn apply_job(
                     config: &Value::Null,
                 };
                 ctx.progress.report(ProgressEvent::Start {
-                    addr: change.addr.clone(),
+                    addr: job.addr.clone(),
                     op: Op::Destroy,
                 });
                 let t = Instant::now();
-                // The new object is current before the old one goes.
-                let obj = new_obj(&job, schema, v.clone());
-                ctx.persister.update(|w| {
-                    w.instances.insert(job.addr.clone(), obj);
-                });
                 if let Err(e) = p.apply(req).await {
+                    ctx.progress.report(ProgressEvent::Failed {
+                        addr: job.addr.clone(),
+                        op: Op::Destroy,
+                        error: e.to_string(),
+                    });
                     // The old object stays in the state as deposed; the
                     // next plan destroys it.
                     return Err(format!(
@@ -2453,22 +2510,12 @@ async fn apply_job(
                     });
                 }
                 ctx.progress.report(ProgressEvent::Done {
-                    addr: change.addr.clone(),
+                    addr: job.addr.clone(),
                     op: Op::Destroy,
                     elapsed: t.elapsed(),
                     id: None,
                 });
             }
-            let obj = new_obj(&job, schema, v.clone());
-            ctx.persister.update(|w| {
-                w.instances.insert(job.addr.clone(), obj);
-            });
-            ctx.progress.report(ProgressEvent::Done {
-                addr: job.addr.clone(),
-                op,
-                elapsed: start.elapsed(),
-                id: id_of(&v),
-            });
             Ok(InstanceOutcome::Applied { value: Some(v) })
         }
     }
@@ -2658,7 +2705,9 @@ fn diff_paths(before: &Value, after: &Value) -> Vec<Vec<PathStep>> {
 }
 
 fn values_equal(a: &Value, b: &Value) -> bool {
-    a.is_wholly_known() && b.is_wholly_known() && a.equals(b)
+    // The state keeps dynamic (`any`) attributes as plain JSON, so a set
+    // or an object read back is a tuple or a map: equal JSON is equal.
+    a.is_wholly_known() && b.is_wholly_known() && (a.equals(b) || a.to_json() == b.to_json())
 }
 
 fn forces_new(schema: &Schema, path: &[PathStep]) -> bool {
@@ -2865,8 +2914,26 @@ impl Scope for InstScope<'_, '_> {
     }
 }
 
+/// The resource's address without instance keys (`module.m.type.name`), as
+/// [`Walker::dependencies_of`] names it.
+fn config_address(addr: &InstanceAddr) -> String {
+    let prefix: String = addr
+        .resource
+        .module
+        .iter()
+        .map(|m| format!("module.{}.", m.name))
+        .collect();
+    format!("{prefix}{}", addr.resource.local())
+}
+
+/// `path.module` and friends, cleaned as Terraform shows them:
+/// `modules/x` rather than `././modules/x`, `.` for the root.
 fn path_string(p: &Path) -> String {
-    let s = p.to_string_lossy().into_owned();
+    let clean: PathBuf = p
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    let s = clean.to_string_lossy().into_owned();
     if s.is_empty() { ".".into() } else { s }
 }
 

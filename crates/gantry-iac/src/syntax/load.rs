@@ -67,14 +67,96 @@ pub(crate) fn parse_message(
     }
 }
 
-/// The diagnostic for an hcl-edit parse error of `src`, pointing at its
-/// location.
+/// The diagnostic for an hcl-edit parse error, pointing at its location,
+/// or, as Terraform does, at the opening quote of a string left open on
+/// its line or at the opening brace of a block left unclosed.
 pub(crate) fn parse_error(src: &Arc<Src>, e: &hcl_edit::parser::Error) -> Diagnostic {
-    let start = e.location().offset();
-    src.error(
-        Some(&(start..start + 1)),
-        parse_message(e, &src.path, &src.text, &src.rewrites),
-    )
+    let start = e.location().offset().min(src.text.len());
+    let (open_quote, open_braces) = scan_open(&src.text);
+    // The parser may report the error where the attribute starts.
+    let line_of = |o: usize| src.text[..o].rfind('\n').map_or(0, |n| n + 1);
+    // The lexical scan reads the original text; with rewritten keys the
+    // parser's offsets are in the rewritten text, so it is only used
+    // without rewrites.
+    let plain = src.rewrites.is_empty();
+    if let Some(q) = open_quote.filter(|q| plain && line_of(*q) <= start) {
+        return src.error(
+            Some(&(q..q + 1)),
+            "unterminated template string; no closing marker was found for the string",
+        );
+    }
+    let message = parse_message(e, &src.path, &src.text, &src.rewrites);
+    if plain
+        && message.starts_with("unclosed configuration block")
+        && let Some(b) = open_braces.last()
+    {
+        return src.error(Some(&(*b..*b + 1)), message);
+    }
+    src.error(Some(&(start..start + 1)), message)
+}
+
+/// A rough lexical pass: the offset of the first `"` whose string is not
+/// closed on its line, and the offsets of the `{` never closed. Comments
+/// and heredoc bodies are skipped; `${ "..." }` inside strings balances.
+fn scan_open(text: &str) -> (Option<usize>, Vec<usize>) {
+    let mut braces: Vec<usize> = Vec::new();
+    let mut heredoc: Option<String> = None;
+    let mut in_block_comment = false;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let line_start = offset;
+        offset += line.len();
+        if let Some(marker) = &heredoc {
+            if line.trim() == marker {
+                heredoc = None;
+            }
+            continue;
+        }
+        let bytes = line.as_bytes();
+        let mut quote: Option<usize> = None;
+        let mut i = 0;
+        while i < bytes.len() {
+            let c = bytes[i];
+            if in_block_comment {
+                if c == b'*' && bytes.get(i + 1) == Some(&b'/') {
+                    in_block_comment = false;
+                    i += 1;
+                }
+            } else if quote.is_some() {
+                if c == b'\\' {
+                    i += 1;
+                } else if c == b'"' {
+                    quote = None;
+                }
+            } else if c == b'"' {
+                quote = Some(line_start + i);
+            } else if c == b'#' || (c == b'/' && bytes.get(i + 1) == Some(&b'/')) {
+                break;
+            } else if c == b'/' && bytes.get(i + 1) == Some(&b'*') {
+                in_block_comment = true;
+                i += 1;
+            } else if c == b'{' {
+                braces.push(line_start + i);
+            } else if c == b'}' {
+                braces.pop();
+            } else if c == b'<' && bytes.get(i + 1) == Some(&b'<') {
+                let rest = line[i + 2..].trim_start_matches('-');
+                let marker: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !marker.is_empty() {
+                    heredoc = Some(marker);
+                    break;
+                }
+            }
+            i += 1;
+        }
+        if let Some(q) = quote {
+            return (Some(q), braces);
+        }
+    }
+    (None, braces)
 }
 
 /// Parses a body as Terraform does, accepting duplicate object keys (see

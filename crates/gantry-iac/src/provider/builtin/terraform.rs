@@ -73,8 +73,10 @@ fn check_type(type_name: &str) -> Result<(), ProviderError> {
 }
 
 /// Equal and both wholly known (an unknown is always a change).
+/// The state keeps `input` as plain JSON (a set reads back as a tuple), so
+/// equal JSON counts as equal.
 fn same(a: &Value, b: &Value) -> bool {
-    a.is_wholly_known() && b.is_wholly_known() && a.equals(b)
+    a.is_wholly_known() && b.is_wholly_known() && (a.equals(b) || a.to_json() == b.to_json())
 }
 
 /// The planned `output` for a new `input`: unknown of its type, or null.

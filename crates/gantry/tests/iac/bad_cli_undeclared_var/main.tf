@@ -1,0 +1,4 @@
+variable "known" {
+  type    = string
+  default = "x"
+}

@@ -1,0 +1,3 @@
+output "upper" {
+  value = upper(["not", "a", "string"])
+}

@@ -1,0 +1,3 @@
+resource "random_id" "a" {
+  prefix = "x-"
+}

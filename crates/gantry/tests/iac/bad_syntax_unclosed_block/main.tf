@@ -1,0 +1,6 @@
+resource "terraform_data" "a" {
+  input = "a"
+
+output "x" {
+  value = 1
+}

@@ -1,0 +1,7 @@
+variable "replicas" {
+  type = number
+}
+
+resource "terraform_data" "a" {
+  input = var.replicas
+}

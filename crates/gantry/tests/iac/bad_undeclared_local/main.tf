@@ -1,0 +1,7 @@
+locals {
+  known = "x"
+}
+
+output "o" {
+  value = local.unknown_name
+}

@@ -1,0 +1,11 @@
+output "kept" {
+  value = "same"
+}
+
+output "changed" {
+  value = "before"
+}
+
+output "removed" {
+  value = ["x"]
+}

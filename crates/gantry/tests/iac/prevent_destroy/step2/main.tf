@@ -1,0 +1,8 @@
+resource "terraform_data" "keep" {
+  input            = "v1"
+  triggers_replace = ["force"]
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}

@@ -1,0 +1,2 @@
+d = "b.auto"
+e = "b.auto"

@@ -1,0 +1,2 @@
+e = "var-file"
+f = "var-file"

@@ -1,0 +1,4 @@
+b = "tfvars"
+c = "tfvars"
+d = "tfvars"
+e = "tfvars"
