@@ -97,6 +97,15 @@ pub enum CredentialSource {
     Chain(SharedCredentialsProvider),
 }
 
+impl CredentialSource {
+    /// Fixed keys (as a provider block's `access_key`/`secret_key`).
+    pub fn static_keys(access_key: &str, secret_key: &str) -> CredentialSource {
+        CredentialSource::Static(Credentials::new(
+            access_key, secret_key, None, None, "static",
+        ))
+    }
+}
+
 /// What a [`Client`] is built from.
 #[derive(Clone, Debug)]
 pub struct Settings {

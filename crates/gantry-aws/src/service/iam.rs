@@ -58,7 +58,7 @@ pub fn url_decode(s: &str) -> String {
 }
 
 /// Input of [`create_role`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewRole<'a> {
     pub name: &'a str,
     pub path: &'a str,
