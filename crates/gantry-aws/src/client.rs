@@ -149,7 +149,11 @@ pub struct Request {
 }
 
 impl Request {
-    pub fn new(operation: &'static str, service: &'static Service, method: reqwest::Method) -> Self {
+    pub fn new(
+        operation: &'static str,
+        service: &'static Service,
+        method: reqwest::Method,
+    ) -> Self {
         Request {
             operation,
             service,
@@ -292,7 +296,10 @@ impl Client {
                 ),
             };
         }
-        format!("https://{}.{}.{}", svc.endpoint_prefix, s.region, p.dns_suffix)
+        format!(
+            "https://{}.{}.{}",
+            svc.endpoint_prefix, s.region, p.dns_suffix
+        )
     }
 
     /// The region requests to `svc` are signed for.
@@ -488,7 +495,12 @@ pub(crate) fn api_error(
     headers: &reqwest::header::HeaderMap,
     body: &[u8],
 ) -> Error {
-    let hdr = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let hdr = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     let mut request_id = hdr("x-amzn-requestid")
         .or_else(|| hdr("x-amz-request-id"))
         .or_else(|| hdr("x-amzn-request-id"));

@@ -211,7 +211,10 @@ mod tests {
     #[test]
     fn writer_escapes() {
         let mut w = Writer::s3("Tagging");
-        w.start("TagSet").start("Tag").elem("Key", "a<b").elem("Value", "&");
+        w.start("TagSet")
+            .start("Tag")
+            .elem("Key", "a<b")
+            .elem("Value", "&");
         let s = w.finish();
         assert!(s.contains("<Key>a&lt;b</Key><Value>&amp;</Value></Tag></TagSet></Tagging>"));
     }

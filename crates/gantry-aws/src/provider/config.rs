@@ -21,7 +21,10 @@ pub(super) fn schema() -> Schema {
         endpoints = endpoints.attr(svc.key, s());
     }
     Schema::new()
-        .attr("region", s().describe("the AWS region (else AWS_REGION or the profile's)"))
+        .attr(
+            "region",
+            s().describe("the AWS region (else AWS_REGION or the profile's)"),
+        )
         .attr("profile", s().describe("the shared config profile"))
         .attr("access_key", s())
         .attr("secret_key", s().sensitive())
@@ -160,9 +163,8 @@ pub(super) async fn configure(cfg: &Value) -> Result<Ctx, ProviderError> {
         }
     }
     settings.endpoints = endpoints;
-    let mut client = Client::new(settings, source).map_err(|e| {
-        config_error("invalid provider configuration", e.to_string())
-    })?;
+    let mut client = Client::new(settings, source)
+        .map_err(|e| config_error("invalid provider configuration", e.to_string()))?;
 
     if let Some(ar) = blocks(&cfg, "assume_role").first()
         && let Some(role_arn) = get_str(ar, "role_arn")
@@ -190,12 +192,9 @@ pub(super) async fn configure(cfg: &Value) -> Result<Ctx, ProviderError> {
         default_tags: BTreeMap::new(),
     };
     if !(skip_validation && skip_account) {
-        let id = sts::get_caller_identity(&ctx.client).await.map_err(|e| {
-            config_error(
-                "retrieving caller identity from STS",
-                e.to_string(),
-            )
-        })?;
+        let id = sts::get_caller_identity(&ctx.client)
+            .await
+            .map_err(|e| config_error("retrieving caller identity from STS", e.to_string()))?;
         if !skip_account {
             ctx.account_id = id.account;
             ctx.caller_arn = id.arn;

@@ -55,9 +55,8 @@ impl DataSourceType for Region {
         if let Some(e) = get_str(config, "endpoint")
             && e != endpoint
         {
-            return Err(ProviderError::new("no matching region").with_detail(format!(
-                "no region found with endpoint {e:?}"
-            )));
+            return Err(ProviderError::new("no matching region")
+                .with_detail(format!("no region found with endpoint {e:?}")));
         }
         let mut v = config.clone();
         set(&mut v, "id", name.clone());

@@ -45,17 +45,29 @@ fn check_json(config: &Value, name: &str) -> Option<ProviderError> {
 impl ResourceType for Role {
     fn schema(&self) -> Schema {
         Schema::new()
-            .attr("name", Attribute::optional_computed(Type::String).force_new())
+            .attr(
+                "name",
+                Attribute::optional_computed(Type::String).force_new(),
+            )
             .attr(
                 "name_prefix",
                 Attribute::optional_computed(Type::String).force_new(),
             )
-            .attr("path", Attribute::optional_computed(Type::String).force_new())
+            .attr(
+                "path",
+                Attribute::optional_computed(Type::String).force_new(),
+            )
             .attr("assume_role_policy", Attribute::required(Type::String))
             .attr("description", Attribute::optional(Type::String))
-            .attr("max_session_duration", Attribute::optional_computed(Type::Number))
+            .attr(
+                "max_session_duration",
+                Attribute::optional_computed(Type::Number),
+            )
             .attr("permissions_boundary", Attribute::optional(Type::String))
-            .attr("force_detach_policies", Attribute::optional_computed(Type::Bool))
+            .attr(
+                "force_detach_policies",
+                Attribute::optional_computed(Type::Bool),
+            )
             .attr("id", Attribute::computed(Type::String))
             .attr("arn", Attribute::computed(Type::String))
             .attr("unique_id", Attribute::computed(Type::String))
@@ -75,7 +87,9 @@ impl ResourceType for Role {
     }
 
     fn validate(&self, config: &Value) -> Vec<ProviderError> {
-        let mut out: Vec<ProviderError> = check_json(config, "assume_role_policy").into_iter().collect();
+        let mut out: Vec<ProviderError> = check_json(config, "assume_role_policy")
+            .into_iter()
+            .collect();
         if let Some(n) = get_str(config, "name")
             && (n.is_empty()
                 || n.len() > 64
@@ -121,7 +135,9 @@ impl ResourceType for Role {
     ) -> Result<(), ProviderError> {
         keep_equivalent_json(prior, planned, "assume_role_policy");
         if attr(config, "name_prefix").is_null() && attr(planned, "name_prefix").is_known() {
-            let keep = prior.map(|p| attr(p, "name_prefix").clone()).unwrap_or(Value::Null);
+            let keep = prior
+                .map(|p| attr(p, "name_prefix").clone())
+                .unwrap_or(Value::Null);
             set(planned, "name_prefix", keep);
         }
         Ok(())
@@ -177,9 +193,17 @@ impl ResourceType for Role {
         set(&mut v, "arn", r.arn);
         set(&mut v, "unique_id", r.id);
         set(&mut v, "create_date", r.create_date);
-        set(&mut v, "description", opt_string(r.description.filter(|d| !d.is_empty())));
+        set(
+            &mut v,
+            "description",
+            opt_string(r.description.filter(|d| !d.is_empty())),
+        );
         set(&mut v, "max_session_duration", r.max_session_duration);
-        set(&mut v, "permissions_boundary", opt_string(r.permissions_boundary));
+        set(
+            &mut v,
+            "permissions_boundary",
+            opt_string(r.permissions_boundary),
+        );
         set(
             &mut v,
             "force_detach_policies",
@@ -205,7 +229,9 @@ impl ResourceType for Role {
                 req_str(planned, "assume_role_policy")?,
             )
             .await
-            .map_err(aws_err(format!("updating IAM Role ({name}) assume role policy")))?;
+            .map_err(aws_err(format!(
+                "updating IAM Role ({name}) assume role policy"
+            )))?;
         }
         if changed("description") || changed("max_session_duration") {
             iam::update_role(

@@ -164,7 +164,8 @@ static SCHEMA: LazyLock<ProviderSchema> = LazyLock::new(|| ProviderSchema {
         .map(|(k, r)| {
             let mut s = r.schema();
             if r.tagged() {
-                s = s.attr("tags", Attribute::optional(Type::map(Type::String)))
+                s = s
+                    .attr("tags", Attribute::optional(Type::map(Type::String)))
                     .attr("tags_all", Attribute::computed(Type::map(Type::String)));
             }
             ((*k).to_owned(), s)
@@ -236,9 +237,7 @@ fn split_tags(ctx: &Ctx, prior: &Value, remote: &Tags, out: &mut Value) {
     let prior_tags = get_string_map(prior, "tags").unwrap_or_default();
     let own: Tags = remote
         .iter()
-        .filter(|(k, v)| {
-            prior_tags.contains_key(*k) || ctx.default_tags.get(*k) != Some(*v)
-        })
+        .filter(|(k, v)| prior_tags.contains_key(*k) || ctx.default_tags.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let tags = if own.is_empty() && attr(prior, "tags").is_null() {
@@ -264,7 +263,11 @@ pub(crate) fn tag_changes(prior: &Value, planned: &Value) -> (Tags, Vec<String>)
         .filter(|(k, v)| old.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let removed = old.keys().filter(|k| !new.contains_key(*k)).cloned().collect();
+    let removed = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .cloned()
+        .collect();
     (set, removed)
 }
 
@@ -411,15 +414,22 @@ impl AwsProvider {
             delay = (delay * 2).min(Duration::from_secs(5));
         }
         let _ = r;
-        Err(ProviderError::new("provider produced an invalid result").with_detail(format!(
-            "the {type_name} {:?} cannot be found after it was written",
-            values::get_str(state, "id").unwrap_or_default()
-        )))
+        Err(
+            ProviderError::new("provider produced an invalid result").with_detail(format!(
+                "the {type_name} {:?} cannot be found after it was written",
+                values::get_str(state, "id").unwrap_or_default()
+            )),
+        )
     }
 }
 
 /// A nested block description.
-pub(crate) fn block(nesting: Nesting, schema: Schema, min: usize, max: Option<usize>) -> NestedBlock {
+pub(crate) fn block(
+    nesting: Nesting,
+    schema: Schema,
+    min: usize,
+    max: Option<usize>,
+) -> NestedBlock {
     NestedBlock {
         nesting,
         schema,
@@ -433,4 +443,3 @@ pub(crate) fn block(nesting: Nesting, schema: Schema, min: usize, max: Option<us
 pub(crate) fn path(name: &str) -> Vec<PathStep> {
     vec![PathStep::Attr(name.to_owned())]
 }
-

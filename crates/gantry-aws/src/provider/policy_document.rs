@@ -22,7 +22,12 @@ struct Doc {
     version: Option<String>,
     #[serde(rename = "Id", skip_serializing_if = "Option::is_none", default)]
     id: Option<String>,
-    #[serde(rename = "Statement", skip_serializing_if = "Vec::is_empty", default, deserialize_with = "one_or_many")]
+    #[serde(
+        rename = "Statement",
+        skip_serializing_if = "Vec::is_empty",
+        default,
+        deserialize_with = "one_or_many"
+    )]
     statement: Vec<Statement>,
 }
 
@@ -38,11 +43,19 @@ struct Statement {
     not_action: Option<J>,
     #[serde(rename = "Resource", skip_serializing_if = "Option::is_none", default)]
     resource: Option<J>,
-    #[serde(rename = "NotResource", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "NotResource",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     not_resource: Option<J>,
     #[serde(rename = "Principal", skip_serializing_if = "Option::is_none", default)]
     principal: Option<J>,
-    #[serde(rename = "NotPrincipal", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "NotPrincipal",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     not_principal: Option<J>,
     #[serde(rename = "Condition", skip_serializing_if = "Option::is_none", default)]
     condition: Option<J>,
@@ -187,8 +200,7 @@ fn crc32(data: &[u8]) -> u32 {
 
 fn parse_doc(field: &str, i: usize, s: &str) -> Result<Doc, ProviderError> {
     serde_json::from_str(s).map_err(|e| {
-        ProviderError::new("invalid policy document")
-            .with_detail(format!("{field}[{i}]: {e}"))
+        ProviderError::new("invalid policy document").with_detail(format!("{field}[{i}]: {e}"))
     })
 }
 
@@ -206,7 +218,10 @@ fn merge(into: &mut Vec<Statement>, s: Statement) {
 
 pub(super) fn build(config: &Value) -> Result<(String, String), ProviderError> {
     let mut statements: Vec<Statement> = Vec::new();
-    for (i, src) in get_strings(config, "source_policy_documents").iter().enumerate() {
+    for (i, src) in get_strings(config, "source_policy_documents")
+        .iter()
+        .enumerate()
+    {
         for s in parse_doc("source_policy_documents", i, src)?.statement {
             if let Some(sid) = s.sid.as_deref().filter(|x| !x.is_empty())
                 && statements.iter().any(|x| x.sid.as_deref() == Some(sid))
@@ -221,13 +236,20 @@ pub(super) fn build(config: &Value) -> Result<(String, String), ProviderError> {
     for b in blocks(config, "statement") {
         merge(&mut statements, statement(b));
     }
-    for (i, o) in get_strings(config, "override_policy_documents").iter().enumerate() {
+    for (i, o) in get_strings(config, "override_policy_documents")
+        .iter()
+        .enumerate()
+    {
         for s in parse_doc("override_policy_documents", i, o)?.statement {
             merge(&mut statements, s);
         }
     }
     let doc = Doc {
-        version: Some(get_str(config, "version").unwrap_or("2012-10-17").to_owned()),
+        version: Some(
+            get_str(config, "version")
+                .unwrap_or("2012-10-17")
+                .to_owned(),
+        ),
         id: get_str(config, "policy_id").map(str::to_owned),
         statement: statements,
     };
@@ -329,7 +351,10 @@ mod tests {
             "statement",
             Value::List(vec![obj(vec![
                 ("sid", Value::string("1")),
-                ("actions", strs(&["s3:ListAllMyBuckets", "s3:GetBucketLocation"])),
+                (
+                    "actions",
+                    strs(&["s3:ListAllMyBuckets", "s3:GetBucketLocation"]),
+                ),
                 ("resources", strs(&["arn:aws:s3:::*"])),
                 (
                     "principals",
@@ -345,7 +370,10 @@ mod tests {
                         ("variable", Value::string("s3:prefix")),
                         (
                             "values",
-                            Value::List(vec![Value::string("home/"), Value::string("&{aws:username}/")]),
+                            Value::List(vec![
+                                Value::string("home/"),
+                                Value::string("&{aws:username}/"),
+                            ]),
                         ),
                     ])]),
                 ),
@@ -378,7 +406,9 @@ mod tests {
   ]
 }"#;
         assert_eq!(pretty, want);
-        assert!(minified.starts_with(r#"{"Version":"2012-10-17","Statement":[{"Sid":"1","Effect":"Allow","Action":["#));
+        assert!(minified.starts_with(
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"1","Effect":"Allow","Action":["#
+        ));
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
     }
 
@@ -407,6 +437,11 @@ mod tests {
             "source_policy_documents",
             Value::List(vec![Value::string("{nope")]),
         )]);
-        assert!(build(&bad).unwrap_err().to_string().contains("source_policy_documents[0]"));
+        assert!(
+            build(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("source_policy_documents[0]")
+        );
     }
 }

@@ -160,7 +160,11 @@ impl ResourceType for Bucket {
             let keep = prior
                 .map(|p| attr(p, "object_lock_enabled").clone())
                 .filter(|v| !v.is_null() && attr(planned, "object_lock_enabled").is_known());
-            set(planned, "object_lock_enabled", keep.unwrap_or(Value::Bool(false)));
+            set(
+                planned,
+                "object_lock_enabled",
+                keep.unwrap_or(Value::Bool(false)),
+            );
         }
         Ok(())
     }
@@ -219,7 +223,11 @@ impl ResourceType for Bucket {
         }
         set(&mut v, "id", name.clone());
         set(&mut v, "bucket", name.clone());
-        set(&mut v, "arn", format!("arn:{}:s3:::{name}", ctx.partition()));
+        set(
+            &mut v,
+            "arn",
+            format!("arn:{}:s3:::{name}", ctx.partition()),
+        );
         set(
             &mut v,
             "bucket_domain_name",
@@ -277,9 +285,11 @@ fn parse_config_id(id: &str) -> Result<(String, Option<String>), ProviderError> 
     let bucket = parts.next().unwrap_or_default();
     let owner = parts.next();
     if bucket.is_empty() || parts.next().is_some() || owner.is_some_and(str::is_empty) {
-        return Err(ProviderError::new("unexpected format for ID").with_detail(format!(
-            "{id:?}: expected BUCKET or BUCKET,EXPECTED_BUCKET_OWNER"
-        )));
+        return Err(
+            ProviderError::new("unexpected format for ID").with_detail(format!(
+                "{id:?}: expected BUCKET or BUCKET,EXPECTED_BUCKET_OWNER"
+            )),
+        );
     }
     Ok((bucket.to_owned(), owner.map(str::to_owned)))
 }
@@ -405,7 +415,9 @@ impl ResourceType for Versioning {
             Ok(x) => x,
             Err(e) if missing_bucket(&e) => return Ok(None),
             Err(e) => {
-                return Err(aws_err(format!("reading S3 Bucket Versioning ({bucket})"))(e));
+                return Err(aws_err(format!("reading S3 Bucket Versioning ({bucket})"))(
+                    e,
+                ));
             }
         };
         let prior = blocks(state, "versioning_configuration");
@@ -462,9 +474,8 @@ impl Versioning {
     ) -> Result<(), ProviderError> {
         let bucket = req_str(planned, "bucket")?;
         let Some(vc) = blocks(planned, "versioning_configuration").first().copied() else {
-            return Err(ProviderError::new("missing required block").with_detail(
-                "a versioning_configuration block is required",
-            ));
+            return Err(ProviderError::new("missing required block")
+                .with_detail("a versioning_configuration block is required"));
         };
         let status = req_str(vc, "status")?;
         if status == "Disabled" {
@@ -558,7 +569,12 @@ impl ResourceType for PublicAccessBlock {
         Ok(Some(v))
     }
 
-    async fn update(&self, ctx: &Ctx, _prior: &Value, planned: &Value) -> Result<(), ProviderError> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        _prior: &Value,
+        planned: &Value,
+    ) -> Result<(), ProviderError> {
         let bucket = req_str(planned, "bucket")?;
         let flags = PAB.map(|f| get_bool(planned, f).unwrap_or(false));
         s3::put_public_access_block(&ctx.client, bucket, flags)
@@ -704,7 +720,12 @@ impl ResourceType for Encryption {
         Ok(Some(v))
     }
 
-    async fn update(&self, ctx: &Ctx, _prior: &Value, planned: &Value) -> Result<(), ProviderError> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        _prior: &Value,
+        planned: &Value,
+    ) -> Result<(), ProviderError> {
         let bucket = req_str(planned, "bucket")?;
         let rules: Vec<s3::SseRule> = blocks(planned, "rule")
             .into_iter()

@@ -7,9 +7,7 @@ use gantry_iac::provider::{Attribute, ProviderError, Schema};
 use gantry_iac::value::{Type, Value};
 
 use super::iam::keep_equivalent_json;
-use super::values::{
-    attr, get_bool, get_int, get_str, json_equivalent, null_object, req_str, set,
-};
+use super::values::{attr, get_bool, get_int, get_str, json_equivalent, null_object, req_str, set};
 use super::{Ctx, ResourceType, aws_err, path, planned_tags, tag_changes};
 use crate::service::sqs;
 
@@ -19,8 +17,16 @@ pub(super) struct Queue;
 const NUMBERS: [(&str, &str, i64); 6] = [
     ("delay_seconds", "DelaySeconds", 0),
     ("max_message_size", "MaximumMessageSize", 262_144),
-    ("message_retention_seconds", "MessageRetentionPeriod", 345_600),
-    ("receive_wait_time_seconds", "ReceiveMessageWaitTimeSeconds", 0),
+    (
+        "message_retention_seconds",
+        "MessageRetentionPeriod",
+        345_600,
+    ),
+    (
+        "receive_wait_time_seconds",
+        "ReceiveMessageWaitTimeSeconds",
+        0,
+    ),
     ("visibility_timeout_seconds", "VisibilityTimeout", 30),
     (
         "kms_data_key_reuse_period_seconds",
@@ -74,7 +80,10 @@ fn attributes(planned: &Value, fifo_create: bool) -> BTreeMap<String, String> {
 impl ResourceType for Queue {
     fn schema(&self) -> Schema {
         let mut s = Schema::new()
-            .attr("name", Attribute::optional_computed(Type::String).force_new())
+            .attr(
+                "name",
+                Attribute::optional_computed(Type::String).force_new(),
+            )
             .attr(
                 "name_prefix",
                 Attribute::optional_computed(Type::String).force_new(),
@@ -93,7 +102,10 @@ impl ResourceType for Queue {
             )
             .attr("policy", Attribute::optional_computed(Type::String))
             .attr("redrive_policy", Attribute::optional_computed(Type::String))
-            .attr("kms_master_key_id", Attribute::optional_computed(Type::String))
+            .attr(
+                "kms_master_key_id",
+                Attribute::optional_computed(Type::String),
+            )
             .attr("id", Attribute::computed(Type::String))
             .attr("arn", Attribute::computed(Type::String))
             .attr("url", Attribute::computed(Type::String));
@@ -142,7 +154,9 @@ impl ResourceType for Queue {
         {
             out.push(
                 ProviderError::new("invalid value for delay_seconds")
-                    .with_detail(format!("expected delay_seconds to be in the range (0 - 900), got {n}"))
+                    .with_detail(format!(
+                        "expected delay_seconds to be in the range (0 - 900), got {n}"
+                    ))
                     .at(path("delay_seconds")),
             );
         }
@@ -170,7 +184,12 @@ impl ResourceType for Queue {
         keep_equivalent_json(prior, planned, "policy");
         keep_equivalent_json(prior, planned, "redrive_policy");
         if prior.is_none() {
-            for a in ["policy", "redrive_policy", "kms_master_key_id", "name_prefix"] {
+            for a in [
+                "policy",
+                "redrive_policy",
+                "kms_master_key_id",
+                "name_prefix",
+            ] {
                 if attr(config, a).is_null() {
                     set(planned, a, Value::Null);
                 }
@@ -226,7 +245,11 @@ impl ResourceType for Queue {
         set(&mut v, "url", url);
         set(&mut v, "name", name_of(url));
         set(&mut v, "name_prefix", attr(state, "name_prefix").clone());
-        set(&mut v, "arn", a.get("QueueArn").cloned().unwrap_or_default());
+        set(
+            &mut v,
+            "arn",
+            a.get("QueueArn").cloned().unwrap_or_default(),
+        );
         for (attr_name, sqs_name, default) in NUMBERS {
             let n = a
                 .get(sqs_name)
@@ -250,7 +273,11 @@ impl ResourceType for Queue {
             "content_based_deduplication",
             flag("ContentBasedDeduplication"),
         );
-        set(&mut v, "sqs_managed_sse_enabled", flag("SqsManagedSseEnabled"));
+        set(
+            &mut v,
+            "sqs_managed_sse_enabled",
+            flag("SqsManagedSseEnabled"),
+        );
         set(&mut v, "tags_all", super::values::string_map(&tags));
         Ok(Some(v))
     }

@@ -154,9 +154,7 @@ pub fn json_equivalent(a: &str, b: &str) -> bool {
 fn normalise_json(v: serde_json::Value) -> serde_json::Value {
     use serde_json::Value as J;
     match v {
-        J::Array(xs) if xs.len() == 1 => {
-            normalise_json(xs.into_iter().next().unwrap_or(J::Null))
-        }
+        J::Array(xs) if xs.len() == 1 => normalise_json(xs.into_iter().next().unwrap_or(J::Null)),
         J::Array(xs) => {
             let mut ys: Vec<J> = xs.into_iter().map(normalise_json).collect();
             // Policy arrays are sets: order does not matter.

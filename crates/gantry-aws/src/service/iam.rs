@@ -251,4 +251,3 @@ pub async fn delete_role(c: &Client, name: &str) -> Result<(), Error> {
     p.set("RoleName", name);
     query(c, &IAM, "DeleteRole", VERSION, &p).await.map(drop)
 }
-

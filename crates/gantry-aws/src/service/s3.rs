@@ -40,11 +40,7 @@ fn absent<T>(r: Result<T, Error>, codes: &[&str]) -> Result<Option<T>, Error> {
     }
 }
 
-pub async fn create_bucket(
-    c: &Client,
-    bucket: &str,
-    object_lock: bool,
-) -> Result<(), Error> {
+pub async fn create_bucket(c: &Client, bucket: &str, object_lock: bool) -> Result<(), Error> {
     let mut r = bucket_req("CreateBucket", Method::PUT, bucket, "");
     if object_lock {
         r.headers
@@ -87,7 +83,11 @@ pub async fn delete_bucket(c: &Client, bucket: &str) -> Result<(), Error> {
 }
 
 pub async fn get_bucket_tagging(c: &Client, bucket: &str) -> Result<Tags, Error> {
-    let r = rest_xml(c, bucket_req("GetBucketTagging", Method::GET, bucket, "tagging")).await;
+    let r = rest_xml(
+        c,
+        bucket_req("GetBucketTagging", Method::GET, bucket, "tagging"),
+    )
+    .await;
     Ok(absent(r, &["NoSuchTagSet", "NoSuchTagSetError"])?
         .flatten()
         .map(|doc| {
@@ -131,9 +131,12 @@ pub async fn get_bucket_versioning(
     c: &Client,
     bucket: &str,
 ) -> Result<(Option<String>, Option<String>), Error> {
-    let doc = rest_xml(c, bucket_req("GetBucketVersioning", Method::GET, bucket, "versioning"))
-        .await?
-        .unwrap_or_default();
+    let doc = rest_xml(
+        c,
+        bucket_req("GetBucketVersioning", Method::GET, bucket, "versioning"),
+    )
+    .await?
+    .unwrap_or_default();
     Ok((
         doc.text_at("Status").map(str::to_owned),
         doc.text_at("MfaDelete").map(str::to_owned),
@@ -179,7 +182,12 @@ pub async fn get_public_access_block(
 ) -> Result<Option<PublicAccessBlock>, Error> {
     let r = rest_xml(
         c,
-        bucket_req("GetPublicAccessBlock", Method::GET, bucket, "publicAccessBlock"),
+        bucket_req(
+            "GetPublicAccessBlock",
+            Method::GET,
+            bucket,
+            "publicAccessBlock",
+        ),
     )
     .await;
     let Some(doc) = absent(r, &["NoSuchPublicAccessBlockConfiguration"])?.flatten() else {
@@ -198,7 +206,12 @@ pub async fn put_public_access_block(
         w.elem(f, if v { "true" } else { "false" });
     }
     let r = with_xml(
-        bucket_req("PutPublicAccessBlock", Method::PUT, bucket, "publicAccessBlock"),
+        bucket_req(
+            "PutPublicAccessBlock",
+            Method::PUT,
+            bucket,
+            "publicAccessBlock",
+        ),
         w.finish(),
     );
     rest_xml(c, r).await.map(drop)
@@ -207,7 +220,12 @@ pub async fn put_public_access_block(
 pub async fn delete_public_access_block(c: &Client, bucket: &str) -> Result<(), Error> {
     rest_xml(
         c,
-        bucket_req("DeletePublicAccessBlock", Method::DELETE, bucket, "publicAccessBlock"),
+        bucket_req(
+            "DeletePublicAccessBlock",
+            Method::DELETE,
+            bucket,
+            "publicAccessBlock",
+        ),
     )
     .await
     .map(drop)
@@ -225,7 +243,11 @@ pub async fn get_bucket_encryption(
     c: &Client,
     bucket: &str,
 ) -> Result<Option<Vec<SseRule>>, Error> {
-    let r = rest_xml(c, bucket_req("GetBucketEncryption", Method::GET, bucket, "encryption")).await;
+    let r = rest_xml(
+        c,
+        bucket_req("GetBucketEncryption", Method::GET, bucket, "encryption"),
+    )
+    .await;
     let Some(doc) = absent(r, &["ServerSideEncryptionConfigurationNotFoundError"])?.flatten()
     else {
         return Ok(None);
@@ -277,7 +299,12 @@ pub async fn put_bucket_encryption(
 pub async fn delete_bucket_encryption(c: &Client, bucket: &str) -> Result<(), Error> {
     rest_xml(
         c,
-        bucket_req("DeleteBucketEncryption", Method::DELETE, bucket, "encryption"),
+        bucket_req(
+            "DeleteBucketEncryption",
+            Method::DELETE,
+            bucket,
+            "encryption",
+        ),
     )
     .await
     .map(drop)
@@ -291,9 +318,14 @@ pub async fn put_bucket_policy(c: &Client, bucket: &str, policy: &str) -> Result
 }
 
 pub async fn delete_bucket_policy(c: &Client, bucket: &str) -> Result<(), Error> {
-    c.send(&bucket_req("DeleteBucketPolicy", Method::DELETE, bucket, "policy"))
-        .await
-        .map(drop)
+    c.send(&bucket_req(
+        "DeleteBucketPolicy",
+        Method::DELETE,
+        bucket,
+        "policy",
+    ))
+    .await
+    .map(drop)
 }
 
 pub async fn put_object(c: &Client, bucket: &str, key: &str, body: &[u8]) -> Result<(), Error> {
