@@ -134,7 +134,7 @@ impl ResourceType for Role {
         planned: &mut Value,
     ) -> Result<(), ProviderError> {
         keep_equivalent_json(prior, planned, "assume_role_policy");
-        if attr(config, "name_prefix").is_null() && attr(planned, "name_prefix").is_known() {
+        if attr(config, "name_prefix").is_null() {
             let keep = prior
                 .map(|p| attr(p, "name_prefix").clone())
                 .unwrap_or(Value::Null);

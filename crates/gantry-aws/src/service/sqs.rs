@@ -43,7 +43,11 @@ pub async fn create_queue(
         .ok_or_else(|| Error::response(OP, "missing QueueUrl"))
 }
 
-const GONE: &[&str] = &["QueueDoesNotExist", "NonExistentQueue"];
+const GONE: &[&str] = &[
+    "QueueDoesNotExist",
+    "NonExistentQueue",
+    "AWS.SimpleQueueService.NonExistentQueue",
+];
 
 /// The queue's URL, or `None` when there is no such queue.
 pub async fn get_queue_url(c: &Client, name: &str) -> Result<Option<String>, Error> {
