@@ -253,12 +253,11 @@ fn run_lifecycle(moto: &Moto, l: &Lifecycle<'_>) -> Stack {
     // Import into an empty state with the same configuration (without
     // the outputs, which would refer to resources not yet imported).
     let fresh = Stack::new(moto);
-    let no_outputs: String = l
-        .v3
-        .lines()
-        .filter(|line| !line.starts_with("output "))
-        .map(|line| format!("{line}\n"))
-        .collect();
+    let no_outputs: String =
+        l.v3.lines()
+            .filter(|line| !line.starts_with("output "))
+            .map(|line| format!("{line}\n"))
+            .collect();
     fresh.write(&no_outputs);
     for addr in l.imports {
         let id = s.output(&output_name(addr));
