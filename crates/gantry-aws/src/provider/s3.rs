@@ -391,12 +391,12 @@ impl ResourceType for Versioning {
             .map(|b| attr(b, "mfa_delete").clone())
             .unwrap_or(Value::Null);
         let cfg = blocks(config, "versioning_configuration");
-        if let (Some(c), Value::Object(m)) = (cfg.first(), planned) {
-            if attr(c, "mfa_delete").is_null() {
-                let mut b = (*c).clone();
-                set(&mut b, "mfa_delete", prior_mfa);
-                m.insert("versioning_configuration".into(), Value::List(vec![b]));
-            }
+        if let (Some(c), Value::Object(m)) = (cfg.first(), planned)
+            && attr(c, "mfa_delete").is_null()
+        {
+            let mut b = (*c).clone();
+            set(&mut b, "mfa_delete", prior_mfa);
+            m.insert("versioning_configuration".into(), Value::List(vec![b]));
         }
         Ok(())
     }
