@@ -9,7 +9,7 @@
 mod common;
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -137,10 +137,6 @@ impl Stack {
             dir: tempfile::tempdir().unwrap(),
             provider: moto.provider_block(),
         }
-    }
-
-    fn path(&self) -> PathBuf {
-        self.dir.path().to_owned()
     }
 
     fn write(&self, body: &str) {
