@@ -150,7 +150,9 @@ async fn dispatch(command: &str, args: &[String], dir: &Path) -> Result<u8, Stri
 }
 
 fn registry() -> Registry {
-    Registry::builtin()
+    let mut r = Registry::builtin();
+    r.add(gantry_aws::factory());
+    r
 }
 
 const PLAN_VALUES: &[&str] = &[

@@ -1,0 +1,377 @@
+//! S3 (REST-XML). Bucket operations address the bucket by host or by
+//! path, as the client decides ([`crate::client::Settings::s3_use_path_style`]).
+
+use base64::Engine as _;
+use md5::{Digest, Md5};
+use reqwest::Method;
+
+use crate::client::{Client, Request, S3, uri_encode};
+use crate::error::Error;
+use crate::protocol::rest_xml;
+use crate::service::Tags;
+use crate::xml::{Element, Writer};
+
+fn bucket_req(op: &'static str, method: Method, bucket: &str, sub: &str) -> Request {
+    let mut r = Request::new(op, &S3, method);
+    r.bucket = Some(bucket.to_owned());
+    if !sub.is_empty() {
+        r.query.push((sub.to_owned(), String::new()));
+    }
+    r
+}
+
+/// Attaches an XML body with the `Content-MD5` S3 requires on
+/// configuration writes.
+fn with_xml(mut r: Request, body: String) -> Request {
+    let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(body.as_bytes()));
+    r.headers.push(("content-md5".into(), md5));
+    r.headers
+        .push(("content-type".into(), "application/xml".into()));
+    r.body = body.into_bytes();
+    r
+}
+
+/// Maps the "not configured" error codes of a GET to `None`.
+fn absent<T>(r: Result<T, Error>, codes: &[&str]) -> Result<Option<T>, Error> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is(codes) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn create_bucket(c: &Client, bucket: &str, object_lock: bool) -> Result<(), Error> {
+    let mut r = bucket_req("CreateBucket", Method::PUT, bucket, "");
+    if object_lock {
+        r.headers
+            .push(("x-amz-bucket-object-lock-enabled".into(), "true".into()));
+    }
+    if c.region() != "us-east-1" {
+        let mut w = Writer::s3("CreateBucketConfiguration");
+        w.elem("LocationConstraint", c.region());
+        r = with_xml(r, w.finish());
+    }
+    rest_xml(c, r).await.map(drop)
+}
+
+/// True when the bucket exists (and the caller may see it).
+pub async fn head_bucket(c: &Client, bucket: &str) -> Result<bool, Error> {
+    let r = bucket_req("HeadBucket", Method::HEAD, bucket, "");
+    match c.send(&r).await {
+        Ok(_) => Ok(true),
+        Err(e) if e.is(&["NotFound", "NoSuchBucket"]) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The bucket's region (`us-east-1` for the empty constraint).
+pub async fn get_bucket_location(c: &Client, bucket: &str) -> Result<String, Error> {
+    let r = bucket_req("GetBucketLocation", Method::GET, bucket, "location");
+    let doc = rest_xml(c, r).await?;
+    let loc = doc.map(|d| d.text).unwrap_or_default();
+    Ok(match loc.as_str() {
+        "" => "us-east-1".to_owned(),
+        "EU" => "eu-west-1".to_owned(),
+        _ => loc,
+    })
+}
+
+pub async fn delete_bucket(c: &Client, bucket: &str) -> Result<(), Error> {
+    rest_xml(c, bucket_req("DeleteBucket", Method::DELETE, bucket, ""))
+        .await
+        .map(drop)
+}
+
+pub async fn get_bucket_tagging(c: &Client, bucket: &str) -> Result<Tags, Error> {
+    let r = rest_xml(
+        c,
+        bucket_req("GetBucketTagging", Method::GET, bucket, "tagging"),
+    )
+    .await;
+    Ok(absent(r, &["NoSuchTagSet", "NoSuchTagSetError"])?
+        .flatten()
+        .map(|doc| {
+            doc.path("TagSet")
+                .map(|s| {
+                    s.children_named("Tag")
+                        .filter_map(|t| {
+                            Some((t.text_at("Key")?.to_owned(), t.text_at("Value")?.to_owned()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .unwrap_or_default())
+}
+
+/// Replaces the bucket's tags (deletes them when `tags` is empty).
+pub async fn put_bucket_tagging(c: &Client, bucket: &str, tags: &Tags) -> Result<(), Error> {
+    if tags.is_empty() {
+        return rest_xml(
+            c,
+            bucket_req("DeleteBucketTagging", Method::DELETE, bucket, "tagging"),
+        )
+        .await
+        .map(drop);
+    }
+    let mut w = Writer::s3("Tagging");
+    w.start("TagSet");
+    for (k, v) in tags {
+        w.start("Tag").elem("Key", k).elem("Value", v).end();
+    }
+    let r = with_xml(
+        bucket_req("PutBucketTagging", Method::PUT, bucket, "tagging"),
+        w.finish(),
+    );
+    rest_xml(c, r).await.map(drop)
+}
+
+/// `(Status, MFADelete)`; both `None` for a bucket never versioned.
+pub async fn get_bucket_versioning(
+    c: &Client,
+    bucket: &str,
+) -> Result<(Option<String>, Option<String>), Error> {
+    let doc = rest_xml(
+        c,
+        bucket_req("GetBucketVersioning", Method::GET, bucket, "versioning"),
+    )
+    .await?
+    .unwrap_or_default();
+    Ok((
+        doc.text_at("Status").map(str::to_owned),
+        doc.text_at("MfaDelete").map(str::to_owned),
+    ))
+}
+
+pub async fn put_bucket_versioning(
+    c: &Client,
+    bucket: &str,
+    status: &str,
+    mfa_delete: Option<&str>,
+    mfa: Option<&str>,
+) -> Result<(), Error> {
+    let mut w = Writer::s3("VersioningConfiguration");
+    w.elem("Status", status);
+    if let Some(m) = mfa_delete {
+        w.elem("MfaDelete", m);
+    }
+    let mut r = with_xml(
+        bucket_req("PutBucketVersioning", Method::PUT, bucket, "versioning"),
+        w.finish(),
+    );
+    if let Some(m) = mfa {
+        r.headers.push(("x-amz-mfa".into(), m.to_owned()));
+    }
+    rest_xml(c, r).await.map(drop)
+}
+
+/// The four public access block flags, in the order
+/// BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets.
+pub type PublicAccessBlock = [bool; 4];
+
+const PAB_FIELDS: [&str; 4] = [
+    "BlockPublicAcls",
+    "IgnorePublicAcls",
+    "BlockPublicPolicy",
+    "RestrictPublicBuckets",
+];
+
+pub async fn get_public_access_block(
+    c: &Client,
+    bucket: &str,
+) -> Result<Option<PublicAccessBlock>, Error> {
+    let r = rest_xml(
+        c,
+        bucket_req(
+            "GetPublicAccessBlock",
+            Method::GET,
+            bucket,
+            "publicAccessBlock",
+        ),
+    )
+    .await;
+    let Some(doc) = absent(r, &["NoSuchPublicAccessBlockConfiguration"])?.flatten() else {
+        return Ok(None);
+    };
+    Ok(Some(PAB_FIELDS.map(|f| doc.text_at(f) == Some("true"))))
+}
+
+pub async fn put_public_access_block(
+    c: &Client,
+    bucket: &str,
+    flags: PublicAccessBlock,
+) -> Result<(), Error> {
+    let mut w = Writer::s3("PublicAccessBlockConfiguration");
+    for (f, v) in PAB_FIELDS.iter().zip(flags) {
+        w.elem(f, if v { "true" } else { "false" });
+    }
+    let r = with_xml(
+        bucket_req(
+            "PutPublicAccessBlock",
+            Method::PUT,
+            bucket,
+            "publicAccessBlock",
+        ),
+        w.finish(),
+    );
+    rest_xml(c, r).await.map(drop)
+}
+
+pub async fn delete_public_access_block(c: &Client, bucket: &str) -> Result<(), Error> {
+    rest_xml(
+        c,
+        bucket_req(
+            "DeletePublicAccessBlock",
+            Method::DELETE,
+            bucket,
+            "publicAccessBlock",
+        ),
+    )
+    .await
+    .map(drop)
+}
+
+/// One server-side encryption rule.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SseRule {
+    pub sse_algorithm: Option<String>,
+    pub kms_master_key_id: Option<String>,
+    pub bucket_key_enabled: Option<bool>,
+}
+
+pub async fn get_bucket_encryption(
+    c: &Client,
+    bucket: &str,
+) -> Result<Option<Vec<SseRule>>, Error> {
+    let r = rest_xml(
+        c,
+        bucket_req("GetBucketEncryption", Method::GET, bucket, "encryption"),
+    )
+    .await;
+    let Some(doc) = absent(r, &["ServerSideEncryptionConfigurationNotFoundError"])?.flatten()
+    else {
+        return Ok(None);
+    };
+    Ok(Some(
+        doc.children_named("Rule")
+            .map(|rule: &Element| SseRule {
+                sse_algorithm: rule
+                    .text_at("ApplyServerSideEncryptionByDefault/SSEAlgorithm")
+                    .map(str::to_owned),
+                kms_master_key_id: rule
+                    .text_at("ApplyServerSideEncryptionByDefault/KMSMasterKeyID")
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+                bucket_key_enabled: rule.text_at("BucketKeyEnabled").map(|b| b == "true"),
+            })
+            .collect(),
+    ))
+}
+
+pub async fn put_bucket_encryption(
+    c: &Client,
+    bucket: &str,
+    rules: &[SseRule],
+) -> Result<(), Error> {
+    let mut w = Writer::s3("ServerSideEncryptionConfiguration");
+    for r in rules {
+        w.start("Rule");
+        if let Some(alg) = &r.sse_algorithm {
+            w.start("ApplyServerSideEncryptionByDefault")
+                .elem("SSEAlgorithm", alg);
+            if let Some(k) = &r.kms_master_key_id {
+                w.elem("KMSMasterKeyID", k);
+            }
+            w.end();
+        }
+        if let Some(b) = r.bucket_key_enabled {
+            w.elem("BucketKeyEnabled", if b { "true" } else { "false" });
+        }
+        w.end();
+    }
+    let r = with_xml(
+        bucket_req("PutBucketEncryption", Method::PUT, bucket, "encryption"),
+        w.finish(),
+    );
+    rest_xml(c, r).await.map(drop)
+}
+
+pub async fn delete_bucket_encryption(c: &Client, bucket: &str) -> Result<(), Error> {
+    rest_xml(
+        c,
+        bucket_req(
+            "DeleteBucketEncryption",
+            Method::DELETE,
+            bucket,
+            "encryption",
+        ),
+    )
+    .await
+    .map(drop)
+}
+
+pub async fn put_bucket_policy(c: &Client, bucket: &str, policy: &str) -> Result<(), Error> {
+    let r = bucket_req("PutBucketPolicy", Method::PUT, bucket, "policy")
+        .header("content-type", "application/json")
+        .body(policy);
+    c.send(&r).await.map(drop)
+}
+
+pub async fn delete_bucket_policy(c: &Client, bucket: &str) -> Result<(), Error> {
+    c.send(&bucket_req(
+        "DeleteBucketPolicy",
+        Method::DELETE,
+        bucket,
+        "policy",
+    ))
+    .await
+    .map(drop)
+}
+
+pub async fn put_object(c: &Client, bucket: &str, key: &str, body: &[u8]) -> Result<(), Error> {
+    let mut r = bucket_req("PutObject", Method::PUT, bucket, "").body(body.to_vec());
+    r.path = format!("/{}", uri_encode(key, true));
+    c.send(&r).await.map(drop)
+}
+
+/// Deletes every object version and delete marker (for `force_destroy`).
+pub async fn empty_bucket(c: &Client, bucket: &str) -> Result<(), Error> {
+    loop {
+        let r = bucket_req("ListObjectVersions", Method::GET, bucket, "versions");
+        let doc = rest_xml(c, r).await?.unwrap_or_default();
+        let mut objects: Vec<(String, Option<String>)> = Vec::new();
+        for e in doc
+            .children
+            .iter()
+            .filter(|e| e.name == "Version" || e.name == "DeleteMarker")
+        {
+            if let Some(k) = e.text_at("Key") {
+                objects.push((
+                    k.to_owned(),
+                    e.text_at("VersionId")
+                        .filter(|v| *v != "null")
+                        .map(str::to_owned),
+                ));
+            }
+        }
+        if objects.is_empty() {
+            return Ok(());
+        }
+        for chunk in objects.chunks(1000) {
+            let mut w = Writer::s3("Delete");
+            w.elem("Quiet", "true");
+            for (k, v) in chunk {
+                w.start("Object").elem("Key", k);
+                if let Some(v) = v {
+                    w.elem("VersionId", v);
+                }
+                w.end();
+            }
+            let req = with_xml(
+                bucket_req("DeleteObjects", Method::POST, bucket, "delete"),
+                w.finish(),
+            );
+            rest_xml(c, req).await?;
+        }
+    }
+}
