@@ -422,3 +422,14 @@ scrape_configs:
     assert_eq!(jobs[0].scrape_timeout, Duration::from_secs(5));
     assert_eq!(jobs[0].relabel_configs.len(), 1);
 }
+
+#[test]
+fn durations_print_as_prometheus_prints_them() {
+    use gantry_monitor::scrape::format_duration as f;
+    assert_eq!(f(Duration::from_secs(15 * 86_400)), "15d");
+    assert_eq!(f(Duration::from_secs(14 * 86_400)), "2w");
+    assert_eq!(f(Duration::from_secs(365 * 86_400)), "1y");
+    assert_eq!(f(Duration::from_secs(90)), "1m30s");
+    assert_eq!(f(Duration::from_millis(1500)), "1s500ms");
+    assert_eq!(f(Duration::ZERO), "0s");
+}

@@ -628,7 +628,10 @@ pub(crate) async fn label_values(
 }
 
 /// `GET /api/v1/metadata`
-pub(crate) async fn metadata(State(state): State<AppState>, uri: Uri) -> Result<Response, PromError> {
+pub(crate) async fn metadata(
+    State(state): State<AppState>,
+    uri: Uri,
+) -> Result<Response, PromError> {
     let m = monitoring(&state)?;
     let p = Params(form_pairs(uri.query().unwrap_or("")));
     let only = p.get("metric");
@@ -657,21 +660,11 @@ pub(crate) async fn metadata(State(state): State<AppState>, uri: Uri) -> Result<
     Ok(success(Json::Object(out)))
 }
 
-fn duration_text(d: Duration) -> String {
-    let ms = d.as_millis() as u64;
-    if ms % 1000 != 0 {
-        format!("{ms}ms")
-    } else if ms % 3_600_000 == 0 && ms > 0 {
-        format!("{}h", ms / 3_600_000)
-    } else if ms % 60_000 == 0 && ms > 0 {
-        format!("{}m", ms / 60_000)
-    } else {
-        format!("{}s", ms / 1000)
-    }
-}
-
 /// `GET /api/v1/targets`
-pub(crate) async fn targets(State(state): State<AppState>, uri: Uri) -> Result<Response, PromError> {
+pub(crate) async fn targets(
+    State(state): State<AppState>,
+    uri: Uri,
+) -> Result<Response, PromError> {
     let m = monitoring(&state)?;
     let p = Params(form_pairs(uri.query().unwrap_or("")));
     let which = p.get("state").unwrap_or("any");
@@ -690,8 +683,8 @@ pub(crate) async fn targets(State(state): State<AppState>, uri: Uri) -> Result<R
                 "lastScrape": t.last_scrape.map_or_else(|| "0001-01-01T00:00:00Z".to_string(), rfc3339),
                 "lastScrapeDuration": t.last_scrape_duration.as_secs_f64(),
                 "health": t.health,
-                "scrapeInterval": duration_text(t.interval),
-                "scrapeTimeout": duration_text(t.timeout),
+                "scrapeInterval": gantry_monitor::scrape::format_duration(t.interval),
+                "scrapeTimeout": gantry_monitor::scrape::format_duration(t.timeout),
             })
         })
         .collect();
@@ -728,7 +721,7 @@ pub(crate) async fn runtimeinfo(State(state): State<AppState>) -> Result<Respons
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     let retention = m.retention.map_or_else(String::new, |ms| {
-        duration_text(Duration::from_millis(ms as u64))
+        gantry_monitor::scrape::format_duration(Duration::from_millis(ms as u64))
     });
     Ok(success(json!({
         "startTime": rfc3339(m.started),
@@ -745,7 +738,10 @@ pub(crate) async fn runtimeinfo(State(state): State<AppState>) -> Result<Respons
 }
 
 /// `POST /api/v1/write`: Prometheus remote write 1.0 into the store.
-pub(crate) async fn write(State(state): State<AppState>, body: Bytes) -> Result<Response, PromError> {
+pub(crate) async fn write(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, PromError> {
     let m = monitoring(&state)?;
     let samples = remote::decode_request(&body).map_err(|e| PromError::bad_data(e.to_string()))?;
     let sink = m.sink.clone();

@@ -100,17 +100,35 @@ pub struct DroppedTarget {
     pub reason: Option<String>,
 }
 
-fn format_secs(d: Duration) -> String {
-    let s = d.as_secs();
-    if d.subsec_millis() != 0 {
-        format!("{}ms", d.as_millis())
-    } else if s.is_multiple_of(3600) && s > 0 {
-        format!("{}h", s / 3600)
-    } else if s.is_multiple_of(60) && s > 0 {
-        format!("{}m", s / 60)
-    } else {
-        format!("{s}s")
+/// A duration as Prometheus prints one (`model.Duration`): units from
+/// years to milliseconds, years and weeks only when exact (`90d`, not
+/// `12w6d`), `0s` for zero.
+pub fn format_duration(d: Duration) -> String {
+    let mut ms = d.as_millis() as u64;
+    if ms == 0 {
+        return "0s".into();
     }
+    let mut out = String::new();
+    let units: [(&str, u64, bool); 7] = [
+        ("y", 365 * 86_400_000, true),
+        ("w", 7 * 86_400_000, true),
+        ("d", 86_400_000, false),
+        ("h", 3_600_000, false),
+        ("m", 60_000, false),
+        ("s", 1_000, false),
+        ("ms", 1, false),
+    ];
+    for (unit, mult, exact) in units {
+        if exact && !ms.is_multiple_of(mult) {
+            continue;
+        }
+        let v = ms / mult;
+        if v > 0 {
+            out.push_str(&format!("{v}{unit}"));
+            ms -= v * mult;
+        }
+    }
+    out
 }
 
 /// Builds targets from groups as Prometheus's `PopulateLabels` does.
@@ -127,8 +145,8 @@ pub fn resolve_targets(
             l.insert("__address__".into(), addr.clone());
             let defaults = [
                 ("job", cfg.job_name.clone()),
-                ("__scrape_interval__", format_secs(cfg.scrape_interval)),
-                ("__scrape_timeout__", format_secs(cfg.scrape_timeout)),
+                ("__scrape_interval__", format_duration(cfg.scrape_interval)),
+                ("__scrape_timeout__", format_duration(cfg.scrape_timeout)),
                 ("__metrics_path__", cfg.metrics_path.clone()),
                 ("__scheme__", cfg.scheme.clone()),
             ];
