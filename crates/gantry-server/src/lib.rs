@@ -192,6 +192,12 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/api/v1/monitors",
+            AtLeast(Viewer),
+            get(prom::monitors),
+        ),
+        route(
+            Method::GET,
             "/api/v1/whoami",
             AtLeast(Viewer),
             get(tokens::whoami),
@@ -337,8 +343,9 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     let (monitoring, monitor_tasks) = match &opts.monitoring {
         Some(m) => {
-            let (m, tasks) = prom::start(m, &opts.data_dir, addr, shutdown_rx.clone())
-                .map_err(ServeError::Monitoring)?;
+            let (m, tasks) =
+                prom::start(m, &opts.data_dir, addr, store.clone(), shutdown_rx.clone())
+                    .map_err(ServeError::Monitoring)?;
             (Some(m), tasks)
         }
         None => (None, Vec::new()),

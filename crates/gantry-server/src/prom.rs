@@ -18,13 +18,17 @@ use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use gantry_core::{EventKind, NewEvent};
 use gantry_monitor::LabeledSample;
 use gantry_monitor::labels::Matcher;
+use gantry_monitor::probe::Monitor;
+use gantry_monitor::probe::runner::{MonitorStatus, ProbeRunner, ProbeTransition};
 use gantry_monitor::promql::{Engine, QueryError};
 use gantry_monitor::remote::{self, Endpoint, QueueHandle};
 use gantry_monitor::scrape::manager::{SampleSink, ScrapeManager, TargetsView};
 use gantry_monitor::scrape::{ScrapeConfig, TargetGroup};
 use gantry_monitor::tsdb::db::{Db, DbOptions};
+use gantry_store::Store;
 use serde_json::{Value as Json, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -40,6 +44,8 @@ pub struct MonitoringOptions {
     pub self_scrape_interval: Duration,
     pub db: DbOptions,
     pub remote_write: Vec<Endpoint>,
+    /// Probes from gantry.yml `monitors:`.
+    pub monitors: Vec<Monitor>,
 }
 
 impl Default for MonitoringOptions {
@@ -50,6 +56,7 @@ impl Default for MonitoringOptions {
             self_scrape_interval: Duration::from_secs(15),
             db: DbOptions::default(),
             remote_write: Vec::new(),
+            monitors: Vec::new(),
         }
     }
 }
@@ -62,6 +69,7 @@ pub struct Monitoring {
     started: SystemTime,
     retention: Option<i64>,
     sink: Arc<DbSink>,
+    monitors: Box<dyn Fn() -> Vec<MonitorStatus> + Send + Sync>,
 }
 
 /// Writes scraped and received samples to the store, durably, then offers
@@ -97,6 +105,7 @@ pub fn start(
     opts: &MonitoringOptions,
     data_dir: &Path,
     listen: SocketAddr,
+    store: Arc<dyn Store>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(Arc<Monitoring>, Vec<JoinHandle<()>>), String> {
     let dir = data_dir.join("tsdb");
@@ -143,6 +152,12 @@ pub fn start(
     let manager = ScrapeManager::new(configs, sink.clone());
     let targets = Box::new(manager.view());
     tasks.push(tokio::spawn(manager.run(shutdown.clone())));
+    let runner = ProbeRunner::new(opts.monitors.clone(), sink.clone());
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let runner = runner.with_transitions(tx);
+    let monitors = Box::new(runner.status_view());
+    tasks.push(tokio::spawn(runner.run(shutdown.clone())));
+    tasks.push(tokio::spawn(record_transitions(store, rx)));
     tasks.push(tokio::spawn(maintain_loop(db.clone(), shutdown)));
     let monitoring = Monitoring {
         db,
@@ -151,8 +166,32 @@ pub fn start(
         started: SystemTime::now(),
         retention: opts.db.retention,
         sink,
+        monitors,
     };
     Ok((Arc::new(monitoring), tasks))
+}
+
+/// Records each probe up/down transition as a `monitor.up` or
+/// `monitor.down` event. Ends when the probe runner drops its sender.
+async fn record_transitions(
+    store: Arc<dyn Store>,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<ProbeTransition>,
+) {
+    while let Some(t) = rx.recv().await {
+        let kind = if t.up { "monitor.up" } else { "monitor.down" };
+        let Ok(kind) = EventKind::new(kind) else {
+            continue;
+        };
+        let event = NewEvent::new(
+            kind,
+            format!("monitor/{}", t.monitor),
+            "system",
+            json!({ "monitor": t.monitor, "reason": t.reason }),
+        );
+        if let Err(e) = store.append(vec![event]).await {
+            tracing::error!(error = %e, monitor = %t.monitor, "could not record a monitor transition");
+        }
+    }
 }
 
 /// How often blocks are cut, compacted and expired.
@@ -780,4 +819,33 @@ mod tests {
         assert_eq!(parse_step("step", "250ms").ok(), Some(250));
         assert!(parse_step("step", "abc").is_err());
     }
+}
+
+/// `GET /api/v1/monitors`: every probe's state and last result.
+pub(crate) async fn monitors(State(state): State<AppState>) -> Result<Response, crate::ApiError> {
+    let Some(m) = state.monitoring.clone() else {
+        return Err(crate::ApiError::unavailable(
+            "monitoring is not running on this server",
+        ));
+    };
+    let list: Vec<Json> = (m.monitors)()
+        .into_iter()
+        .map(|s| {
+            json!({
+                "name": s.name,
+                "type": s.kind,
+                "state": s.state,
+                "last_result": s.last_result,
+                "last_success": s.last_success,
+                "last_error": s.last_error,
+                "last_duration_seconds": s.last_duration.map(|d| d.as_secs_f64()),
+                "last_probe": s.last_probe_ms.map(|ms| {
+                    rfc3339(std::time::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64))
+                }),
+                "consecutive_failures": s.consecutive_failures,
+                "consecutive_successes": s.consecutive_successes,
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({ "monitors": list })).into_response())
 }

@@ -74,6 +74,29 @@ pub enum Command {
     /// Inspect and change the state (as `gantry tf state ...`).
     #[command(disable_help_flag = true)]
     State(TfArgs),
+    /// Show a saved plan or the state (as `gantry tf show`).
+    #[command(disable_help_flag = true)]
+    Show(TfArgs),
+    /// Create, select, list and delete workspaces (as `gantry tf workspace ...`).
+    #[command(disable_help_flag = true)]
+    Workspace(TfArgs),
+    /// Print the dependency graph as DOT (as `gantry tf graph`).
+    #[command(disable_help_flag = true)]
+    Graph(TfArgs),
+    /// Rewrite Terraform files in the canonical format (as `gantry tf fmt`).
+    #[command(disable_help_flag = true)]
+    Fmt(TfArgs),
+    /// Release a stuck state lock by its ID (as `gantry tf force-unlock ID`).
+    #[command(disable_help_flag = true)]
+    ForceUnlock(TfArgs),
+    /// Evaluate a PromQL expression on a running server.
+    #[command(
+        after_help = "Examples:\n  gantry query up\n  gantry query 'sum by (job) (rate(gantry_http_requests_total[5m]))' --start -1h --step 1m\n  gantry query 'up == 0' --time 2026-12-04T10:00:00Z --json\n\nTimes are Unix seconds, RFC 3339, `now` or `-DURATION` (before now). A range (--start) prints a chart per series.\nExit codes: 0 ok, 1 the server refused the query or is unreachable, 2 invalid arguments."
+    )]
+    Query(QueryArgs),
+    /// List the probes (gantry.yml `monitors:`) of a running server and their state.
+    #[command(after_help = "Examples:\n  gantry monitors\n  gantry monitors --json")]
+    Monitors(MonitorsArgs),
     /// Check every configuration file Gantry knows; exit 2 on any error.
     #[command(after_help = "Examples:\n  gantry validate\n  gantry validate -C path/to/repo")]
     Validate(ValidateArgs),
@@ -178,6 +201,38 @@ pub struct ValidateArgs {
     /// The workspace to check [default: .].
     #[arg(short = 'C', long = "dir", default_value = ".")]
     pub dir: PathBuf,
+}
+
+#[derive(Args)]
+pub struct QueryArgs {
+    /// The PromQL expression.
+    pub expr: String,
+    /// Evaluation time of an instant query (default: now).
+    #[arg(long)]
+    pub time: Option<String>,
+    /// Start of a range query.
+    #[arg(long, allow_hyphen_values = true)]
+    pub start: Option<String>,
+    /// End of a range query (default: now).
+    #[arg(long, allow_hyphen_values = true)]
+    pub end: Option<String>,
+    /// Resolution of a range query, like `15s` or `1m` (default: 60 points).
+    #[arg(long)]
+    pub step: Option<String>,
+    /// Print the server's JSON answer.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Args)]
+pub struct MonitorsArgs {
+    /// Print the server's JSON answer.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 #[derive(Args, Clone)]
@@ -308,6 +363,13 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::Import(a) => tf_cmd::run(with_command("import", a)),
         Command::Output(a) => tf_cmd::run(with_command("output", a)),
         Command::State(a) => tf_cmd::run(with_command("state", a)),
+        Command::Show(a) => tf_cmd::run(with_command("show", a)),
+        Command::Workspace(a) => tf_cmd::run(with_command("workspace", a)),
+        Command::Graph(a) => tf_cmd::run(with_command("graph", a)),
+        Command::Fmt(a) => tf_cmd::run(with_command("fmt", a)),
+        Command::ForceUnlock(a) => tf_cmd::run(with_command("force-unlock", a)),
+        Command::Query(a) => client::query(a),
+        Command::Monitors(a) => client::monitors(a),
         Command::Token(cmd) => client::token(cmd),
         Command::Events(cmd) => client::events(cmd),
         Command::Completions { shell } => {

@@ -4,7 +4,7 @@ use anyhow::{Context, anyhow};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::cli::{ClientArgs, EventsCmd, TokenCmd};
+use crate::cli::{ClientArgs, EventsCmd, MonitorsArgs, QueryArgs, TokenCmd};
 use crate::{CmdResult, Failure};
 
 struct Client {
@@ -81,8 +81,10 @@ impl Client {
                 .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
         };
         if !status.is_success() {
+            // Gantry's `{"error": {"message"}}` or Prometheus's `{"error": "..."}`.
             let msg = value
                 .pointer("/error/message")
+                .or_else(|| value.get("error"))
                 .and_then(Value::as_str)
                 .map_or_else(|| value.to_string(), str::to_owned);
             return Err(anyhow!("server answered {status}: {msg}"));
@@ -231,6 +233,242 @@ pub fn events(cmd: EventsCmd) -> CmdResult {
             ))?;
             println!("appended event {} ({})", text(&v, "seq"), text(&v, "id"));
         }
+    }
+    Ok(())
+}
+
+fn now_secs() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// A Prometheus duration (`90s`, `1h30m`, `500ms`) in seconds.
+fn duration_secs(text: &str) -> Option<f64> {
+    let units = [
+        ("ms", 0.001),
+        ("s", 1.0),
+        ("m", 60.0),
+        ("h", 3600.0),
+        ("d", 86400.0),
+        ("w", 604800.0),
+        ("y", 31536000.0),
+    ];
+    let mut rest = text;
+    let mut total = 0.0;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let n: f64 = rest[..digits].parse().ok()?;
+        let tail = &rest[digits..];
+        let (unit, scale) = units
+            .iter()
+            .find(|(u, _)| tail.starts_with(u) && !(*u == "m" && tail.starts_with("ms")))?;
+        total += n * scale;
+        rest = &tail[unit.len()..];
+    }
+    Some(total)
+}
+
+/// A time argument for the API: `now`, `-DURATION` (before now), or passed
+/// through (Unix seconds, RFC 3339) for the server to check.
+fn time_arg(name: &str, text: &str) -> Result<String, Failure> {
+    if text == "now" {
+        return Ok(format!("{:.3}", now_secs()));
+    }
+    if let Some(ago) = text.strip_prefix('-') {
+        return duration_secs(ago)
+            .map(|d| format!("{:.3}", now_secs() - d))
+            .ok_or_else(|| Failure::Usage(anyhow!("--{name} {text:?}: expected `now`, `-DURATION` like -1h, Unix seconds or RFC 3339")));
+    }
+    Ok(text.to_string())
+}
+
+fn labels_text(metric: &Value) -> String {
+    let Some(obj) = metric.as_object() else {
+        return "{}".into();
+    };
+    let name = obj.get("__name__").and_then(Value::as_str).unwrap_or("");
+    let rest: Vec<String> = obj
+        .iter()
+        .filter(|(k, _)| *k != "__name__")
+        .map(|(k, v)| format!("{k}={}", v))
+        .collect();
+    format!("{name}{{{}}}", rest.join(", "))
+}
+
+/// One line of block characters scaled between the series' min and max.
+fn sparkline(values: &[f64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    let (lo, hi) = finite
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(*v), b.max(*v))
+        });
+    values
+        .iter()
+        .map(|v| {
+            if !v.is_finite() {
+                ' '
+            } else if hi <= lo {
+                BARS[3]
+            } else {
+                BARS[(((v - lo) / (hi - lo)) * 7.0).round() as usize]
+            }
+        })
+        .collect()
+}
+
+pub fn query(a: QueryArgs) -> CmdResult {
+    let rt = runtime()?;
+    let c = Client::new(&a.client)?;
+    let (path, mut params) = match &a.start {
+        Some(start) => {
+            let start = time_arg("start", start)?;
+            let end = time_arg("end", a.end.as_deref().unwrap_or("now"))?;
+            let step = match &a.step {
+                Some(s) => s.clone(),
+                None => {
+                    let (s, e) = (start.parse::<f64>().ok(), end.parse::<f64>().ok());
+                    match (s, e) {
+                        (Some(s), Some(e)) if e > s => format!("{:.3}", ((e - s) / 60.0).max(1.0)),
+                        _ => "60".to_string(),
+                    }
+                }
+            };
+            (
+                "/api/v1/query_range",
+                vec![("start", start), ("end", end), ("step", step)],
+            )
+        }
+        None => {
+            if a.end.is_some() || a.step.is_some() {
+                return Err(Failure::Usage(anyhow!(
+                    "--end and --step need --start (a range query)"
+                )));
+            }
+            let mut p = Vec::new();
+            if let Some(t) = &a.time {
+                p.push(("time", time_arg("time", t)?));
+            }
+            ("/api/v1/query", p)
+        }
+    };
+    params.push(("query", a.expr.clone()));
+    let (_, v) = rt.block_on(c.call_with(Method::GET, path, &params, None))?;
+    if a.json {
+        print_json(&v);
+        return Ok(());
+    }
+    let data = &v["data"];
+    let empty = Vec::new();
+    let result = data["result"].as_array().unwrap_or(&empty);
+    match data["resultType"].as_str() {
+        Some("scalar") | Some("string") => println!("{}", data["result"][1].as_str().unwrap_or("")),
+        Some("vector") => {
+            if result.is_empty() {
+                println!("(no data)");
+            }
+            let rows: Vec<(String, String)> = result
+                .iter()
+                .map(|r| {
+                    (
+                        labels_text(&r["metric"]),
+                        r["value"][1].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect();
+            let width = rows
+                .iter()
+                .map(|(l, _)| l.chars().count())
+                .max()
+                .unwrap_or(0);
+            for (l, val) in rows {
+                println!("{l:<width$}  {val}");
+            }
+        }
+        Some("matrix") => {
+            if result.is_empty() {
+                println!("(no data)");
+            }
+            for r in result {
+                let points = r["values"].as_array().unwrap_or(&empty);
+                let values: Vec<f64> = points
+                    .iter()
+                    .map(|p| {
+                        p[1].as_str()
+                            .and_then(|s| s.parse().ok())
+                            .unwrap_or(f64::NAN)
+                    })
+                    .collect();
+                let finite = values.iter().copied().filter(|v| v.is_finite());
+                let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                    (a.min(v), b.max(v))
+                });
+                println!("{}", labels_text(&r["metric"]));
+                println!(
+                    "  {}  min {lo} max {hi} last {}",
+                    sparkline(&values),
+                    values.last().copied().unwrap_or(f64::NAN)
+                );
+            }
+        }
+        other => {
+            return Err(Failure::Failed(anyhow!(
+                "unexpected answer from the server: resultType {other:?}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub fn monitors(a: MonitorsArgs) -> CmdResult {
+    let rt = runtime()?;
+    let c = Client::new(&a.client)?;
+    let (_, v) = rt.block_on(c.call(Method::GET, "/api/v1/monitors", None))?;
+    if a.json {
+        print_json(&v);
+        return Ok(());
+    }
+    let empty = Vec::new();
+    let list = v["monitors"].as_array().unwrap_or(&empty);
+    if list.is_empty() {
+        println!("no monitors: add them under `monitors:` in gantry.yml");
+        return Ok(());
+    }
+    println!(
+        "{:<24}  {:<5}  {:<7}  {:<24}  {:>9}  result",
+        "name", "type", "state", "last probe", "duration"
+    );
+    for m in list {
+        let duration = m["last_duration_seconds"]
+            .as_f64()
+            .map_or_else(|| "-".to_string(), |d| format!("{:.0}ms", d * 1000.0));
+        let result = match m["last_error"].as_str() {
+            Some(e) => e.to_string(),
+            None => m["last_result"]
+                .as_array()
+                .map(|r| {
+                    r.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+                .unwrap_or_default(),
+        };
+        println!(
+            "{:<24}  {:<5}  {:<7}  {:<24}  {:>9}  {result}",
+            text(m, "name"),
+            text(m, "type"),
+            text(m, "state"),
+            text(m, "last_probe"),
+            duration
+        );
     }
     Ok(())
 }

@@ -28,21 +28,27 @@ fn check_dir(dir: &Path) -> Result<(), Failure> {
 }
 
 /// The monitoring settings of a loaded gantry.yml, checked the way the
-/// server uses them (relabel rules compiled), with Prometheus's defaults.
+/// server uses them (relabel rules compiled, probe conditions parsed), with
+/// Prometheus's defaults. Every problem is reported, not just the first.
 pub fn monitoring(
     loaded: &gantry_config::Loaded,
 ) -> Result<gantry_server::prom::MonitoringOptions, gantry_config::Diagnostics> {
     let c = &loaded.config;
-    let scrape_configs = gantry_monitor::scrape::from_config(c).map_err(|found| {
-        let mut diags = gantry_config::Diagnostics::new();
-        for f in &loaded.files {
-            diags.add_source(f.clone());
+    let scrape = gantry_monitor::scrape::from_config(c);
+    let monitors = gantry_monitor::probe::from_config(c);
+    let (scrape_configs, monitors) = match (scrape, monitors) {
+        (Ok(s), Ok(m)) => (s, m),
+        (s, m) => {
+            let mut diags = gantry_config::Diagnostics::new();
+            for f in &loaded.files {
+                diags.add_source(f.clone());
+            }
+            for d in s.err().into_iter().chain(m.err()).flatten() {
+                diags.push(d);
+            }
+            return Err(diags);
         }
-        for d in found {
-            diags.push(d);
-        }
-        diags
-    })?;
+    };
     let mut db = gantry_monitor::tsdb::db::DbOptions::default();
     if let Some(r) = c.monitoring.retention {
         db.retention = Some(i64::try_from(r.as_millis()).unwrap_or(i64::MAX));
@@ -57,6 +63,7 @@ pub fn monitoring(
             .unwrap_or(std::time::Duration::from_secs(15)),
         db,
         remote_write: Vec::new(),
+        monitors,
     })
 }
 
