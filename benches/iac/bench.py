@@ -7,6 +7,7 @@ Environment: GANTRY_BIN (required; run.sh sets it), GANTRY_TERRAFORM and
 GANTRY_TF_PLUGINS (the peer and its provider mirror; unset or BENCH_NO_PEER=1:
 no peer), BENCH_RUNS (3), BENCH_SIZES (1000,10000), BENCH_PEER_SIZES (1000),
 BENCH_PEER_PLAN_SIZES (10000), BENCH_PEER_RUNS (1), BENCH_PARSE_MB (5), BENCH_ONLY (for_each,parse),
+BENCH_KINDS (null_resource,random_id),
 BENCH_TMPDIR (system temp dir)."""
 import datetime
 import json
@@ -30,7 +31,7 @@ PEER_PLAN_SIZES = [int(s) for s in os.environ.get("BENCH_PEER_PLAN_SIZES", "1000
                    if s]
 PARSE_MB = float(os.environ.get("BENCH_PARSE_MB", "5"))
 ONLY = set(os.environ.get("BENCH_ONLY", "for_each,parse").split(","))
-KINDS = ("null_resource", "random_id")
+KINDS = tuple(os.environ.get("BENCH_KINDS", "null_resource,random_id").split(","))
 STEPS = ("plan", "apply", "re-plan", "destroy")
 TARGET_PLAN_S = 2.0
 TARGET_PLAN_MB = 300
@@ -46,9 +47,14 @@ def for_each_tf(kind, n):
     else:
         body = "  byte_length = 8\n  keepers = {\n    value = tostring(each.value)\n  }\n"
         provider = 'random = { source = "hashicorp/random" }'
+    # range() is limited to 1,024 values (as in Terraform): N = outer x inner.
+    inner = min(n, 1000)
+    outer = n // inner
     return (
         f"terraform {{\n  required_providers {{\n    {provider}\n  }}\n}}\n\n"
-        f"locals {{\n  items = {{ for i in range({n}) : \"k${{i}}\" => i }}\n}}\n\n"
+        f"locals {{\n  numbers = flatten([for a in range({outer}) : "
+        f"[for b in range({inner}) : a * {inner} + b]])\n"
+        f"  items   = {{ for i in local.numbers : \"k${{i}}\" => i }}\n}}\n\n"
         f"resource \"{kind}\" \"r\" {{\n  for_each = local.items\n{body}}}\n"
     )
 
