@@ -180,7 +180,7 @@ def run(cmd, cwd, env, err_path, timeout=None):
             time.sleep(0.05)
         wall = time.perf_counter() - start
     p.returncode = os.waitstatus_to_exitcode(status)
-    if p.returncode not in (0, 2):
+    if p.returncode != 0:
         with open(err_path, errors="replace") as f:
             sys.stderr.write(f.read()[-4000:])
         raise RuntimeError(f"{' '.join(cmd)} in {cwd}: exit {p.returncode}")
@@ -193,6 +193,10 @@ class Tool:
         self.binary = binary
         self.env = dict(os.environ, HOME=root, CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1",
                         TF_INPUT="0", NO_COLOR="1")
+        self.env.pop("TF_CLI_CONFIG_FILE", None)
+        # `gantry validate` is Gantry's own checker: the Terraform commands
+        # are under `gantry tf`.
+        self.prefix = [binary, "tf"] if name == "gantry" else [binary]
         self.err = os.path.join(root, f"{name}.stderr")
 
     def init(self, d):
@@ -203,13 +207,13 @@ class Tool:
     def cmd(self, step):
         common = ["-input=false", "-no-color"]
         if step in ("plan", "re-plan"):
-            return [self.binary, "plan", *common]
+            return [*self.prefix, "plan", *common]
         if step == "apply":
-            return [self.binary, "apply", "-auto-approve", *common]
+            return [*self.prefix, "apply", "-auto-approve", *common]
         if step == "destroy":
-            return [self.binary, "destroy", "-auto-approve", *common]
+            return [*self.prefix, "destroy", "-auto-approve", *common]
         if step == "validate":
-            return [self.binary, "validate", "-no-color"]
+            return [*self.prefix, "validate", "-no-color"]
         raise ValueError(step)
 
     def run(self, step, d, timeout=None):
@@ -295,6 +299,7 @@ def for_each_scenarios(root, tools, rows, every):
                         samples.setdefault((t.name, step), []).append(p)
                         every.append(f"{t.name:9} {label:20} {step:8} wall {p.wall:8.3f} s  "
                                      f"cpu {p.cpu:8.3f} s  rss {p.rss:7.1f} MB")
+                        print(f"  {every[-1]}", flush=True)
                         if t.name == "gantry" and step == "apply":
                             state = os.path.join(d, "terraform.tfstate")
                             state_size = os.path.getsize(state)
@@ -340,6 +345,7 @@ def parse_scenario(root, tools, rows, every):
                 samples.setdefault((t.name, step), []).append(p)
                 every.append(f"{t.name:9} {'parse ' + str(PARSE_MB) + ' MB':20} {step:8} wall "
                              f"{p.wall:8.3f} s  cpu {p.cpu:8.3f} s  rss {p.rss:7.1f} MB")
+                print(f"  {every[-1]}", flush=True)
         print(f"  done: parse run {r + 1}", flush=True)
     for step in ("validate", "plan"):
         g = samples.get(("gantry", step), [])
