@@ -337,16 +337,20 @@ pub async fn apply(
     };
     // Imported and moved instances enter the state first.
     persister.update(|world| {
+        let mut changed = false;
         for c in &plan.changes {
             if let Some(from) = &c.moved_from
                 && let Some(obj) = world.instances.remove(from)
             {
                 world.instances.insert(c.addr.clone(), obj);
+                changed = true;
             }
         }
+        changed
     });
     if plan.mode == PlanMode::RefreshOnly {
         persister.update(|world| {
+            let before = world.clone();
             let (lineage, serial) = (world.lineage.clone(), world.serial);
             *world = plan.prior.clone();
             world.lineage = lineage;
@@ -356,6 +360,7 @@ pub async fn apply(
                     world.outputs.insert(k.clone(), (v.clone(), o.sensitive));
                 }
             }
+            *world != before
         });
     } else if plan.mode == PlanMode::Destroy {
         w.walk_nodes(None, true).await;
@@ -369,7 +374,11 @@ pub async fn apply(
             w.delete_ordered(&deletes, &ctx).await;
         }
         if w.errors.is_empty() {
-            persister.update(|world| world.outputs.clear());
+            persister.update(|world| {
+                let changed = !world.outputs.is_empty();
+                world.outputs.clear();
+                changed
+            });
         }
     } else {
         for c in &plan.changes {
@@ -386,9 +395,7 @@ pub async fn apply(
                     addr: c.addr.clone(),
                     op: Op::Import,
                 });
-                persister.update(|world| {
-                    world.instances.insert(c.addr.clone(), obj);
-                });
+                persister.update(|world| put(world, &c.addr, obj));
                 ctx.progress.report(ProgressEvent::Done {
                     addr: c.addr.clone(),
                     op: Op::Import,
@@ -409,15 +416,17 @@ pub async fn apply(
             w.delete_ordered(&deletes, &ctx).await;
         }
         let outputs = std::mem::take(&mut w.outputs);
+        let outputs: BTreeMap<String, (Value, bool)> = outputs
+            .into_iter()
+            .filter_map(|(k, o)| match o.after {
+                Some(v) if v.is_wholly_known() => Some((k, (v, o.sensitive))),
+                _ => None,
+            })
+            .collect();
         persister.update(|world| {
-            world.outputs.clear();
-            for (k, o) in outputs {
-                if let Some(v) = o.after
-                    && v.is_wholly_known()
-                {
-                    world.outputs.insert(k, (v, o.sensitive));
-                }
-            }
+            let changed = world.outputs != outputs;
+            world.outputs = outputs;
+            changed
         });
     }
     let written = persister.flush().await;
@@ -1565,15 +1574,31 @@ impl<'c> Walker<'c> {
         let fut = async move {
             let mut set = JoinSet::new();
             let addrs: Vec<InstanceAddr> = jobs.iter().map(|j| j.addr.clone()).collect();
+            let mut results: Vec<Option<Result<InstanceOutcome, String>>> =
+                addrs.iter().map(|_| None).collect();
+            let mut store = |r: Result<(usize, Result<InstanceOutcome, String>), _>| {
+                if let Ok((i, r)) = r
+                    && let Some(slot) = results.get_mut(i)
+                {
+                    *slot = Some(r);
+                }
+            };
+            // A task is spawned only once it holds a permit, so at most
+            // `parallelism` instance tasks (each holding its job's values)
+            // exist at a time, not one per instance.
             for (i, job) in jobs.into_iter().enumerate() {
+                let Ok(permit) = sem.clone().acquire_owned().await else {
+                    store(Ok((i, Err("the walk was cancelled".to_owned()))));
+                    continue;
+                };
+                while let Some(r) = set.try_join_next() {
+                    store(r);
+                }
                 let provider = provider.clone();
                 let schema = schema.clone();
-                let sem = sem.clone();
                 let ctx = ctx.clone();
                 set.spawn(async move {
-                    let Ok(_permit) = sem.acquire_owned().await else {
-                        return (i, Err("the walk was cancelled".to_owned()));
-                    };
+                    let _permit = permit;
                     let r = match (phase, ctx) {
                         (Phase::Apply, Some(ctx)) => {
                             apply_job(&*provider, &schema, job, &ctx).await
@@ -1583,14 +1608,8 @@ impl<'c> Walker<'c> {
                     (i, r)
                 });
             }
-            let mut results: Vec<Option<Result<InstanceOutcome, String>>> =
-                addrs.iter().map(|_| None).collect();
             while let Some(r) = set.join_next().await {
-                if let Ok((i, r)) = r
-                    && let Some(slot) = results.get_mut(i)
-                {
-                    *slot = Some(r);
-                }
+                store(r);
             }
             NodeResult {
                 id,
@@ -2022,8 +2041,13 @@ impl<'c> Walker<'c> {
     }
 
     /// Deletes instances, each after every instance that depends on it.
+    ///
+    /// Runs in rounds: a round deletes, in parallel, every instance of the
+    /// resources that no remaining instance of another resource depends on.
+    /// Linear in the number of deletes plus their dependency lists: each
+    /// resource keeps a count of the remaining instances (of other resources)
+    /// that depend on it, decremented as they go.
     async fn delete_ordered(&mut self, deletes: &[Change], ctx: &ApplyCtx) {
-        let mut remaining: Vec<Change> = deletes.to_vec();
         let static_name = |a: &InstanceAddr| -> String {
             let prefix: String = a
                 .resource
@@ -2033,33 +2057,61 @@ impl<'c> Walker<'c> {
                 .collect();
             format!("{prefix}{}", a.resource.local())
         };
-        while !remaining.is_empty() {
-            // Ready: nothing else still to be deleted depends on it.
-            let deps_of = |c: &Change| -> Vec<String> {
-                match &c.deposed {
+        // Resource names, densely numbered, and each delete's resource.
+        let mut ids: HashMap<String, usize> = HashMap::new();
+        let names: Vec<usize> = deletes
+            .iter()
+            .map(|c| {
+                let n = ids.len();
+                *ids.entry(static_name(&c.addr)).or_insert(n)
+            })
+            .collect();
+        // For each delete, the other resources (among those being deleted)
+        // that it depends on; for each resource, how many remaining deletes
+        // depend on it.
+        let depends_on: Vec<Vec<usize>> = deletes
+            .iter()
+            .zip(&names)
+            .map(|(c, &me)| {
+                let obj = match &c.deposed {
                     Some(key) => self.world.deposed.get(&(c.addr.clone(), key.clone())),
                     None => self.world.instances.get(&c.addr),
-                }
-                .map(|o| o.dependencies.clone())
-                .unwrap_or_default()
-            };
-            let names: Vec<String> = remaining.iter().map(|c| static_name(&c.addr)).collect();
-            let (ready, blocked): (Vec<Change>, Vec<Change>) =
-                remaining.iter().cloned().partition(|c| {
-                    let me = static_name(&c.addr);
-                    !remaining.iter().any(|other| {
-                        (other.addr != c.addr || other.deposed != c.deposed)
-                            && static_name(&other.addr) != me
-                            && deps_of(other).contains(&me)
+                };
+                let mut d: Vec<usize> = obj
+                    .map(|o| {
+                        o.dependencies
+                            .iter()
+                            .filter_map(|dep| ids.get(dep).copied())
+                            .filter(|&r| r != me)
+                            .collect()
                     })
-                });
-            let _ = names;
+                    .unwrap_or_default();
+                d.sort_unstable();
+                d.dedup();
+                d
+            })
+            .collect();
+        let mut blockers = vec![0usize; ids.len()];
+        for d in &depends_on {
+            for &r in d {
+                blockers[r] += 1;
+            }
+        }
+        let mut remaining: Vec<usize> = (0..deletes.len()).collect();
+        while !remaining.is_empty() {
+            // Ready: nothing else still to be deleted depends on it.
+            let (mut ready, mut blocked): (Vec<usize>, Vec<usize>) =
+                remaining.iter().partition(|&&i| blockers[names[i]] == 0);
             // A dependency cycle in old state: delete the rest together.
-            let (ready, blocked) = if ready.is_empty() {
-                (blocked, Vec::new())
-            } else {
-                (ready, blocked)
-            };
+            if ready.is_empty() {
+                std::mem::swap(&mut ready, &mut blocked);
+            }
+            for &i in &ready {
+                for &r in &depends_on[i] {
+                    blockers[r] -= 1;
+                }
+            }
+            let ready: Vec<Change> = ready.into_iter().map(|i| deletes[i].clone()).collect();
             let mut set = JoinSet::new();
             for c in ready {
                 let Some(pc) = self.provider_addr_from_string(&c.provider) else {
@@ -2141,12 +2193,8 @@ async fn delete_one(p: &dyn Provider, c: &Change, ctx: &ApplyCtx) -> Result<(), 
     match p.apply(req).await {
         Ok(_) => {
             ctx.persister.update(|w| match &c.deposed {
-                Some(key) => {
-                    w.deposed.remove(&(c.addr.clone(), key.clone()));
-                }
-                None => {
-                    w.instances.remove(&c.addr);
-                }
+                Some(key) => w.deposed.remove(&(c.addr.clone(), key.clone())).is_some(),
+                None => w.instances.remove(&c.addr).is_some(),
             });
             ctx.progress.report(ProgressEvent::Done {
                 addr: c.addr.clone(),
@@ -2368,9 +2416,7 @@ async fn apply_job(
             {
                 // Data read at plan time enters the state now.
                 let obj = new_obj(&job, schema, v.clone());
-                ctx.persister.update(|w| {
-                    w.instances.insert(job.addr.clone(), obj);
-                });
+                ctx.persister.update(|w| put(w, &job.addr, obj));
             }
             Ok(InstanceOutcome::Applied { value: v })
         }
@@ -2386,9 +2432,7 @@ async fn apply_job(
                 .map_err(|e| e.to_string())?;
             let v = mark_schema_sensitive(schema, conform(schema, v));
             let obj = new_obj(&job, schema, v.clone());
-            ctx.persister.update(|w| {
-                w.instances.insert(job.addr.clone(), obj);
-            });
+            ctx.persister.update(|w| put(w, &job.addr, obj));
             ctx.progress.report(ProgressEvent::Done {
                 addr: job.addr.clone(),
                 op: Op::Read,
@@ -2416,7 +2460,10 @@ async fn apply_job(
             // state accounts for both until the old one is destroyed.
             let deposed_key = if action == Action::CreateThenDelete && before.is_some() {
                 let mut key = None;
-                ctx.persister.update(|w| key = w.depose(&job.addr));
+                ctx.persister.update(|w| {
+                    key = w.depose(&job.addr);
+                    key.is_some()
+                });
                 ctx.persister
                     .flush()
                     .await
@@ -2453,7 +2500,9 @@ async fn apply_job(
                                 && let Some(o) = w.deposed.remove(&(job.addr.clone(), key.clone()))
                             {
                                 w.instances.insert(job.addr.clone(), o);
+                                return true;
                             }
+                            false
                         });
                     }
                     ctx.progress.report(ProgressEvent::Failed {
@@ -2467,9 +2516,7 @@ async fn apply_job(
             // The new object is in the state (and reported) before the old
             // one of a create_before_destroy replacement is destroyed.
             let obj = new_obj(&job, schema, v.clone());
-            ctx.persister.update(|w| {
-                w.instances.insert(job.addr.clone(), obj);
-            });
+            ctx.persister.update(|w| put(w, &job.addr, obj));
             ctx.progress.report(ProgressEvent::Done {
                 addr: job.addr.clone(),
                 op,
@@ -2505,9 +2552,8 @@ async fn apply_job(
                     ));
                 }
                 if let Some(key) = &deposed_key {
-                    ctx.persister.update(|w| {
-                        w.deposed.remove(&(job.addr.clone(), key.clone()));
-                    });
+                    ctx.persister
+                        .update(|w| w.deposed.remove(&(job.addr.clone(), key.clone())).is_some());
                 }
                 ctx.progress.report(ProgressEvent::Done {
                     addr: job.addr.clone(),
@@ -2546,9 +2592,7 @@ async fn create_or_update(
         // the next plan refreshes and replaces it.
         let mut obj = new_obj(job, schema, unknown_to_null(&planned));
         obj.tainted = true;
-        ctx.persister.update(|w| {
-            w.instances.insert(job.addr.clone(), obj);
-        });
+        ctx.persister.update(|w| put(w, &job.addr, obj));
         ctx.persister
             .flush()
             .await
@@ -2994,32 +3038,59 @@ impl Scope for VarScope<'_> {
 /// Saves the world through a sink: every change bumps a version; a flush
 /// writes the latest version once for everyone waiting (group commit), and
 /// a background writer keeps the stored copy close behind.
+///
+/// Only one world is kept: updates say whether they changed anything, so a
+/// flush needs no copy of what was last written to skip writes that would
+/// change nothing but the serial. (A flush still takes a transient snapshot
+/// to write while updates go on.)
 struct Persister {
-    state: Mutex<(World, u64)>,
-    written: tokio::sync::Mutex<(u64, Option<World>)>,
+    state: Mutex<Versioned>,
+    /// The version last written (or found to need no write), and whether
+    /// anything was written yet.
+    written: tokio::sync::Mutex<(u64, bool)>,
     sink: Arc<dyn StateSink>,
     notify: tokio::sync::Notify,
+}
+
+struct Versioned {
+    world: World,
+    /// Bumped by every update.
+    version: u64,
+    /// Some update since the last write changed the world.
+    dirty: bool,
+}
+
+/// Inserts an instance; false when the same object was already there.
+fn put(w: &mut World, addr: &InstanceAddr, obj: InstanceObj) -> bool {
+    if w.instances.get(addr) == Some(&obj) {
+        return false;
+    }
+    w.instances.insert(addr.clone(), obj);
+    true
 }
 
 impl Persister {
     fn new(world: World, sink: Arc<dyn StateSink>) -> Self {
         Persister {
-            // Nothing is known to be stored yet: the world handed in is the
-            // plan's prior, which may already differ from the stored state
-            // (refreshed, moved, imported).
-            written: tokio::sync::Mutex::new((0, None)),
-            state: Mutex::new((world, 0)),
+            written: tokio::sync::Mutex::new((0, false)),
+            state: Mutex::new(Versioned {
+                world,
+                version: 0,
+                dirty: false,
+            }),
             sink,
             notify: tokio::sync::Notify::new(),
         }
     }
 
-    fn update(&self, f: impl FnOnce(&mut World)) {
+    /// Applies `f`, which returns whether it changed the world.
+    fn update(&self, f: impl FnOnce(&mut World) -> bool) {
         {
             // A poisoned lock means a panic elsewhere; keep the data.
             let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            f(&mut g.0);
-            g.1 += 1;
+            let changed = f(&mut g.world);
+            g.dirty |= changed;
+            g.version += 1;
         }
         self.notify.notify_one();
     }
@@ -3028,38 +3099,42 @@ impl Persister {
         self.state
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .0
+            .world
             .clone()
     }
 
     /// Writes everything changed so far (or waits for a write that does).
+    /// The first write happens even when no update changed anything:
+    /// nothing is known to be stored yet, and the world handed in is the
+    /// plan's prior, which may already differ from the stored state
+    /// (refreshed, moved, imported).
     async fn flush(&self) -> Result<(), String> {
-        let target = self.state.lock().unwrap_or_else(|e| e.into_inner()).1;
+        let target = self.state.lock().unwrap_or_else(|e| e.into_inner()).version;
         let mut written = self.written.lock().await;
         if written.0 >= target {
             return Ok(());
         }
         let (mut snap, version) = {
-            let g = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            (g.0.clone(), g.1)
+            let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if written.1 && !g.dirty {
+                written.0 = g.version;
+                return Ok(());
+            }
+            g.dirty = false;
+            (g.world.clone(), g.version)
         };
-        let unchanged = written.1.as_ref().is_some_and(|last| {
-            let mut l = last.clone();
-            l.serial = snap.serial;
-            l == snap
-        });
-        if unchanged {
-            written.0 = version;
-            return Ok(());
-        }
         snap.serial += 1;
-        self.sink.persist(&snap).await?;
+        if let Err(e) = self.sink.persist(&snap).await {
+            // Still to be written.
+            self.state.lock().unwrap_or_else(|e| e.into_inner()).dirty = true;
+            return Err(e);
+        }
         {
             let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            g.0.serial = snap.serial;
+            g.world.serial = snap.serial;
         }
         written.0 = version;
-        written.1 = Some(snap);
+        written.1 = true;
         Ok(())
     }
 
