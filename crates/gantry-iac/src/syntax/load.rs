@@ -71,14 +71,22 @@ pub(crate) fn parse_message(
 /// or, as Terraform does, at the opening quote of a string left open on
 /// its line or at the opening brace of a block left unclosed.
 pub(crate) fn parse_error(src: &Arc<Src>, e: &hcl_edit::parser::Error) -> Diagnostic {
-    let start = e.location().offset().min(src.text.len());
+    // With rewritten keys the parser's offsets are in the rewritten text
+    // (`src.error` maps them back); the lexical scan below reads the
+    // original text, so it is only used without rewrites.
+    let plain = src.rewrites.is_empty();
+    let start = if plain {
+        e.location().offset().min(src.text.len())
+    } else {
+        e.location().offset()
+    };
     let (open_quote, open_braces) = scan_open(&src.text);
     // The parser may report the error where the attribute starts.
-    let line_of = |o: usize| src.text[..o].rfind('\n').map_or(0, |n| n + 1);
-    // The lexical scan reads the original text; with rewritten keys the
-    // parser's offsets are in the rewritten text, so it is only used
-    // without rewrites.
-    let plain = src.rewrites.is_empty();
+    let line_of = |o: usize| {
+        src.text[..o.min(src.text.len())]
+            .rfind('\n')
+            .map_or(0, |n| n + 1)
+    };
     if let Some(q) = open_quote.filter(|q| plain && line_of(*q) <= start) {
         return src.error(
             Some(&(q..q + 1)),
