@@ -138,8 +138,10 @@ impl Engine {
         expr: &str,
         time_ms: i64,
     ) -> Result<Value, QueryError> {
-        let ast = parse(expr)?;
-        eval::instant(&self.options, q, &ast, time_ms)
+        on_query_stack(|| {
+            let ast = parse(expr)?;
+            eval::instant(&self.options, q, &ast, time_ms)
+        })
     }
 
     /// Evaluates `expr` at every step from `start_ms` to `end_ms`
@@ -168,9 +170,32 @@ impl Engine {
                 "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)".into(),
             ));
         }
-        let ast = parse(expr)?;
-        eval::range(&self.options, q, &ast, start_ms, end_ms, step_ms)
+        on_query_stack(|| {
+            let ast = parse(expr)?;
+            eval::range(&self.options, q, &ast, start_ms, end_ms, step_ms)
+        })
     }
+}
+
+/// The stack a query is parsed and evaluated on. Both recurse over the
+/// tree; [`MAX_DEPTH`] and [`MAX_OPERATORS`] are sized for this stack, so
+/// the limits hold whatever thread (a test harness's, a blocking pool's)
+/// asks. Untouched stack pages cost nothing.
+const QUERY_STACK: usize = 64 << 20;
+
+fn on_query_stack<T: Send>(
+    f: impl FnOnce() -> Result<T, QueryError> + Send,
+) -> Result<T, QueryError> {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("promql".into())
+            .stack_size(QUERY_STACK)
+            .spawn_scoped(scope, f)
+            .map_err(|e| QueryError::Execution(format!("cannot start a query thread: {e}")))?;
+        handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// Parses an expression, turning the parser's message into a positioned

@@ -19,7 +19,9 @@ pub struct Series {
 }
 
 /// Read access to stored samples.
-pub trait Queryable {
+/// `Sync` because a query is evaluated on its own thread (see
+/// `promql::Engine`).
+pub trait Queryable: Sync {
     /// Series matching every matcher, sorted by labels, with their samples
     /// in `mint..=maxt` (milliseconds). Series without samples in the
     /// range may be omitted.

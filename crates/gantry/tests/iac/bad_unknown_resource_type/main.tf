@@ -1,3 +1,3 @@
-resource "aws_instance" "web" {
+resource "aws_frobnicator" "web" {
   ami = "ami-123"
 }
