@@ -788,6 +788,35 @@ pub(crate) async fn write(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// `GET /api/v1/monitors`: every probe's state and last result.
+pub(crate) async fn monitors(State(state): State<AppState>) -> Result<Response, crate::ApiError> {
+    let Some(m) = state.monitoring.clone() else {
+        return Err(crate::ApiError::unavailable(
+            "monitoring is not running on this server",
+        ));
+    };
+    let list: Vec<Json> = (m.monitors)()
+        .into_iter()
+        .map(|s| {
+            json!({
+                "name": s.name,
+                "type": s.kind,
+                "state": s.state,
+                "last_result": s.last_result,
+                "last_success": s.last_success,
+                "last_error": s.last_error,
+                "last_duration_seconds": s.last_duration.map(|d| d.as_secs_f64()),
+                "last_probe": s.last_probe_ms.map(|ms| {
+                    rfc3339(std::time::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64))
+                }),
+                "consecutive_failures": s.consecutive_failures,
+                "consecutive_successes": s.consecutive_successes,
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({ "monitors": list })).into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -819,33 +848,4 @@ mod tests {
         assert_eq!(parse_step("step", "250ms").ok(), Some(250));
         assert!(parse_step("step", "abc").is_err());
     }
-}
-
-/// `GET /api/v1/monitors`: every probe's state and last result.
-pub(crate) async fn monitors(State(state): State<AppState>) -> Result<Response, crate::ApiError> {
-    let Some(m) = state.monitoring.clone() else {
-        return Err(crate::ApiError::unavailable(
-            "monitoring is not running on this server",
-        ));
-    };
-    let list: Vec<Json> = (m.monitors)()
-        .into_iter()
-        .map(|s| {
-            json!({
-                "name": s.name,
-                "type": s.kind,
-                "state": s.state,
-                "last_result": s.last_result,
-                "last_success": s.last_success,
-                "last_error": s.last_error,
-                "last_duration_seconds": s.last_duration.map(|d| d.as_secs_f64()),
-                "last_probe": s.last_probe_ms.map(|ms| {
-                    rfc3339(std::time::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64))
-                }),
-                "consecutive_failures": s.consecutive_failures,
-                "consecutive_successes": s.consecutive_successes,
-            })
-        })
-        .collect();
-    Ok(axum::Json(json!({ "monitors": list })).into_response())
 }
