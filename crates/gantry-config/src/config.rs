@@ -21,6 +21,8 @@ pub struct Config {
     pub scrape_configs: Vec<ScrapeJob>,
     /// `rule_files`: paths or globs of Prometheus rule files.
     pub rule_files: Vec<String>,
+    /// `remote_write`: where to send samples, in Prometheus's shape.
+    pub remote_write: Vec<monitoring::RemoteWriteConfig>,
     /// `monitors`: synthetic probes.
     pub monitors: Vec<MonitorEntry>,
 }
@@ -47,6 +49,9 @@ const FIELDS: &[Field<Config>] = &[
     }),
     ("rule_files", |ck, node, path, out| {
         out.rule_files = monitoring::rule_files(ck, node, path);
+    }),
+    ("remote_write", |ck, node, path, out| {
+        out.remote_write = monitoring::remote_write(ck, node, path);
     }),
     ("monitors", |ck, node, path, out| {
         out.monitors = monitors::monitors(ck, node, path);

@@ -29,7 +29,8 @@ pub use load::{Loaded, MAX_FILE_BYTES, ReadError, load_dir, load_str, read_sourc
 pub use sections::demo::DemoConfig;
 pub use sections::events::EventsConfig;
 pub use sections::monitoring::{
-    FileSdConfig, MonitoringConfig, Origin, RelabelEntry, ScrapeJob, StaticConfig,
+    Authorization, BasicAuth, FileSdConfig, MonitoringConfig, Origin, QueueConfig, RelabelEntry,
+    RemoteWriteConfig, ScrapeJob, StaticConfig,
 };
 pub use sections::monitors::{
     ConditionEntry, DNS_QUERY_TYPES, DnsEntry, MonitorEntry, MonitorKind,

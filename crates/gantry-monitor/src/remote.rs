@@ -378,3 +378,78 @@ async fn send_with_retries(
         }
     }
 }
+
+/// Endpoints from gantry.yml `remote_write:` with Prometheus 2.42's queue
+/// defaults. Credential files are read now, so a missing one is reported
+/// at its entry when the configuration is checked, not at the first send.
+pub fn from_config(
+    config: &gantry_config::Config,
+) -> Result<Vec<Endpoint>, Vec<gantry_config::Diagnostic>> {
+    let mut diags = Vec::new();
+    let mut out = Vec::new();
+    for rw in &config.remote_write {
+        let at = |msg: String| {
+            gantry_config::Diagnostic::error(rw.origin.file.as_str(), msg).with_span(rw.origin.span)
+        };
+        let mut read_secret = |inline: &Option<String>, file: &Option<String>| match (inline, file)
+        {
+            (Some(v), _) => Some(v.clone()),
+            (None, Some(path)) => match std::fs::read_to_string(path) {
+                Ok(text) => Some(text.trim().to_string()),
+                Err(e) => {
+                    diags.push(at(format!("cannot read {path}: {e}")));
+                    None
+                }
+            },
+            (None, None) => None,
+        };
+        let mut ep = Endpoint::new(rw.url.clone());
+        ep.headers = rw
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if let Some(b) = &rw.basic_auth {
+            let password = read_secret(&b.password, &b.password_file).unwrap_or_default();
+            ep.basic_auth = Some((b.username.clone(), password));
+        }
+        if let Some(a) = &rw.authorization {
+            let kind = a.kind.as_deref().unwrap_or("Bearer");
+            if let Some(credentials) = read_secret(&a.credentials, &a.credentials_file) {
+                if kind.eq_ignore_ascii_case("bearer") {
+                    ep.bearer_token = Some(credentials);
+                } else {
+                    ep.headers
+                        .push(("Authorization".into(), format!("{kind} {credentials}")));
+                }
+            }
+        }
+        if let Some(t) = rw.remote_timeout {
+            ep.timeout = t;
+        }
+        let q = &rw.queue_config;
+        if let Some(c) = q.capacity {
+            ep.capacity = c as usize;
+        }
+        if let Some(n) = q.max_samples_per_send {
+            ep.max_samples_per_send = (n as usize).max(1);
+        }
+        if let Some(d) = q.batch_send_deadline {
+            ep.batch_send_deadline = d;
+        }
+        if let Some(d) = q.min_backoff {
+            ep.min_backoff = d;
+        }
+        if let Some(d) = q.max_backoff {
+            ep.max_backoff = d;
+        }
+        ep.write_relabel_configs =
+            crate::scrape::compile_entries(&rw.write_relabel_configs, &mut diags);
+        out.push(ep);
+    }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(diags)
+    }
+}

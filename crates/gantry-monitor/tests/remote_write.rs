@@ -312,3 +312,44 @@ async fn gantry_writes_into_prometheus_and_prometheus_writes_into_gantry() {
             .any(|(l, _, _)| l.metric_name() == Some("prometheus_build_info"))
     );
 }
+
+#[test]
+fn gantry_yml_remote_write_becomes_endpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret\n").unwrap();
+    let yml = format!(
+        "version: 1
+remote_write:
+  - url: http://127.0.0.1:9/api/v1/write
+    authorization:
+      credentials_file: {}
+    queue_config:
+      max_samples_per_send: 7
+    write_relabel_configs:
+      - source_labels: [__name__]
+        regex: go_.*
+        action: drop
+  - url: http://127.0.0.1:9/other
+    basic_auth:
+      username: u
+      password_file: {}/missing
+",
+        token.display(),
+        dir.path().display()
+    );
+    let config = gantry_config::load_str("gantry.yml", &yml).unwrap();
+    let diags = remote::from_config(&config).unwrap_err();
+    assert_eq!(diags.len(), 1);
+    let shown = diags[0].render(&yml);
+    assert!(
+        shown.contains("cannot read") && shown.contains("gantry.yml:12:5"),
+        "{shown}"
+    );
+    let first_only = &yml[..yml.find("  - url: http://127.0.0.1:9/other").unwrap()];
+    let config = gantry_config::load_str("gantry.yml", first_only).unwrap();
+    let eps = remote::from_config(&config).unwrap();
+    assert_eq!(eps[0].bearer_token.as_deref(), Some("s3cret"));
+    assert_eq!(eps[0].max_samples_per_send, 7);
+    assert_eq!(eps[0].write_relabel_configs.len(), 1);
+}

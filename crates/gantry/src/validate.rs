@@ -36,14 +36,15 @@ pub fn monitoring(
     let c = &loaded.config;
     let scrape = gantry_monitor::scrape::from_config(c);
     let monitors = gantry_monitor::probe::from_config(c);
-    let (scrape_configs, monitors) = match (scrape, monitors) {
-        (Ok(s), Ok(m)) => (s, m),
-        (s, m) => {
+    let remote = gantry_monitor::remote::from_config(c);
+    let (scrape_configs, monitors, remote_write) = match (scrape, monitors, remote) {
+        (Ok(s), Ok(m), Ok(r)) => (s, m, r),
+        (s, m, r) => {
             let mut diags = gantry_config::Diagnostics::new();
             for f in &loaded.files {
                 diags.add_source(f.clone());
             }
-            for d in s.err().into_iter().chain(m.err()).flatten() {
+            for d in s.err().into_iter().chain(m.err()).chain(r.err()).flatten() {
                 diags.push(d);
             }
             return Err(diags);
@@ -62,7 +63,7 @@ pub fn monitoring(
             .scrape_interval
             .unwrap_or(std::time::Duration::from_secs(15)),
         db,
-        remote_write: Vec::new(),
+        remote_write,
         monitors,
     })
 }

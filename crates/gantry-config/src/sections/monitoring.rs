@@ -454,6 +454,166 @@ pub(crate) fn rule_files(ck: &mut Checker, node: &Node, path: &str) -> Vec<Strin
     files
 }
 
+/// One `remote_write` entry, in Prometheus's shape. Credentials are best
+/// given as files (`password_file`, `credentials_file`) so gantry.yml
+/// holds no secret.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoteWriteConfig {
+    pub url: String,
+    pub name: Option<String>,
+    pub remote_timeout: Option<Duration>,
+    pub headers: BTreeMap<String, String>,
+    pub basic_auth: Option<BasicAuth>,
+    pub authorization: Option<Authorization>,
+    pub write_relabel_configs: Vec<RelabelEntry>,
+    pub queue_config: QueueConfig,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BasicAuth {
+    pub username: String,
+    pub password: Option<String>,
+    pub password_file: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Authorization {
+    /// Defaults to `Bearer`.
+    pub kind: Option<String>,
+    pub credentials: Option<String>,
+    pub credentials_file: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueConfig {
+    pub capacity: Option<u64>,
+    pub max_samples_per_send: Option<u64>,
+    pub batch_send_deadline: Option<Duration>,
+    pub min_backoff: Option<Duration>,
+    pub max_backoff: Option<Duration>,
+}
+
+const BASIC_AUTH_FIELDS: &[Field<BasicAuth>] = &[
+    ("username", |ck, node, path, out| {
+        out.username = ck.string(node, path).unwrap_or_default()
+    }),
+    ("password", |ck, node, path, out| {
+        out.password = ck.string(node, path)
+    }),
+    ("password_file", |ck, node, path, out| {
+        out.password_file = ck.string(node, path)
+    }),
+];
+
+const AUTHORIZATION_FIELDS: &[Field<Authorization>] = &[
+    ("type", |ck, node, path, out| {
+        out.kind = ck.string(node, path)
+    }),
+    ("credentials", |ck, node, path, out| {
+        out.credentials = ck.string(node, path)
+    }),
+    ("credentials_file", |ck, node, path, out| {
+        out.credentials_file = ck.string(node, path)
+    }),
+];
+
+const QUEUE_FIELDS: &[Field<QueueConfig>] = &[
+    ("capacity", |ck, node, path, out| {
+        out.capacity = count(ck, node, path)
+    }),
+    ("max_samples_per_send", |ck, node, path, out| {
+        out.max_samples_per_send = count(ck, node, path)
+    }),
+    ("batch_send_deadline", |ck, node, path, out| {
+        out.batch_send_deadline = duration(ck, node, path)
+    }),
+    ("min_backoff", |ck, node, path, out| {
+        out.min_backoff = duration(ck, node, path)
+    }),
+    ("max_backoff", |ck, node, path, out| {
+        out.max_backoff = duration(ck, node, path)
+    }),
+];
+
+const REMOTE_WRITE_FIELDS: &[Field<RemoteWriteConfig>] = &[
+    ("url", |ck, node, path, out| {
+        out.url = ck
+            .value(node, path, "an http:// or https:// URL", |t| {
+                (t.starts_with("http://") || t.starts_with("https://"))
+                    .then(|| t.to_string())
+                    .ok_or(None)
+            })
+            .unwrap_or_default()
+    }),
+    ("name", |ck, node, path, out| {
+        out.name = ck.string(node, path)
+    }),
+    ("remote_timeout", |ck, node, path, out| {
+        out.remote_timeout = duration(ck, node, path)
+    }),
+    ("headers", |ck, node, path, out| {
+        out.headers = string_map(ck, node, path)
+    }),
+    ("basic_auth", |ck, node, path, out| {
+        out.basic_auth = Some(ck.mapping(node, path, BASIC_AUTH_FIELDS))
+    }),
+    ("authorization", |ck, node, path, out| {
+        out.authorization = Some(ck.mapping(node, path, AUTHORIZATION_FIELDS))
+    }),
+    ("write_relabel_configs", |ck, node, path, out| {
+        out.write_relabel_configs = relabels(ck, node, path)
+    }),
+    ("queue_config", |ck, node, path, out| {
+        out.queue_config = ck.mapping(node, path, QUEUE_FIELDS)
+    }),
+];
+
+/// Reads `remote_write`: a sequence of endpoints, each with a `url`.
+pub(crate) fn remote_write(ck: &mut Checker, node: &Node, path: &str) -> Vec<RemoteWriteConfig> {
+    let mut out = Vec::new();
+    for (i, item) in seq(ck, node, path).iter().enumerate() {
+        let at = format!("{path}[{i}]");
+        let mut rw: RemoteWriteConfig = ck.mapping(item, &at, REMOTE_WRITE_FIELDS);
+        rw.origin = Origin::of(item);
+        let has_url = matches!(&item.kind, Kind::Map(es) if es.iter().any(|e| e.key == "url"));
+        if !has_url && matches!(item.kind, Kind::Map(_)) {
+            ck.push(error_at(
+                item,
+                format!("missing required key `url` in `{at}`"),
+            ));
+        }
+        if let Some(b) = &rw.basic_auth
+            && b.password.is_some()
+            && b.password_file.is_some()
+        {
+            ck.push(error_at(
+                item,
+                format!("at most one of `password` and `password_file` in `{at}.basic_auth`"),
+            ));
+        }
+        if let Some(a) = &rw.authorization
+            && a.credentials.is_some()
+            && a.credentials_file.is_some()
+        {
+            ck.push(error_at(
+                item,
+                format!(
+                    "at most one of `credentials` and `credentials_file` in `{at}.authorization`"
+                ),
+            ));
+        }
+        if rw.basic_auth.is_some() && rw.authorization.is_some() {
+            ck.push(error_at(
+                item,
+                format!("at most one of `basic_auth` and `authorization` in `{at}`"),
+            ));
+        }
+        out.push(rw);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

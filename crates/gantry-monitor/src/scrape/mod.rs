@@ -604,7 +604,7 @@ pub fn from_config(
     }
 }
 
-fn compile_entries(
+pub(crate) fn compile_entries(
     entries: &[gantry_config::RelabelEntry],
     diags: &mut Vec<gantry_config::Diagnostic>,
 ) -> Vec<Rule> {
