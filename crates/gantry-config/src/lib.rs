@@ -16,6 +16,7 @@ pub mod check;
 mod config;
 mod diagnostic;
 mod load;
+pub mod rules;
 mod sections;
 pub mod suggest;
 #[cfg(feature = "test-support")]

@@ -14,6 +14,7 @@ pub mod probe;
 pub mod promql;
 pub mod relabel;
 pub mod remote;
+pub mod rules;
 pub mod scrape;
 pub mod tsdb;
 

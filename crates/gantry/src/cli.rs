@@ -94,6 +94,9 @@ pub enum Command {
         after_help = "Examples:\n  gantry query up\n  gantry query 'sum by (job) (rate(gantry_http_requests_total[5m]))' --start -1h --step 1m\n  gantry query 'up == 0' --time 2026-12-04T10:00:00Z --json\n\nTimes are Unix seconds, RFC 3339, `now` or `-DURATION` (before now). A range (--start) prints a chart per series.\nExit codes: 0 ok, 1 the server refused the query or is unreachable, 2 invalid arguments."
     )]
     Query(QueryArgs),
+    /// Work with Prometheus rule files.
+    #[command(subcommand)]
+    Rules(RulesCmd),
     /// List the probes (gantry.yml `monitors:`) of a running server and their state.
     #[command(after_help = "Examples:\n  gantry monitors\n  gantry monitors --json")]
     Monitors(MonitorsArgs),
@@ -224,6 +227,20 @@ pub struct QueryArgs {
     pub json: bool,
     #[command(flatten)]
     pub client: ClientArgs,
+}
+
+#[derive(Subcommand)]
+pub enum RulesCmd {
+    /// Check rule files as `promtool check rules` does: YAML shape, PromQL,
+    /// names, labels and templates, each problem at file:line:col.
+    #[command(
+        after_help = "Examples:\n  gantry rules check rules/*.yml\n\nExit codes: 0 every file is valid, 1 a file has problems, 2 invalid arguments."
+    )]
+    Check {
+        /// Rule files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Args)]
@@ -370,6 +387,7 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::ForceUnlock(a) => tf_cmd::run(with_command("force-unlock", a)),
         Command::Query(a) => client::query(a),
         Command::Monitors(a) => client::monitors(a),
+        Command::Rules(RulesCmd::Check { files }) => validate::rules_check(&files),
         Command::Token(cmd) => client::token(cmd),
         Command::Events(cmd) => client::events(cmd),
         Command::Completions { shell } => {

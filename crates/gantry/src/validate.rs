@@ -150,3 +150,49 @@ pub fn run(dir: &Path) -> CmdResult {
     println!("{checked} file(s) checked, no problems");
     Ok(())
 }
+
+/// `gantry rules check FILE...`: each file checked, promtool's report
+/// shape, exit 1 when any file has problems.
+pub fn rules_check(files: &[std::path::PathBuf]) -> CmdResult {
+    let mut failed = 0;
+    for path in files {
+        println!("Checking {}", path.display());
+        let text = match gantry_config::read_source(path) {
+            Ok(t) => t,
+            Err(e) => {
+                let why = match e {
+                    gantry_config::ReadError::Io(kind) => format!("cannot read file: {kind}"),
+                    gantry_config::ReadError::TooLarge => format!(
+                        "the file is larger than {} bytes",
+                        gantry_config::MAX_FILE_BYTES
+                    ),
+                    gantry_config::ReadError::NotUtf8 { valid_up_to, .. } => {
+                        format!("the file is not UTF-8 (at byte {valid_up_to})")
+                    }
+                };
+                println!("  FAILED:");
+                eprintln!("error: {}: {why}", path.display());
+                failed += 1;
+                println!();
+                continue;
+            }
+        };
+        let name = path.display().to_string();
+        match gantry_monitor::rules::check_file(&name, &text) {
+            Ok(file) => {
+                let n: usize = file.groups.iter().map(|g| g.rules.len()).sum();
+                println!("  SUCCESS: {n} rules found");
+            }
+            Err(diags) => {
+                println!("  FAILED:");
+                eprint!("{}", diags.render_all());
+                failed += 1;
+            }
+        }
+        println!();
+    }
+    if failed > 0 {
+        return Err(Failure::Reported(1));
+    }
+    Ok(())
+}
