@@ -2,6 +2,9 @@
 //! does ([`check_file`]); evaluation of recording and alerting rules comes
 //! next.
 
+pub mod eval;
+pub mod template;
+
 use gantry_config::rules::{Rule, RuleFile, parse_rule_file};
 use gantry_config::{Diagnostic, Diagnostics, SourceFile};
 
@@ -52,33 +55,17 @@ fn check_rule(name: &str, r: &Rule, found: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Checks that every `{{` action is closed and not empty, as Go's template
-/// parser would. The full template language is checked when rules are
-/// evaluated.
+/// Checks a template the way evaluation will expand it (with empty labels
+/// and a zero value), so unsupported actions and functions show up here.
 pub fn check_template(text: &str) -> Result<(), String> {
-    let mut rest = text;
-    let mut offset = 0;
-    while let Some(open) = rest.find("{{") {
-        let after = &rest[open + 2..];
-        let Some(close) = after.find("}}") else {
-            return Err(format!("unclosed action at byte {}", offset + open));
-        };
-        let inner = after[..close].trim_matches(|c: char| c == '-' || c.is_whitespace());
-        if inner.is_empty() {
-            return Err(format!(
-                "missing value for command at byte {}",
-                offset + open
-            ));
-        }
-        if inner.contains("{{") {
-            return Err(format!(
-                "unexpected \"{{{{\" in action at byte {}",
-                offset + open
-            ));
-        }
-        let consumed = open + 2 + close + 2;
-        offset += consumed;
-        rest = &rest[consumed..];
-    }
-    Ok(())
+    let empty = std::collections::BTreeMap::new();
+    template::expand(
+        text,
+        &template::Data {
+            labels: &empty,
+            external_labels: &empty,
+            value: 0.0,
+        },
+    )
+    .map(|_| ())
 }
