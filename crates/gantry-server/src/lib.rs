@@ -198,6 +198,18 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/api/v1/rules",
+            AtLeast(Viewer),
+            get(prom::rules),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/alerts",
+            AtLeast(Viewer),
+            get(prom::alerts),
+        ),
+        route(
+            Method::GET,
             "/api/v1/whoami",
             AtLeast(Viewer),
             get(tokens::whoami),

@@ -25,6 +25,7 @@ use gantry_monitor::probe::Monitor;
 use gantry_monitor::probe::runner::{MonitorStatus, ProbeRunner, ProbeTransition};
 use gantry_monitor::promql::{Engine, QueryError};
 use gantry_monitor::remote::{self, Endpoint, QueueHandle};
+use gantry_monitor::rules::eval::{Alert, AlertState, Group, RuleKind};
 use gantry_monitor::scrape::manager::{SampleSink, ScrapeManager, TargetsView};
 use gantry_monitor::scrape::{ScrapeConfig, TargetGroup};
 use gantry_monitor::tsdb::db::{Db, DbOptions};
@@ -46,6 +47,10 @@ pub struct MonitoringOptions {
     pub remote_write: Vec<Endpoint>,
     /// Probes from gantry.yml `monitors:`.
     pub monitors: Vec<Monitor>,
+    /// Rule groups from gantry.yml `rule_files:`.
+    pub rule_groups: Vec<Group>,
+    /// Labels added to alerts' templates as `$externalLabels`.
+    pub external_labels: BTreeMap<String, String>,
 }
 
 impl Default for MonitoringOptions {
@@ -57,6 +62,8 @@ impl Default for MonitoringOptions {
             db: DbOptions::default(),
             remote_write: Vec::new(),
             monitors: Vec::new(),
+            rule_groups: Vec::new(),
+            external_labels: BTreeMap::new(),
         }
     }
 }
@@ -70,6 +77,8 @@ pub struct Monitoring {
     retention: Option<i64>,
     sink: Arc<DbSink>,
     monitors: Box<dyn Fn() -> Vec<MonitorStatus> + Send + Sync>,
+    /// The rule groups as their last evaluation left them.
+    groups: Vec<Arc<RwLock<Group>>>,
 }
 
 /// Writes scraped and received samples to the store, durably, then offers
@@ -157,7 +166,20 @@ pub fn start(
     let runner = runner.with_transitions(tx);
     let monitors = Box::new(runner.status_view());
     tasks.push(tokio::spawn(runner.run(shutdown.clone())));
-    tasks.push(tokio::spawn(record_transitions(store, rx)));
+    tasks.push(tokio::spawn(record_transitions(store.clone(), rx)));
+    let mut groups = Vec::new();
+    for g in &opts.rule_groups {
+        let g = Arc::new(RwLock::new(g.clone()));
+        groups.push(g.clone());
+        tasks.push(tokio::spawn(rule_loop(
+            g,
+            db.clone(),
+            sink.clone(),
+            store.clone(),
+            Arc::new(opts.external_labels.clone()),
+            shutdown.clone(),
+        )));
+    }
     tasks.push(tokio::spawn(maintain_loop(db.clone(), shutdown)));
     let monitoring = Monitoring {
         db,
@@ -167,6 +189,7 @@ pub fn start(
         retention: opts.db.retention,
         sink,
         monitors,
+        groups,
     };
     Ok((Arc::new(monitoring), tasks))
 }
@@ -192,6 +215,112 @@ async fn record_transitions(
             tracing::error!(error = %e, monitor = %t.monitor, "could not record a monitor transition");
         }
     }
+}
+
+/// Evaluates one rule group on its interval, stores what it produces and
+/// records `alert.firing` / `alert.resolved` events when alerts change.
+async fn rule_loop(
+    group: Arc<RwLock<Group>>,
+    db: Arc<RwLock<Db>>,
+    sink: Arc<DbSink>,
+    store: Arc<dyn Store>,
+    external_labels: Arc<BTreeMap<String, String>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let interval = group
+        .read()
+        .map(|g| g.interval)
+        .unwrap_or(Duration::from_secs(60));
+    let mut tick = tokio::time::interval(interval.max(Duration::from_millis(10)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let engine = Engine::default();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.wait_for(|s| *s) => return,
+        }
+        let (g, db, sink, ext, engine) = (
+            group.clone(),
+            db.clone(),
+            sink.clone(),
+            external_labels.clone(),
+            engine.clone(),
+        );
+        let changes = tokio::task::spawn_blocking(move || {
+            let ts = now_ms();
+            let mut g = g
+                .write()
+                .map_err(|_| "rule group lock poisoned".to_string())?;
+            let before = alert_states(&g);
+            let samples = {
+                let db = db.read().map_err(|_| "store lock poisoned".to_string())?;
+                g.eval(&engine, &*db, ts, &ext)
+            };
+            sink.append(samples)?;
+            let after = alert_states(&g);
+            Ok::<_, String>(alert_changes(&g.name, &before, &after))
+        })
+        .await;
+        let events = match changes {
+            Ok(Ok(events)) => events,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "rule evaluation failed");
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "rule evaluation panicked");
+                continue;
+            }
+        };
+        if !events.is_empty()
+            && let Err(e) = store.append(events).await
+        {
+            tracing::error!(error = %e, "could not record alert events");
+        }
+    }
+}
+
+type AlertKey = (String, gantry_monitor::labels::Labels);
+
+fn alert_states(g: &Group) -> BTreeMap<AlertKey, (AlertState, BTreeMap<String, String>)> {
+    g.rules
+        .iter()
+        .flat_map(|r| {
+            r.alerts().into_iter().map(|a| {
+                (
+                    (r.name.clone(), a.labels.clone()),
+                    (a.state, a.annotations.clone()),
+                )
+            })
+        })
+        .collect()
+}
+
+fn alert_changes(
+    group: &str,
+    before: &BTreeMap<AlertKey, (AlertState, BTreeMap<String, String>)>,
+    after: &BTreeMap<AlertKey, (AlertState, BTreeMap<String, String>)>,
+) -> Vec<NewEvent> {
+    let mut out = Vec::new();
+    for (key, (state, annotations)) in after {
+        let was = before.get(key).map(|(s, _)| *s);
+        let kind = match (was, state) {
+            (Some(AlertState::Firing), AlertState::Firing) => continue,
+            (_, AlertState::Firing) => "alert.firing",
+            (Some(AlertState::Firing), AlertState::Inactive) => "alert.resolved",
+            _ => continue,
+        };
+        let Ok(kind) = EventKind::new(kind) else {
+            continue;
+        };
+        out.push(NewEvent::new(
+            kind,
+            format!("alert/{}", key.0),
+            "system",
+            json!({ "group": group, "alertname": key.0, "labels": labels_json(&key.1), "annotations": annotations }),
+        ));
+    }
+    out
 }
 
 /// How often blocks are cut, compacted and expired.
@@ -815,6 +944,115 @@ pub(crate) async fn monitors(State(state): State<AppState>) -> Result<Response, 
         })
         .collect();
     Ok(axum::Json(json!({ "monitors": list })).into_response())
+}
+
+fn alert_json(a: &Alert) -> Json {
+    json!({
+        "labels": labels_json(&a.labels),
+        "annotations": a.annotations,
+        "state": a.state.as_str(),
+        "activeAt": rfc3339(std::time::UNIX_EPOCH + Duration::from_millis(a.active_at.max(0) as u64)),
+        "value": gantry_monitor::rules::template::go_g(a.value, -1),
+    })
+}
+
+/// `GET /api/v1/alerts`: pending and firing alerts of every rule.
+pub(crate) async fn alerts(State(state): State<AppState>) -> Result<Response, PromError> {
+    let m = monitoring(&state)?;
+    let mut list = Vec::new();
+    for g in &m.groups {
+        let g = g
+            .read()
+            .map_err(|_| PromError::internal("rule group lock poisoned"))?;
+        for r in &g.rules {
+            list.extend(
+                r.alerts()
+                    .into_iter()
+                    .filter(|a| a.state != AlertState::Inactive)
+                    .map(alert_json),
+            );
+        }
+    }
+    Ok(success(json!({ "alerts": list })))
+}
+
+/// `GET /api/v1/rules`: every group and rule with health and alerts.
+pub(crate) async fn rules(State(state): State<AppState>, uri: Uri) -> Result<Response, PromError> {
+    let m = monitoring(&state)?;
+    let p = Params(form_pairs(uri.query().unwrap_or("")));
+    let only = p.get("type");
+    let mut groups = Vec::new();
+    for g in &m.groups {
+        let g = g
+            .read()
+            .map_err(|_| PromError::internal("rule group lock poisoned"))?;
+        let mut rules = Vec::new();
+        for r in &g.rules {
+            let health = match (&r.last_error, r.last_eval_ms) {
+                (Some(_), _) => "err",
+                (None, Some(_)) => "ok",
+                (None, None) => "unknown",
+            };
+            let last = r.last_eval_ms.map_or_else(
+                || "0001-01-01T00:00:00Z".to_string(),
+                |ms| rfc3339(std::time::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64)),
+            );
+            let mut v = json!({
+                "name": r.name,
+                "query": r.expr,
+                "labels": r.labels,
+                "health": health,
+                "lastError": r.last_error.clone().unwrap_or_default(),
+                "lastEvaluation": last,
+                "evaluationTime": 0.0,
+            });
+            match &r.kind {
+                RuleKind::Alerting {
+                    for_ms,
+                    keep_firing_for_ms,
+                    annotations,
+                    ..
+                } => {
+                    if only == Some("record") {
+                        continue;
+                    }
+                    let alerts: Vec<Json> = r
+                        .alerts()
+                        .into_iter()
+                        .filter(|a| a.state != AlertState::Inactive)
+                        .map(alert_json)
+                        .collect();
+                    let state = r
+                        .alerts()
+                        .iter()
+                        .map(|a| a.state)
+                        .max()
+                        .unwrap_or(AlertState::Inactive);
+                    v["type"] = json!("alerting");
+                    v["duration"] = json!(*for_ms as f64 / 1000.0);
+                    v["keepFiringFor"] = json!(*keep_firing_for_ms as f64 / 1000.0);
+                    v["annotations"] = json!(annotations);
+                    v["alerts"] = json!(alerts);
+                    v["state"] = json!(state.as_str());
+                }
+                RuleKind::Recording => {
+                    if only == Some("alert") {
+                        continue;
+                    }
+                    v["type"] = json!("recording");
+                }
+            }
+            rules.push(v);
+        }
+        groups.push(json!({
+            "name": g.name,
+            "file": g.file,
+            "interval": g.interval.as_secs_f64(),
+            "limit": g.limit,
+            "rules": rules,
+        }));
+    }
+    Ok(success(json!({ "groups": groups })))
 }
 
 #[cfg(test)]

@@ -13,6 +13,31 @@ use gantry_store::{SqliteStore, Store};
 use reqwest::StatusCode;
 use serde_json::Value;
 
+const RULES: &str = r#"
+groups:
+  - name: self
+    interval: 200ms
+    rules:
+      - record: gantry:up
+        expr: sum(up{job="gantry"})
+      - alert: GantryIsUp
+        expr: up{job="gantry"} == 1
+        labels:
+          severity: info
+        annotations:
+          summary: "{{ $labels.instance }} is up"
+"#;
+
+fn rule_groups() -> Vec<gantry_monitor::rules::eval::Group> {
+    let file = gantry_monitor::rules::check_file("rules.yml", RULES).unwrap();
+    file.groups
+        .iter()
+        .map(|g| {
+            gantry_monitor::rules::eval::Group::from_config("rules.yml", g, Duration::from_secs(60))
+        })
+        .collect()
+}
+
 struct Srv {
     base: String,
     store: Arc<dyn Store>,
@@ -47,6 +72,7 @@ impl Srv {
             site_description: None,
             monitoring: Some(MonitoringOptions {
                 self_scrape_interval: Duration::from_millis(200),
+                rule_groups: rule_groups(),
                 ..Default::default()
             }),
         };
@@ -339,5 +365,63 @@ async fn remote_write_in_is_stored_queryable_and_survives_restart() {
         )
         .await;
     assert_eq!(v["data"]["result"][0]["metric"]["source"], "prom", "{v}");
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn rules_record_and_alerts_fire_with_events() {
+    let srv = Srv::start().await;
+    let viewer = srv.token(Role::Viewer).await;
+    wait_for_up(&srv, &viewer).await;
+    let mut alerts = Value::Null;
+    for _ in 0..100 {
+        let (_, v) = srv.get(&viewer, "/api/v1/alerts").await;
+        if v["data"]["alerts"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+        {
+            alerts = v;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let a = &alerts["data"]["alerts"][0];
+    assert_eq!(a["state"], "firing", "{alerts}");
+    assert_eq!(a["labels"]["alertname"], "GantryIsUp");
+    assert_eq!(a["labels"]["severity"], "info");
+    assert!(
+        a["annotations"]["summary"]
+            .as_str()
+            .unwrap()
+            .ends_with(" is up"),
+        "{a}"
+    );
+    let (_, v) = srv.get(&viewer, "/api/v1/rules").await;
+    let rules = v["data"]["groups"][0]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 2);
+    assert_eq!(
+        (rules[0]["type"].as_str(), rules[0]["health"].as_str()),
+        (Some("recording"), Some("ok")),
+        "{v}"
+    );
+    assert_eq!(rules[1]["state"], "firing");
+    let (_, v) = srv.get(&viewer, "/api/v1/rules?type=alert").await;
+    assert_eq!(v["data"]["groups"][0]["rules"].as_array().unwrap().len(), 1);
+    for _ in 0..50 {
+        let (_, v) = srv.get(&viewer, "/api/v1/query?query=gantry:up").await;
+        if v["data"]["result"][0]["value"][1] == "1" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, v) = srv.get(&viewer, "/api/v1/query?query=gantry:up").await;
+    assert_eq!(v["data"]["result"][0]["value"][1], "1", "{v}");
+    let (_, v) = srv.get(&viewer, "/api/v1/query?query=ALERTS").await;
+    assert_eq!(
+        v["data"]["result"][0]["metric"]["alertstate"], "firing",
+        "{v}"
+    );
+    let (_, v) = srv.get(&viewer, "/api/v1/events?kind=alert.firing").await;
+    assert_eq!(v["events"][0]["subject"], "alert/GantryIsUp", "{v}");
     srv.stop().await;
 }

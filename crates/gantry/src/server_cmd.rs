@@ -41,6 +41,10 @@ const DEMO_FILES: &[(&str, &str)] = &[
         "infra/modules/service/main.tf",
         include_str!("../../../examples/demo/infra/modules/service/main.tf"),
     ),
+    (
+        "rules/demo.yml",
+        include_str!("../../../examples/demo/rules/demo.yml"),
+    ),
 ];
 
 /// Settings after flags, gantry.yml and defaults are combined (in that order).
@@ -56,7 +60,7 @@ fn resolve(
     log_format: Option<LogFormat>,
 ) -> Result<Resolved, Failure> {
     let loaded = crate::validate::load(workspace)?;
-    let monitoring = crate::validate::monitoring(&loaded).map_err(|diags| {
+    let monitoring = crate::validate::monitoring(&loaded, workspace).map_err(|diags| {
         eprint!("{}", diags.render_all());
         Failure::Reported(2)
     })?;

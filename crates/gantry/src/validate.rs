@@ -32,8 +32,14 @@ fn check_dir(dir: &Path) -> Result<(), Failure> {
 /// Prometheus's defaults. Every problem is reported, not just the first.
 pub fn monitoring(
     loaded: &gantry_config::Loaded,
+    dir: &Path,
 ) -> Result<gantry_server::prom::MonitoringOptions, gantry_config::Diagnostics> {
     let c = &loaded.config;
+    let evaluation_interval = c
+        .monitoring
+        .evaluation_interval
+        .unwrap_or(std::time::Duration::from_secs(60));
+    let rule_groups = gantry_monitor::rules::load_groups(dir, &c.rule_files, evaluation_interval)?;
     let scrape = gantry_monitor::scrape::from_config(c);
     let monitors = gantry_monitor::probe::from_config(c);
     let remote = gantry_monitor::remote::from_config(c);
@@ -65,6 +71,8 @@ pub fn monitoring(
         db,
         remote_write,
         monitors,
+        rule_groups,
+        external_labels: c.monitoring.external_labels.clone(),
     })
 }
 
@@ -74,7 +82,7 @@ pub fn run(dir: &Path) -> CmdResult {
     let mut checked = 0;
     let mut printed_diags = false;
     match gantry_config::load_dir(dir) {
-        Ok(loaded) => match monitoring(&loaded) {
+        Ok(loaded) => match monitoring(&loaded, dir) {
             Ok(_) => {
                 for f in &loaded.files {
                     println!("ok  {}", f.path.display());

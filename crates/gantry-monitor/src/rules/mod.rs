@@ -69,3 +69,54 @@ pub fn check_template(text: &str) -> Result<(), String> {
     )
     .map(|_| ())
 }
+
+/// Loads and checks every rule file gantry.yml's `rule_files` names
+/// (paths relative to `dir`, `*`/`?` allowed in the last part) into
+/// groups. Problems come back as diagnostics with the files' texts.
+pub fn load_groups(
+    dir: &std::path::Path,
+    patterns: &[String],
+    default_interval: std::time::Duration,
+) -> Result<Vec<eval::Group>, Diagnostics> {
+    let mut groups = Vec::new();
+    let mut problems = Diagnostics::new();
+    for pattern in patterns {
+        let full = dir.join(pattern);
+        let files = crate::scrape::discovery::expand(&full.to_string_lossy());
+        for path in files {
+            let name = path
+                .strip_prefix(dir)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            let text = match gantry_config::read_source(&path) {
+                Ok(t) => t,
+                Err(_) => {
+                    problems.push(Diagnostic::error(name, "cannot read rule file"));
+                    continue;
+                }
+            };
+            match check_file(&name, &text) {
+                Ok(file) => groups.extend(
+                    file.groups
+                        .iter()
+                        .map(|g| eval::Group::from_config(&name, g, default_interval)),
+                ),
+                Err(found) => {
+                    for d in &found {
+                        problems.push(d.clone());
+                    }
+                    problems.add_source(SourceFile {
+                        path: name.into(),
+                        text,
+                    });
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(groups)
+    } else {
+        Err(problems)
+    }
+}
