@@ -184,3 +184,49 @@ groups:
     assert_eq!(errs[1], "exceeded limit of 1 with 2 series");
     assert!(errs[2].contains("not defined"), "{}", errs[2]);
 }
+
+#[test]
+fn a_restart_keeps_how_long_an_alert_has_been_pending() {
+    // Before the restart the alert had been pending since 30 s, and the
+    // old server wrote ALERTS_FOR_STATE = 30 until 75 s.
+    let mut h = head_with(&[
+        (0, 0.0),
+        (15_000, 0.0),
+        (30_000, 10.0),
+        (45_000, 10.0),
+        (60_000, 10.0),
+        (75_000, 10.0),
+        (90_000, 10.0),
+    ]);
+    let state = Labels::new([
+        ("__name__", "ALERTS_FOR_STATE"),
+        ("alertname", "HighErrors"),
+        ("instance", "a"),
+        ("job", "api"),
+        ("severity", "page"),
+        ("where", "a"),
+    ]);
+    for t in [30_000, 45_000, 60_000, 75_000] {
+        h.append_labels(&state, t, 30.0).unwrap();
+    }
+    let e = Engine::default();
+    let ext = BTreeMap::new();
+    // A fresh group (the new process) sees the alert for the first time at 90 s.
+    let mut g = group();
+    g.eval(&e, &h, 90_000, &ext);
+    assert_eq!(g.rules[1].alerts()[0].active_at, 90_000);
+    g.restore_for_state(&e, &h, 90_000);
+    assert_eq!(g.rules[1].alerts()[0].active_at, 30_000);
+    // 90 s after it became active (for: 1m): firing at the next evaluation.
+    g.eval(&e, &h, 90_000 + 15_000, &ext);
+    assert_eq!(g.rules[1].alerts()[0].state, AlertState::Firing);
+}
+
+fn head_with(points: &[(i64, f64)]) -> Head {
+    let mut h = Head::new();
+    let l = Labels::new([("__name__", "errors"), ("job", "api"), ("instance", "a")]);
+    for &(t, v) in points {
+        h.append_labels(&l, t, v).unwrap();
+    }
+    h
+}

@@ -234,6 +234,7 @@ async fn rule_loop(
     let mut tick = tokio::time::interval(interval.max(Duration::from_millis(10)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let engine = Engine::default();
+    let mut first = true;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -254,7 +255,12 @@ async fn rule_loop(
             let before = alert_states(&g);
             let samples = {
                 let db = db.read().map_err(|_| "store lock poisoned".to_string())?;
-                g.eval(&engine, &*db, ts, &ext)
+                let samples = g.eval(&engine, &*db, ts, &ext);
+                if first {
+                    // Alerts pending before a restart keep their activeAt.
+                    g.restore_for_state(&engine, &*db, ts);
+                }
+                samples
             };
             sink.append(samples)?;
             let after = alert_states(&g);
@@ -262,7 +268,10 @@ async fn rule_loop(
         })
         .await;
         let events = match changes {
-            Ok(Ok(events)) => events,
+            Ok(Ok(events)) => {
+                first = false;
+                events
+            }
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "rule evaluation failed");
                 continue;

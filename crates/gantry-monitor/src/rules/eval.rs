@@ -353,3 +353,41 @@ impl RuleState {
         }
     }
 }
+
+/// How far back a restart looks for `ALERTS_FOR_STATE` (Prometheus's
+/// default `rules.alert.for-outage-tolerance`).
+pub const FOR_OUTAGE_TOLERANCE_MS: i64 = 3_600_000;
+
+impl Group {
+    /// After the first evaluation following a start: pending alerts of
+    /// rules with a `for` duration take back the `activeAt` they had
+    /// before (from `ALERTS_FOR_STATE`, up to an hour old), so a restart
+    /// does not reset how long an alert has been pending. The next
+    /// evaluation then fires those that have waited long enough.
+    pub fn restore_for_state(&mut self, engine: &Engine, q: &dyn Queryable, ts: i64) {
+        for rule in &mut self.rules {
+            let RuleKind::Alerting { for_ms, active, .. } = &mut rule.kind else {
+                continue;
+            };
+            if *for_ms == 0 || active.is_empty() {
+                continue;
+            }
+            let expr = format!(
+                "last_over_time(ALERTS_FOR_STATE{{alertname={:?}}}[{}ms])",
+                rule.name, FOR_OUTAGE_TOLERANCE_MS
+            );
+            let Ok(Value::Vector(found)) = engine.instant_query(q, &expr, ts) else {
+                continue;
+            };
+            for s in found {
+                let labels = with_labels(&s.labels, true, &[]);
+                if let Some(a) = active.get_mut(&labels)
+                    && a.state == AlertState::Pending
+                    && s.v.is_finite()
+                {
+                    a.active_at = a.active_at.min((s.v * 1000.0) as i64);
+                }
+            }
+        }
+    }
+}
