@@ -159,8 +159,8 @@ fn valid_label_name(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// One `remote_write` endpoint.
-#[derive(Debug, Clone)]
+/// One `remote_write` endpoint. Its `Debug` output hides credentials.
+#[derive(Clone)]
 pub struct Endpoint {
     pub url: String,
     /// Extra headers (e.g. `X-Scope-OrgID` for Mimir).
@@ -175,6 +175,38 @@ pub struct Endpoint {
     pub min_backoff: Duration,
     pub max_backoff: Duration,
     pub timeout: Duration,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let secret = k.eq_ignore_ascii_case("authorization");
+                (k.as_str(), if secret { "<redacted>" } else { v.as_str() })
+            })
+            .collect();
+        f.debug_struct("Endpoint")
+            .field("url", &self.url)
+            .field("headers", &headers)
+            .field(
+                "bearer_token",
+                &self.bearer_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "basic_auth",
+                &self.basic_auth.as_ref().map(|(u, _)| (u, "<redacted>")),
+            )
+            .field("write_relabel_configs", &self.write_relabel_configs.len())
+            .field("capacity", &self.capacity)
+            .field("max_samples_per_send", &self.max_samples_per_send)
+            .field("batch_send_deadline", &self.batch_send_deadline)
+            .field("min_backoff", &self.min_backoff)
+            .field("max_backoff", &self.max_backoff)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl Endpoint {

@@ -353,3 +353,23 @@ remote_write:
     assert_eq!(eps[0].max_samples_per_send, 7);
     assert_eq!(eps[0].write_relabel_configs.len(), 1);
 }
+
+#[test]
+fn debug_output_never_shows_credentials() {
+    let mut ep = Endpoint::new("https://example.invalid/push");
+    ep.bearer_token = Some("tok-123".into());
+    ep.basic_auth = Some(("user".into(), "pw-456".into()));
+    ep.headers
+        .push(("Authorization".into(), "Basic c2VjcmV0".into()));
+    let shown = format!("{ep:?}");
+    for secret in ["tok-123", "pw-456", "c2VjcmV0"] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+    assert!(
+        shown.contains("user") && shown.contains("example.invalid"),
+        "{shown}"
+    );
+    let yml = "version: 1\nremote_write:\n  - url: https://x.invalid/\n    basic_auth:\n      username: u\n      password: pw-789\n";
+    let config = gantry_config::load_str("gantry.yml", yml).unwrap();
+    assert!(!format!("{config:?}").contains("pw-789"));
+}

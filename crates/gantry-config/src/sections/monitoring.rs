@@ -470,19 +470,44 @@ pub struct RemoteWriteConfig {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `Debug` hides the password.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct BasicAuth {
     pub username: String,
     pub password: Option<String>,
     pub password_file: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `Debug` hides the credentials.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Authorization {
     /// Defaults to `Bearer`.
     pub kind: Option<String>,
     pub credentials: Option<String>,
     pub credentials_file: Option<String>,
+}
+
+impl std::fmt::Debug for BasicAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BasicAuth")
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("password_file", &self.password_file)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorization")
+            .field("kind", &self.kind)
+            .field(
+                "credentials",
+                &self.credentials.as_ref().map(|_| "<redacted>"),
+            )
+            .field("credentials_file", &self.credentials_file)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
