@@ -29,6 +29,7 @@ pub use diagnostic::{Diagnostic, Diagnostics, Severity, SourceFile, Span};
 pub use load::{Loaded, MAX_FILE_BYTES, ReadError, load_dir, load_str, read_source};
 pub use sections::demo::DemoConfig;
 pub use sections::events::EventsConfig;
+pub use sections::monitoring::parse_prom_duration;
 pub use sections::monitoring::{
     Authorization, BasicAuth, FileSdConfig, MonitoringConfig, Origin, QueueConfig, RelabelEntry,
     RemoteWriteConfig, ScrapeJob, StaticConfig,

@@ -545,42 +545,14 @@ fn parse_step(name: &str, text: &str) -> Result<i64, PromError> {
     {
         return Ok((secs * 1000.0).round() as i64);
     }
-    let bad = || {
-        PromError::bad_data(format!(
-            "invalid parameter \"{name}\": cannot parse \"{text}\" to a valid duration"
-        ))
-    };
-    let units: [(&str, i64); 7] = [
-        ("ms", 1),
-        ("s", 1000),
-        ("m", 60_000),
-        ("h", 3_600_000),
-        ("d", 86_400_000),
-        ("w", 604_800_000),
-        ("y", 31_536_000_000),
-    ];
-    let mut rest = text;
-    let mut total: i64 = 0;
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let n: i64 = rest[..digits].parse().map_err(|_| bad())?;
-        let tail = &rest[digits..];
-        let (unit, scale) = units
-            .iter()
-            .find(|(u, _)| tail.starts_with(u) && !(*u == "m" && tail.starts_with("ms")))
-            .ok_or_else(bad)?;
-        total = n
-            .checked_mul(*scale)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(bad)?;
-        rest = &tail[unit.len()..];
-    }
-    Ok(total)
+    gantry_config::parse_prom_duration(text)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_millis()).ok())
+        .ok_or_else(|| {
+            PromError::bad_data(format!(
+                "invalid parameter \"{name}\": cannot parse \"{text}\" to a valid duration"
+            ))
+        })
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -625,6 +597,37 @@ fn time_range(params: &Params) -> Result<(i64, i64), PromError> {
     Ok((start, end))
 }
 
+/// Runs `f` with the store read-locked, on the blocking pool.
+async fn with_db<T: Send + 'static>(
+    m: Arc<Monitoring>,
+    f: impl FnOnce(&Monitoring, &Db) -> Result<T, PromError> + Send + 'static,
+) -> Result<T, PromError> {
+    blocking(move || {
+        let db =
+            m.db.read()
+                .map_err(|_| PromError::internal("the store lock is poisoned"))?;
+        f(&m, &db)
+    })
+    .await
+}
+
+/// Series matching any of the `match[]` sets in the time range.
+fn matching_series(
+    db: &Db,
+    sets: &[Vec<Matcher>],
+    start: i64,
+    end: i64,
+) -> Result<Vec<gantry_monitor::tsdb::Series>, PromError> {
+    let mut out = Vec::new();
+    for set in sets {
+        out.extend(
+            db.try_select(set, start, end)
+                .map_err(|e| PromError::internal(e.to_string()))?,
+        );
+    }
+    Ok(out)
+}
+
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, PromError> + Send + 'static,
 ) -> Result<T, PromError> {
@@ -652,11 +655,8 @@ pub(crate) async fn query(
         .map(|s| parse_time("time", s))
         .transpose()?
         .unwrap_or_else(now_ms);
-    let json = blocking(move || {
-        let db =
-            m.db.read()
-                .map_err(|_| PromError::internal("the store lock is poisoned"))?;
-        Ok(m.engine.instant_query(&*db, &expr, t)?.to_json())
+    let json = with_db(m, move |m, db| {
+        Ok(m.engine.instant_query(db, &expr, t)?.to_json())
     })
     .await?;
     Ok(success_raw(json))
@@ -684,11 +684,8 @@ pub(crate) async fn query_range(
     let start = parse_time("start", need("start")?)?;
     let end = parse_time("end", need("end")?)?;
     let step = parse_step("step", need("step")?)?;
-    let json = blocking(move || {
-        let db =
-            m.db.read()
-                .map_err(|_| PromError::internal("the store lock is poisoned"))?;
-        let matrix = m.engine.range_query(&*db, &expr, start, end, step)?;
+    let json = with_db(m, move |m, db| {
+        let matrix = m.engine.range_query(db, &expr, start, end, step)?;
         Ok(gantry_monitor::promql::matrix_json(&matrix))
     })
     .await?;
@@ -707,19 +704,11 @@ pub(crate) async fn series(
     let p = Params::from_request(&method, &uri, &headers, &body)?;
     let sets = matcher_sets(&p, true)?;
     let (start, end) = time_range(&p)?;
-    let data = blocking(move || {
-        let db =
-            m.db.read()
-                .map_err(|_| PromError::internal("the store lock is poisoned"))?;
-        let mut seen = std::collections::BTreeSet::new();
-        for set in &sets {
-            for s in db
-                .try_select(set, start, end)
-                .map_err(|e| PromError::internal(e.to_string()))?
-            {
-                seen.insert(s.labels);
-            }
-        }
+    let data = with_db(m, move |_, db| {
+        let seen: std::collections::BTreeSet<_> = matching_series(db, &sets, start, end)?
+            .into_iter()
+            .map(|s| s.labels)
+            .collect();
         Ok(Json::Array(seen.iter().map(labels_json).collect()))
     })
     .await?;
@@ -738,22 +727,14 @@ pub(crate) async fn labels(
     let p = Params::from_request(&method, &uri, &headers, &body)?;
     let sets = matcher_sets(&p, false)?;
     let (start, end) = time_range(&p)?;
-    let data = blocking(move || {
-        let db =
-            m.db.read()
-                .map_err(|_| PromError::internal("the store lock is poisoned"))?;
+    let data = with_db(m, move |_, db| {
         if sets.is_empty() {
             return Ok(json!(db.label_names()));
         }
-        let mut names = std::collections::BTreeSet::new();
-        for set in &sets {
-            for s in db
-                .try_select(set, start, end)
-                .map_err(|e| PromError::internal(e.to_string()))?
-            {
-                names.extend(s.labels.iter().map(|(k, _)| k.to_string()));
-            }
-        }
+        let names: std::collections::BTreeSet<String> = matching_series(db, &sets, start, end)?
+            .iter()
+            .flat_map(|s| s.labels.iter().map(|(k, _)| k.to_string()))
+            .collect();
         Ok(json!(names))
     })
     .await?;
@@ -780,24 +761,14 @@ pub(crate) async fn label_values(
     let p = Params(form_pairs(uri.query().unwrap_or("")));
     let sets = matcher_sets(&p, false)?;
     let (start, end) = time_range(&p)?;
-    let data = blocking(move || {
-        let db =
-            m.db.read()
-                .map_err(|_| PromError::internal("the store lock is poisoned"))?;
+    let data = with_db(m, move |_, db| {
         if sets.is_empty() {
             return Ok(json!(db.label_values(&name)));
         }
-        let mut values = std::collections::BTreeSet::new();
-        for set in &sets {
-            for s in db
-                .try_select(set, start, end)
-                .map_err(|e| PromError::internal(e.to_string()))?
-            {
-                if let Some(v) = s.labels.get(&name) {
-                    values.insert(v.to_string());
-                }
-            }
-        }
+        let values: std::collections::BTreeSet<String> = matching_series(db, &sets, start, end)?
+            .iter()
+            .filter_map(|s| s.labels.get(&name).map(str::to_string))
+            .collect();
         Ok(json!(values))
     })
     .await?;

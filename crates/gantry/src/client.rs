@@ -243,37 +243,6 @@ fn now_secs() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// A Prometheus duration (`90s`, `1h30m`, `500ms`) in seconds.
-fn duration_secs(text: &str) -> Option<f64> {
-    let units = [
-        ("ms", 0.001),
-        ("s", 1.0),
-        ("m", 60.0),
-        ("h", 3600.0),
-        ("d", 86400.0),
-        ("w", 604800.0),
-        ("y", 31536000.0),
-    ];
-    let mut rest = text;
-    let mut total = 0.0;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let n: f64 = rest[..digits].parse().ok()?;
-        let tail = &rest[digits..];
-        let (unit, scale) = units
-            .iter()
-            .find(|(u, _)| tail.starts_with(u) && !(*u == "m" && tail.starts_with("ms")))?;
-        total += n * scale;
-        rest = &tail[unit.len()..];
-    }
-    Some(total)
-}
-
 /// A time argument for the API: `now`, `-DURATION` (before now), or passed
 /// through (Unix seconds, RFC 3339) for the server to check.
 fn time_arg(name: &str, text: &str) -> Result<String, Failure> {
@@ -281,8 +250,9 @@ fn time_arg(name: &str, text: &str) -> Result<String, Failure> {
         return Ok(format!("{:.3}", now_secs()));
     }
     if let Some(ago) = text.strip_prefix('-') {
-        return duration_secs(ago)
-            .map(|d| format!("{:.3}", now_secs() - d))
+        return gantry_config::parse_prom_duration(ago)
+            .ok()
+            .map(|d| format!("{:.3}", now_secs() - d.as_secs_f64()))
             .ok_or_else(|| Failure::Usage(anyhow!("--{name} {text:?}: expected `now`, `-DURATION` like -1h, Unix seconds or RFC 3339")));
     }
     Ok(text.to_string())

@@ -96,7 +96,7 @@ pub struct ScrapeJob {
 
 /// A Prometheus duration: `[0-9]+(ms|s|m|h|d|w|y)` parts, largest unit
 /// first, like `1h30m` or `500ms`; `0s` is allowed.
-pub(crate) fn parse_prom_duration(text: &str) -> Result<Duration, Option<String>> {
+pub fn parse_prom_duration(text: &str) -> Result<Duration, Option<String>> {
     const UNITS: &[(&str, u64)] = &[
         ("y", 365 * 86_400_000),
         ("w", 7 * 86_400_000),
