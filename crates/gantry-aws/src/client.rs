@@ -51,9 +51,42 @@ service!(SQS, "sqs", "sqs", "sqs", "SQS", false);
 service!(IAM, "iam", "iam", "iam", "IAM", true);
 service!(STS, "sts", "sts", "sts", "STS", false);
 service!(EC2, "ec2", "ec2", "ec2", "EC2", false);
+service!(
+    DYNAMODB, "dynamodb", "dynamodb", "dynamodb", "DYNAMODB", false
+);
+service!(KMS, "kms", "kms", "kms", "KMS", false);
+service!(SSM, "ssm", "ssm", "ssm", "SSM", false);
+service!(LOGS, "logs", "logs", "logs", "CLOUDWATCH_LOGS", false);
+service!(ECR, "ecr", "ecr", "api.ecr", "ECR", false);
+service!(SNS, "sns", "sns", "sns", "SNS", false);
+service!(
+    CLOUDWATCH,
+    "cloudwatch",
+    "monitoring",
+    "monitoring",
+    "CLOUDWATCH",
+    false
+);
+service!(LAMBDA, "lambda", "lambda", "lambda", "LAMBDA", false);
+service!(ROUTE53, "route53", "route53", "route53", "ROUTE_53", true);
 
 /// Every service the client knows, for checking `endpoints` keys.
-pub const SERVICES: &[&Service] = &[&S3, &SQS, &IAM, &STS, &EC2];
+pub const SERVICES: &[&Service] = &[
+    &S3,
+    &SQS,
+    &IAM,
+    &STS,
+    &EC2,
+    &DYNAMODB,
+    &KMS,
+    &SSM,
+    &LOGS,
+    &ECR,
+    &SNS,
+    &CLOUDWATCH,
+    &LAMBDA,
+    &ROUTE53,
+];
 
 /// The AWS partition a region belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]

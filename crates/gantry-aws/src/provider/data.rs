@@ -8,6 +8,14 @@ use super::values::{get_str, set};
 use super::{Ctx, DataSourceType, aws_err};
 use crate::service::sts;
 
+pub(super) fn data_sources() -> super::DataSources {
+    vec![
+        ("aws_caller_identity", Box::new(CallerIdentity)),
+        ("aws_region", Box::new(Region)),
+        ("aws_partition", Box::new(Partition)),
+    ]
+}
+
 pub(super) struct CallerIdentity;
 
 #[async_trait]

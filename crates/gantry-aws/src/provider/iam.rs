@@ -10,6 +10,10 @@ use super::values::{
 use super::{Ctx, ResourceType, aws_err, path, planned_tags, tag_changes};
 use crate::service::iam;
 
+pub(super) fn resources() -> super::Resources {
+    vec![("aws_iam_role", Box::new(Role))]
+}
+
 pub(super) struct Role;
 
 /// Keeps `prior`'s JSON text when `new` means the same document, so

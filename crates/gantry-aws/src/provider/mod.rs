@@ -126,35 +126,25 @@ pub(crate) trait DataSourceType: Send + Sync {
 type ResourceTable = BTreeMap<&'static str, Box<dyn ResourceType>>;
 type DataTable = BTreeMap<&'static str, Box<dyn DataSourceType>>;
 
+/// One module's resource types, by Terraform type name.
+pub(crate) type Resources = Vec<(&'static str, Box<dyn ResourceType>)>;
+
 static RESOURCES: LazyLock<ResourceTable> = LazyLock::new(|| {
-    let table: [(&'static str, Box<dyn ResourceType>); 6] = [
-        ("aws_s3_bucket", Box::new(s3::Bucket)),
-        ("aws_s3_bucket_versioning", Box::new(s3::Versioning)),
-        (
-            "aws_s3_bucket_public_access_block",
-            Box::new(s3::PublicAccessBlock),
-        ),
-        (
-            "aws_s3_bucket_server_side_encryption_configuration",
-            Box::new(s3::Encryption),
-        ),
-        ("aws_sqs_queue", Box::new(sqs::Queue)),
-        ("aws_iam_role", Box::new(iam::Role)),
-    ];
-    table.into_iter().collect()
+    // One line per module: each module lists its own types.
+    [s3::resources(), sqs::resources(), iam::resources()]
+        .into_iter()
+        .flatten()
+        .collect()
 });
 
+/// One module's data source types, by Terraform type name.
+pub(crate) type DataSources = Vec<(&'static str, Box<dyn DataSourceType>)>;
+
 static DATA_SOURCES: LazyLock<DataTable> = LazyLock::new(|| {
-    let table: [(&'static str, Box<dyn DataSourceType>); 4] = [
-        ("aws_caller_identity", Box::new(data::CallerIdentity)),
-        ("aws_region", Box::new(data::Region)),
-        ("aws_partition", Box::new(data::Partition)),
-        (
-            "aws_iam_policy_document",
-            Box::new(policy_document::PolicyDocument),
-        ),
-    ];
-    table.into_iter().collect()
+    [data::data_sources(), policy_document::data_sources()]
+        .into_iter()
+        .flatten()
+        .collect()
 });
 
 static SCHEMA: LazyLock<ProviderSchema> = LazyLock::new(|| ProviderSchema {

@@ -14,6 +14,10 @@ use serde_json::Value as J;
 use super::values::{attr, blocks, get_str, get_strings, set};
 use super::{Ctx, DataSourceType, block};
 
+pub(super) fn data_sources() -> super::DataSources {
+    vec![("aws_iam_policy_document", Box::new(PolicyDocument))]
+}
+
 pub(super) struct PolicyDocument;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

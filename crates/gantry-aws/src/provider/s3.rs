@@ -82,6 +82,21 @@ fn missing_bucket(e: &crate::Error) -> bool {
     e.is(&["NoSuchBucket", "NotFound"])
 }
 
+pub(super) fn resources() -> super::Resources {
+    vec![
+        ("aws_s3_bucket", Box::new(Bucket)),
+        ("aws_s3_bucket_versioning", Box::new(Versioning)),
+        (
+            "aws_s3_bucket_public_access_block",
+            Box::new(PublicAccessBlock),
+        ),
+        (
+            "aws_s3_bucket_server_side_encryption_configuration",
+            Box::new(Encryption),
+        ),
+    ]
+}
+
 pub(super) struct Bucket;
 
 #[async_trait]

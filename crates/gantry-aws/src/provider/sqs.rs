@@ -11,6 +11,10 @@ use super::values::{attr, get_bool, get_int, get_str, json_equivalent, null_obje
 use super::{Ctx, ResourceType, aws_err, path, planned_tags, tag_changes};
 use crate::service::sqs;
 
+pub(super) fn resources() -> super::Resources {
+    vec![("aws_sqs_queue", Box::new(Queue))]
+}
+
 pub(super) struct Queue;
 
 /// Number arguments: (attribute, SQS attribute name, default).

@@ -1,6 +1,8 @@
 //! Helpers for tests that run the real `gantry` binary.
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod moto;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
