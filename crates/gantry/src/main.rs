@@ -33,6 +33,8 @@ impl From<anyhow::Error> for Failure {
 pub type CmdResult = Result<(), Failure>;
 
 fn main() -> ExitCode {
+    // State backends implemented outside gantry-iac.
+    gantry_iac::state::backend::register_backend("s3", gantry_aws::backend::s3_backend);
     let outcome = cli::dispatch(cli::Cli::parse());
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

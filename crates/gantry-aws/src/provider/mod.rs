@@ -23,7 +23,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::service::Tags;
 
-mod config;
+pub(crate) mod config;
 mod data;
 mod iam;
 mod policy_document;

@@ -375,3 +375,97 @@ pub async fn empty_bucket(c: &Client, bucket: &str) -> Result<(), Error> {
         }
     }
 }
+
+fn object_req(op: &'static str, method: Method, bucket: &str, key: &str) -> Request {
+    let mut r = bucket_req(op, method, bucket, "");
+    r.path = format!("/{}", uri_encode(key, true));
+    r
+}
+
+/// An object's bytes, or `None` when there is no such key.
+pub async fn get_object(c: &Client, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, Error> {
+    let r = object_req("GetObject", Method::GET, bucket, key);
+    absent(c.send(&r).await.map(|resp| resp.body), &["NoSuchKey"])
+}
+
+/// How [`put_object_if`] writes.
+#[derive(Debug, Default, Clone)]
+pub struct PutOptions<'a> {
+    /// Only when the key does not exist yet (`If-None-Match: *`); S3
+    /// answers `PreconditionFailed` otherwise.
+    pub if_none_match: bool,
+    pub content_type: Option<&'a str>,
+    /// Server-side encryption: `AES256`, or `aws:kms` with the key id.
+    pub sse: Option<(&'a str, Option<&'a str>)>,
+    /// A canned ACL (`private`, `bucket-owner-full-control`, ...).
+    pub acl: Option<&'a str>,
+}
+
+/// Writes an object, with an MD5 of the body for integrity.
+pub async fn put_object_if(
+    c: &Client,
+    bucket: &str,
+    key: &str,
+    body: &[u8],
+    o: &PutOptions<'_>,
+) -> Result<(), Error> {
+    let mut r = object_req("PutObject", Method::PUT, bucket, key).body(body.to_vec());
+    let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(body));
+    r.headers.push(("content-md5".into(), md5));
+    if o.if_none_match {
+        r.headers.push(("if-none-match".into(), "*".into()));
+    }
+    if let Some(t) = o.content_type {
+        r.headers.push(("content-type".into(), t.into()));
+    }
+    if let Some((alg, key_id)) = o.sse {
+        r.headers
+            .push(("x-amz-server-side-encryption".into(), alg.into()));
+        if let Some(k) = key_id {
+            r.headers.push((
+                "x-amz-server-side-encryption-aws-kms-key-id".into(),
+                k.into(),
+            ));
+        }
+    }
+    if let Some(acl) = o.acl {
+        r.headers.push(("x-amz-acl".into(), acl.into()));
+    }
+    c.send(&r).await.map(drop)
+}
+
+/// Deletes an object; deleting a missing key succeeds, as in S3.
+pub async fn delete_object(c: &Client, bucket: &str, key: &str) -> Result<(), Error> {
+    let r = object_req("DeleteObject", Method::DELETE, bucket, key);
+    match c.send(&r).await {
+        Err(e) if e.is(&["NoSuchKey"]) => Ok(()),
+        r => r.map(drop),
+    }
+}
+
+/// Every key under `prefix` (ListObjectsV2, all pages).
+pub async fn list_keys(c: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>, Error> {
+    let mut keys = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut r = bucket_req("ListObjectsV2", Method::GET, bucket, "");
+        r.query.push(("list-type".into(), "2".into()));
+        r.query.push(("prefix".into(), prefix.into()));
+        if let Some(t) = &token {
+            r.query.push(("continuation-token".into(), t.clone()));
+        }
+        let doc = rest_xml(c, r).await?.unwrap_or_default();
+        keys.extend(
+            doc.children_named("Contents")
+                .filter_map(|e| e.text_at("Key"))
+                .map(str::to_owned),
+        );
+        token = match (
+            doc.text_at("IsTruncated"),
+            doc.text_at("NextContinuationToken"),
+        ) {
+            (Some("true"), Some(t)) => Some(t.to_owned()),
+            _ => return Ok(keys),
+        };
+    }
+}

@@ -519,8 +519,48 @@ impl Backend for LocalBackend {
 
 // ------------------------------------------------------------ selection
 
-/// The backends [`backend_from_config`] knows.
+/// The backends [`backend_from_config`] knows by itself.
 pub const SUPPORTED_BACKENDS: &[&str] = &["gantry", "local"];
+
+/// Builds a backend kind implemented in another crate (gantry-aws's `s3`)
+/// from its settings and the working directory.
+pub type BackendConstructor =
+    fn(&BTreeMap<String, Value>, &Path) -> Result<Box<dyn Backend>, StateError>;
+
+static EXTERNAL_BACKENDS: Mutex<Vec<(&'static str, BackendConstructor)>> = Mutex::new(Vec::new());
+
+/// Makes a backend kind implemented elsewhere available to
+/// [`backend_from_config`] (the binary registers gantry-aws's `s3` at
+/// start). Registering a kind again replaces it.
+pub fn register_backend(kind: &'static str, constructor: BackendConstructor) {
+    let mut all = EXTERNAL_BACKENDS.lock().unwrap_or_else(|e| e.into_inner());
+    all.retain(|(k, _)| *k != kind);
+    all.push((kind, constructor));
+}
+
+fn external_backend(kind: &str) -> Option<BackendConstructor> {
+    EXTERNAL_BACKENDS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, c)| *c)
+}
+
+/// Every backend kind available now, sorted.
+pub fn supported_backends() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = SUPPORTED_BACKENDS.to_vec();
+    all.extend(
+        EXTERNAL_BACKENDS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(k, _)| *k),
+    );
+    all.sort_unstable();
+    all.dedup();
+    all
+}
 
 /// The backend a `backend "KIND" { ... }` block (or its absence: `local`)
 /// describes. `local` takes `path` and `workspace_dir`; `gantry` takes
@@ -573,9 +613,12 @@ pub fn backend_from_config(
             })?;
             Ok(Box::new(super::GantryBackend::new(store, stack)))
         }
-        other => Err(StateError::Config(format!(
-            "backend \"{other}\" is not supported; the supported backends are: {}",
-            SUPPORTED_BACKENDS.join(", ")
-        ))),
+        other => match external_backend(other) {
+            Some(construct) => construct(settings, working_dir),
+            None => Err(StateError::Config(format!(
+                "backend \"{other}\" is not supported; the supported backends are: {}",
+                supported_backends().join(", ")
+            ))),
+        },
     }
 }

@@ -69,6 +69,10 @@ pub enum StateError {
     Refused(String),
     #[error("{0}")]
     Config(String),
+    /// A remote backend's storage failed (S3, DynamoDB): the message names
+    /// the operation and the service's error.
+    #[error("{0}")]
+    Remote(String),
     #[error("state storage: {0}")]
     Store(#[from] gantry_store::StoreError),
     /// An address that does not parse.

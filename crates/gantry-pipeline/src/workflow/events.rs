@@ -40,93 +40,10 @@ pub(crate) const EVENTS: &[&str] = &[
     "workflow_run",
 ];
 
-/// The five cron fields: name, lowest, highest, and the names allowed.
-const FIELDS: [(&str, u32, u32, &[&str]); 5] = [
-    ("minute", 0, 59, &[]),
-    ("hour", 0, 23, &[]),
-    ("day of month", 1, 31, &[]),
-    (
-        "month",
-        1,
-        12,
-        &[
-            "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-        ],
-    ),
-    (
-        "day of week",
-        0,
-        6,
-        &["sun", "mon", "tue", "wed", "thu", "fri", "sat"],
-    ),
-];
-
-/// Checks a POSIX cron expression as GitHub reads it: five fields of `*`,
-/// numbers, ranges `a-b`, steps `/n` and lists `a,b`; months and week days
-/// may be three-letter names. The error says what is wrong.
+/// Checks a POSIX cron expression as GitHub reads it (see
+/// [`gantry_core::Cron`]); the error says what is wrong.
 pub(crate) fn check_cron(text: &str) -> Result<(), String> {
-    let fields: Vec<&str> = text.split_whitespace().collect();
-    if fields.len() != 5 {
-        return Err(format!(
-            "expected 5 fields (minute hour day-of-month month day-of-week), found {}",
-            fields.len()
-        ));
-    }
-    for (field, (name, low, high, names)) in fields.iter().zip(FIELDS) {
-        for part in field.split(',') {
-            check_part(part, low, high, names)
-                .map_err(|why| format!("invalid {name} field `{field}`: {why}"))?;
-        }
-    }
-    Ok(())
-}
-
-fn check_part(part: &str, low: u32, high: u32, names: &[&str]) -> Result<(), String> {
-    let (range, step) = match part.split_once('/') {
-        Some((range, step)) => (range, Some(step)),
-        None => (part, None),
-    };
-    if let Some(step) = step {
-        match step.parse::<u32>() {
-            Ok(n) if n > 0 => {}
-            _ => {
-                return Err(format!(
-                    "expected a positive step after `/`, found `{step}`"
-                ));
-            }
-        }
-    }
-    if range == "*" {
-        return Ok(());
-    }
-    let value = |text: &str| -> Result<u32, String> {
-        if let Ok(n) = text.parse::<u32>() {
-            // Day of week 7 is Sunday, as in most crons.
-            let top = if names.len() == 7 { 7 } else { high };
-            return if (low..=top).contains(&n) {
-                Ok(n)
-            } else {
-                Err(format!("`{n}` is out of range {low}-{high}"))
-            };
-        }
-        let lower = text.to_ascii_lowercase();
-        match names.iter().position(|n| *n == lower) {
-            Some(i) => Ok(low + u32::try_from(i).unwrap_or(0)),
-            None => Err(format!("expected a number {low}-{high}, found `{text}`")),
-        }
-    };
-    match range.split_once('-') {
-        Some((a, b)) => {
-            let (a, b) = (value(a)?, value(b)?);
-            if a > b {
-                return Err(format!("range `{range}` goes backwards"));
-            }
-        }
-        None => {
-            value(range)?;
-        }
-    }
-    Ok(())
+    gantry_core::Cron::parse(text).map(drop)
 }
 
 #[cfg(test)]
