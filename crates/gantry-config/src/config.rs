@@ -7,6 +7,7 @@ use crate::sections::events::{self, EventsConfig};
 use crate::sections::monitoring::{self, MonitoringConfig, ScrapeJob};
 use crate::sections::monitors::{self, MonitorEntry};
 use crate::sections::server::{self, ServerConfig};
+use crate::sections::stacks::{self, StackEntry};
 use crate::yaml::{Kind, Node, ScalarType};
 
 /// The configuration, merged from every loaded file. Unset values are `None`;
@@ -25,6 +26,8 @@ pub struct Config {
     pub remote_write: Vec<monitoring::RemoteWriteConfig>,
     /// `monitors`: synthetic probes.
     pub monitors: Vec<MonitorEntry>,
+    /// `stacks`: Terraform directories checked for drift.
+    pub stacks: Vec<StackEntry>,
 }
 
 /// The only `version:` this code reads.
@@ -55,6 +58,9 @@ const FIELDS: &[Field<Config>] = &[
     }),
     ("monitors", |ck, node, path, out| {
         out.monitors = monitors::monitors(ck, node, path);
+    }),
+    ("stacks", |ck, node, path, out| {
+        out.stacks = stacks::stacks(ck, node, path);
     }),
 ];
 

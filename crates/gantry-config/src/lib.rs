@@ -38,3 +38,4 @@ pub use sections::monitors::{
     ConditionEntry, DNS_QUERY_TYPES, DnsEntry, MonitorEntry, MonitorKind,
 };
 pub use sections::server::{LogFormat, ServerConfig};
+pub use sections::stacks::{Schedule, StackEntry};

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use gantry_core::Role;
 
-use crate::{CmdResult, client, run_cmd, server_cmd, tf_cmd, validate};
+use crate::{CmdResult, client, drift, run_cmd, server_cmd, tf_cmd, validate};
 
 #[derive(Parser)]
 #[command(
@@ -89,6 +89,11 @@ pub enum Command {
     /// Release a stuck state lock by its ID (as `gantry tf force-unlock ID`).
     #[command(disable_help_flag = true)]
     ForceUnlock(TfArgs),
+    /// Compare the real infrastructure with the state (a refresh-only plan) and list what drifted.
+    #[command(
+        after_help = "Examples:\n  gantry drift\n  gantry drift -C infra/network --json\n\nExit codes: 0 no drift, 2 drift found, 1 error (the check could not run)."
+    )]
+    Drift(DriftArgs),
     /// Evaluate a PromQL expression on a running server.
     #[command(
         after_help = "Examples:\n  gantry query up\n  gantry query 'sum by (job) (rate(gantry_http_requests_total[5m]))' --start -1h --step 1m\n  gantry query 'up == 0' --time 2026-12-04T10:00:00Z --json\n\nTimes are Unix seconds, RFC 3339, `now` or `-DURATION` (before now). A range (--start) prints a chart per series.\nExit codes: 0 ok, 1 the server refused the query or is unreachable, 2 invalid arguments."
@@ -197,6 +202,16 @@ pub struct RunArgs {
     /// Data dir whose event log records the run [default: DIR/.gantry if it exists].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct DriftArgs {
+    /// The Terraform working directory [default: .].
+    #[arg(short = 'C', long = "dir", default_value = ".")]
+    pub dir: PathBuf,
+    /// The report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
@@ -385,6 +400,7 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::Graph(a) => tf_cmd::run(with_command("graph", a)),
         Command::Fmt(a) => tf_cmd::run(with_command("fmt", a)),
         Command::ForceUnlock(a) => tf_cmd::run(with_command("force-unlock", a)),
+        Command::Drift(a) => drift::run(a),
         Command::Query(a) => client::query(a),
         Command::Monitors(a) => client::monitors(a),
         Command::Rules(RulesCmd::Check { files }) => validate::rules_check(&files),

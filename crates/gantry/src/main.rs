@@ -4,6 +4,7 @@
 
 mod cli;
 mod client;
+mod drift;
 mod run_cmd;
 mod server_cmd;
 mod tf_args;

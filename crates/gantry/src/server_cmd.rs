@@ -51,6 +51,8 @@ const DEMO_FILES: &[(&str, &str)] = &[
 struct Resolved {
     opts: ServerOptions,
     database_url: Option<String>,
+    /// `stacks:` with a schedule: checked for drift while serving.
+    stacks: Vec<crate::drift::Scheduled>,
 }
 
 fn resolve(
@@ -65,6 +67,27 @@ fn resolve(
         Failure::Reported(2)
     })?;
     let config = loaded.config;
+    let mut stacks = Vec::new();
+    for entry in &config.stacks {
+        let dir = workspace.join(&entry.dir);
+        if !dir.is_dir() {
+            return Err(Failure::Usage(anyhow!(
+                "{}:{}:{}: stack {:?}: the directory {} does not exist",
+                entry.origin.file,
+                entry.origin.span.line,
+                entry.origin.span.col,
+                entry.name,
+                dir.display()
+            )));
+        }
+        if let Some(schedule) = &entry.schedule {
+            stacks.push(crate::drift::Scheduled {
+                name: entry.name.clone(),
+                dir,
+                schedule: schedule.clone(),
+            });
+        }
+    }
     let server = config.server;
     init_logging(log_format.unwrap_or(match server.log_format {
         Some(gantry_config::LogFormat::Json) => LogFormat::Json,
@@ -102,6 +125,7 @@ fn resolve(
             monitoring: Some(monitoring),
         },
         database_url: server.database_url,
+        stacks,
     })
 }
 
@@ -183,7 +207,7 @@ pub fn up(args: UpArgs, log_format: Option<LogFormat>) -> CmdResult {
     let data_dir = resolved.opts.data_dir.clone();
     let _lock = lock_data_dir(&data_dir)?;
     let db = data_dir.join("gantry.db");
-    run(resolved.opts, async move {
+    run(resolved.opts, resolved.stacks, async move {
         let store = gantry_store::SqliteStore::open(&db)
             .await
             .with_context(|| format!("opening {}", db.display()))?;
@@ -208,7 +232,7 @@ pub fn serve(args: ServeArgs, log_format: Option<LogFormat>) -> CmdResult {
             "gantry serve runs on PostgreSQL: the database URL must start with postgres:// (use `gantry up` for the embedded store)"
         )));
     }
-    run(resolved.opts, async move {
+    run(resolved.opts, resolved.stacks, async move {
         let store = gantry_store::PgStore::connect(&url)
             .await
             .context("connecting to PostgreSQL")?;
@@ -218,6 +242,7 @@ pub fn serve(args: ServeArgs, log_format: Option<LogFormat>) -> CmdResult {
 
 fn run(
     opts: ServerOptions,
+    stacks: Vec<crate::drift::Scheduled>,
     open: impl std::future::Future<Output = anyhow::Result<Arc<dyn Store>>>,
 ) -> CmdResult {
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -241,6 +266,10 @@ fn run(
             println!("sign in with the admin token in {}", token_file.display());
         }
         let _ = std::io::stdout().flush();
+        if !stacks.is_empty() {
+            tracing::info!(stacks = stacks.len(), "scheduling drift checks");
+            tokio::spawn(crate::drift::schedule(stacks, store.clone()));
+        }
         gantry_server::serve(store, listener, &opts, stop)
             .await
             .map_err(anyhow::Error::from)?;

@@ -243,7 +243,7 @@ fn inputs(a: &Args, dir: &Path, cfg: &Config) -> Result<Inputs, String> {
 }
 
 /// The event log of the data dir, when there is one.
-async fn open_store(dir: &Path) -> Option<Arc<dyn Store>> {
+pub async fn open_store(dir: &Path) -> Option<Arc<dyn Store>> {
     if let Ok(url) = std::env::var("GANTRY_DATABASE_URL")
         && url.starts_with("postgres")
     {
@@ -425,6 +425,46 @@ async fn plan_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
         2
     } else {
         0
+    })
+}
+
+/// A refresh-only plan of `dir` with its variables from files and
+/// `TF_VAR_*`, under the state lock, as `plan -refresh-only` takes it:
+/// the drift, the workspace and the stack's name. `store` receives no
+/// event here; the caller records the outcome.
+pub async fn drift_check(
+    dir: &Path,
+    store: Option<Arc<dyn Store>>,
+) -> Result<crate::drift::Checked, String> {
+    let store = match store {
+        Some(s) => Some(s),
+        None => open_store(dir).await,
+    };
+    let cfg = load_config(dir)?;
+    let stack = open_stack(dir, &store).await?;
+    let a = Args::default();
+    let opts = options(&a, PlanMode::RefreshOnly, &stack.workspace)?;
+    let inputs = inputs(&a, dir, &cfg)?;
+    let held = lock(&stack, &a, "OperationTypePlan").await?;
+    let result = async {
+        let world = stack.read_world(&cfg.registry).await?;
+        let checked = world.instances.len();
+        engine::plan(&cfg, &world, &inputs, &opts)
+            .await
+            .map_err(|f| f.render())
+            .map(|plan| (plan, checked))
+    }
+    .await;
+    held.release().await;
+    let (plan, checked) = result?;
+    for w in &plan.warnings {
+        eprint!("{}", w.render(""));
+    }
+    Ok(crate::drift::Checked {
+        stack: stack_name(dir),
+        workspace: stack.workspace.clone(),
+        checked,
+        resources: engine::drift::report(&plan, &cfg.registry),
     })
 }
 

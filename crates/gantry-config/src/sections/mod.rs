@@ -7,3 +7,4 @@ pub(crate) mod events;
 pub(crate) mod monitoring;
 pub(crate) mod monitors;
 pub(crate) mod server;
+pub(crate) mod stacks;

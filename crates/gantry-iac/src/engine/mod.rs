@@ -13,6 +13,7 @@ use crate::value::{PathStep, Value};
 
 pub mod addr;
 pub mod config;
+pub mod drift;
 pub mod graph;
 pub mod planfile;
 pub mod render;

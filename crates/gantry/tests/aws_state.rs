@@ -1,0 +1,430 @@
+//! The `s3` state backend and `gantry drift` against moto: state objects
+//! round-trip as v4 JSON, a lock object and a DynamoDB lock item keep a
+//! second apply out (failing with the holder's name or waiting for it),
+//! force-unlock, workspaces under `env:/`, Terraform's MD5 digest item;
+//! and drift made through the AWS API is reported and put back by apply.
+
+mod common;
+
+use std::io::Write;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::moto::{Moto, Stack, block_on};
+use gantry_aws::client::DYNAMODB;
+use gantry_aws::protocol::json;
+use gantry_aws::service::{s3, sqs};
+use serde_json::{Value as J, json};
+
+const BUCKET: &str = "gt-state";
+const KEY: &str = "app/terraform.tfstate";
+const TABLE: &str = "gt-locks";
+
+/// A bucket for states and a lock table (hash key LockID), as Terraform's
+/// s3 backend documentation asks for.
+fn state_bucket_and_table(moto: &Moto) {
+    let c = moto.client();
+    block_on(async {
+        s3::create_bucket(&c, BUCKET, false).await.unwrap();
+        json(
+            &c,
+            &DYNAMODB,
+            "DynamoDB_20120810",
+            "1.0",
+            "CreateTable",
+            &json!({
+                "TableName": TABLE,
+                "AttributeDefinitions": [{ "AttributeName": "LockID", "AttributeType": "S" }],
+                "KeySchema": [{ "AttributeName": "LockID", "KeyType": "HASH" }],
+                "BillingMode": "PAY_PER_REQUEST",
+            }),
+        )
+        .await
+        .unwrap();
+    });
+}
+
+fn backend_block(moto: &Moto, lockfile: bool, table: bool) -> String {
+    let table = if table {
+        format!("dynamodb_table = \"{TABLE}\"")
+    } else {
+        String::new()
+    };
+    format!(
+        r#"
+terraform {{
+  backend "s3" {{
+    bucket                      = "{BUCKET}"
+    key                         = "{KEY}"
+    region                      = "us-east-1"
+    access_key                  = "test"
+    secret_key                  = "test"
+    use_path_style              = true
+    skip_credentials_validation = true
+    use_lockfile                = {lockfile}
+    {table}
+    endpoints = {{
+      s3       = "{u}"
+      dynamodb = "{u}"
+    }}
+  }}
+}}
+"#,
+        u = moto.url
+    )
+}
+
+fn get_object(moto: &Moto, key: &str) -> Option<Vec<u8>> {
+    let c = moto.client();
+    block_on(async { s3::get_object(&c, BUCKET, key).await.unwrap() })
+}
+
+fn lock_item(moto: &Moto, id: &str) -> Option<J> {
+    let c = moto.client();
+    block_on(async {
+        let out = json(
+            &c,
+            &DYNAMODB,
+            "DynamoDB_20120810",
+            "1.0",
+            "GetItem",
+            &json!({ "TableName": TABLE, "Key": { "LockID": { "S": id } }, "ConsistentRead": true }),
+        )
+        .await
+        .unwrap();
+        out.get("Item").cloned()
+    })
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn s3_backend_stores_v4_state_with_digest_and_workspaces() {
+    let moto = Moto::start();
+    state_bucket_and_table(&moto);
+    let s = Stack::new(&moto);
+    let body = |v: &str| {
+        format!(
+            "{}\nresource \"terraform_data\" \"x\" {{ input = \"{v}\" }}\noutput \"v\" {{ value = terraform_data.x.output }}\n",
+            backend_block(&moto, true, true)
+        )
+    };
+    s.write(&body("one"));
+    let out = s.ok(&["tf", "init"]);
+    assert!(out.contains("s3"), "{out}");
+    s.apply();
+    let state = get_object(&moto, KEY).expect("the state object exists");
+    let j: J = serde_json::from_slice(&state).unwrap();
+    assert_eq!(j["version"], 4, "{j}");
+    assert!(j["serial"].as_u64().is_some_and(|n| n >= 1), "{j}");
+    assert!(j["lineage"].as_str().is_some_and(|l| l.len() == 36), "{j}");
+    assert_eq!(j["resources"][0]["type"], "terraform_data");
+    assert_eq!(j["outputs"]["v"]["value"], "one");
+    // Terraform's digest item matches the object, and no lock is left.
+    let digest = lock_item(&moto, &format!("{BUCKET}/{KEY}-md5")).expect("digest item");
+    assert_eq!(digest["Digest"]["S"], md5_hex(&state));
+    assert!(lock_item(&moto, &format!("{BUCKET}/{KEY}")).is_none());
+    assert!(get_object(&moto, &format!("{KEY}.tflock")).is_none());
+    s.assert_clean("after apply on the s3 backend");
+
+    // The same state read back by a fresh working directory.
+    let other = Stack::new(&moto);
+    other.write(&body("one"));
+    other.ok(&["tf", "init"]);
+    other.assert_clean("another checkout of the same state");
+    let list = other.ok(&["state", "list"]);
+    assert_eq!(list.trim(), "terraform_data.x");
+
+    // Workspaces live under env:/NAME/KEY.
+    s.ok(&["workspace", "new", "staging"]);
+    s.write(&body("two"));
+    s.apply();
+    let staged = get_object(&moto, &format!("env:/staging/{KEY}")).expect("workspace state");
+    let j: J = serde_json::from_slice(&staged).unwrap();
+    assert_eq!(j["outputs"]["v"]["value"], "two");
+    let list = other.ok(&["workspace", "list"]);
+    assert!(list.contains("staging"), "{list}");
+    // The default workspace is untouched.
+    let j: J = serde_json::from_slice(&get_object(&moto, KEY).unwrap()).unwrap();
+    assert_eq!(j["outputs"]["v"]["value"], "one");
+    s.ok(&["workspace", "select", "default"]);
+    s.ok(&["workspace", "delete", "-force", "staging"]);
+    assert!(get_object(&moto, &format!("env:/staging/{KEY}")).is_none());
+
+    // A state written behind the table's back is noticed.
+    let c = moto.client();
+    block_on(async {
+        s3::put_object(&c, BUCKET, KEY, br#"{"version":4,"terraform_version":"1.9.0","serial":9,"lineage":"00000000-0000-4000-8000-000000000000","outputs":{},"resources":[]}"#)
+            .await
+            .unwrap();
+    });
+    let (code, out, err) = s.run(&["plan"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        err.contains("does not have the expected content") && err.contains("Digest"),
+        "{err}"
+    );
+}
+
+#[test]
+fn s3_backend_locks_name_the_holder_and_wait() {
+    let moto = Moto::start();
+    state_bucket_and_table(&moto);
+    for (lockfile, table) in [(true, false), (false, true), (true, true)] {
+        let s = Stack::new(&moto);
+        s.write(&format!(
+            "{}\nresource \"terraform_data\" \"x\" {{ input = \"{lockfile}-{table}\" }}\n",
+            backend_block(&moto, lockfile, table)
+        ));
+        s.ok(&["tf", "init"]);
+        // The first apply stops at its approval prompt, holding the lock.
+        let mut first = common::gantry()
+            .args(["apply", "-no-color"])
+            .current_dir(s.dir.path())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let locked = || {
+            (lockfile && get_object(&moto, &format!("{KEY}.tflock")).is_some())
+                || (table && lock_item(&moto, &format!("{BUCKET}/{KEY}")).is_some())
+        };
+        while !locked() {
+            assert!(
+                Instant::now() < deadline,
+                "the first apply never took the lock"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // The second fails at once, naming the holder.
+        let (code, out, err) = s.run(&["apply", "-auto-approve"]);
+        assert_eq!(code, 1, "{out}\n{err}");
+        assert!(err.contains("the state is locked"), "{err}");
+        assert!(err.contains("OperationTypeApply"), "{err}");
+        assert!(err.contains(&format!("{BUCKET}/{KEY}")), "{err}");
+        // force-unlock with a wrong id is refused.
+        let (code, _, err) = s.run(&["force-unlock", "-force", "not-the-id"]);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("does not match"), "{err}");
+        // With -lock-timeout it waits until the first one is done.
+        let mut second = common::gantry()
+            .args(["apply", "-auto-approve", "-no-color", "-lock-timeout=60s"])
+            .current_dir(s.dir.path())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(
+            second.try_wait().unwrap().is_none(),
+            "the waiting apply should still be waiting"
+        );
+        first.stdin.take().unwrap().write_all(b"yes\n").unwrap();
+        let out = first.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out2 = second.wait_with_output().unwrap();
+        assert!(
+            out2.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&out2.stdout),
+            String::from_utf8_lossy(&out2.stderr)
+        );
+        // The second apply found the first one's state: nothing to do.
+        assert!(
+            String::from_utf8_lossy(&out2.stdout).contains("0 added"),
+            "{}",
+            String::from_utf8_lossy(&out2.stdout)
+        );
+        assert!(!locked(), "a lock was left behind");
+        // A stale lock from a crashed holder: force-unlock by its id.
+        let stale = json!({
+            "ID": "7b4c1a2e-0000-4000-8000-00000000dead",
+            "Operation": "OperationTypeApply",
+            "Info": "",
+            "Who": "ci@crashed-runner",
+            "Version": "1.9.0",
+            "Created": "2026-12-01T00:00:00Z",
+            "Path": format!("{BUCKET}/{KEY}"),
+        });
+        let c = moto.client();
+        block_on(async {
+            if lockfile {
+                s3::put_object(
+                    &c,
+                    BUCKET,
+                    &format!("{KEY}.tflock"),
+                    stale.to_string().as_bytes(),
+                )
+                .await
+                .unwrap();
+            }
+            if table {
+                json(
+                    &c,
+                    &DYNAMODB,
+                    "DynamoDB_20120810",
+                    "1.0",
+                    "PutItem",
+                    &json!({ "TableName": TABLE, "Item": { "LockID": { "S": format!("{BUCKET}/{KEY}") }, "Info": { "S": stale.to_string() } } }),
+                )
+                .await
+                .unwrap();
+            }
+        });
+        let (code, _, err) = s.run(&["plan"]);
+        assert_eq!(code, 1);
+        assert!(err.contains("ci@crashed-runner"), "{err}");
+        s.ok(&[
+            "force-unlock",
+            "-force",
+            "7b4c1a2e-0000-4000-8000-00000000dead",
+        ]);
+        assert!(!locked());
+        s.assert_clean("after force-unlock");
+        // Next round starts from no state.
+        block_on(async {
+            s3::delete_object(&c, BUCKET, KEY).await.unwrap();
+        });
+        if table {
+            block_on(async {
+                json(
+                    &c,
+                    &DYNAMODB,
+                    "DynamoDB_20120810",
+                    "1.0",
+                    "DeleteItem",
+                    &json!({ "TableName": TABLE, "Key": { "LockID": { "S": format!("{BUCKET}/{KEY}-md5") } } }),
+                )
+                .await
+                .unwrap();
+            });
+        }
+    }
+}
+
+#[test]
+fn s3_backend_bad_settings_are_named() {
+    let moto = Moto::start();
+    let s = Stack::new(&moto);
+    s.write(
+        r#"
+terraform {
+  backend "s3" {
+    bucket  = "b"
+    key     = "/abs/terraform.tfstate"
+    region  = "us-east-1"
+  }
+}
+"#,
+    );
+    let (code, out, err) = s.run(&["tf", "init"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.contains("\"key\""), "{err}");
+    s.write(
+        r#"
+terraform {
+  backend "s3" {
+    bucket      = "b"
+    key         = "k"
+    region      = "us-east-1"
+    dynamo_lock = true
+  }
+}
+"#,
+    );
+    let (code, _, err) = s.run(&["tf", "init"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("unsupported argument \"dynamo_lock\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn drift_is_reported_and_apply_puts_it_back() {
+    let moto = Moto::start();
+    let c = moto.client();
+    let s = Stack::new(&moto);
+    s.write(
+        r#"
+resource "aws_s3_bucket" "b" {
+  bucket = "gt-drift"
+  tags   = { team = "a" }
+}
+resource "aws_s3_bucket_versioning" "v" {
+  bucket = aws_s3_bucket.b.id
+  versioning_configuration { status = "Enabled" }
+}
+resource "aws_sqs_queue" "q" {
+  name = "gt-drift-q"
+}
+"#,
+    );
+    s.apply();
+    let (code, out, err) = s.run(&["drift"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("No drift"), "{out}");
+
+    let url = block_on(async { sqs::get_queue_url(&c, "gt-drift-q").await.unwrap().unwrap() });
+    block_on(async {
+        let mut tags = s3::get_bucket_tagging(&c, "gt-drift").await.unwrap();
+        tags.insert("team".into(), "b".into());
+        s3::put_bucket_tagging(&c, "gt-drift", &tags).await.unwrap();
+        s3::put_bucket_versioning(&c, "gt-drift", "Suspended", None, None)
+            .await
+            .unwrap();
+        sqs::delete_queue(&c, &url).await.unwrap();
+    });
+    let (code, out, err) = s.run(&["drift"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(out.contains("3 of 3 resource instance(s)"), "{out}");
+    assert!(out.contains(r#"tags["team"]: "a" -> "b""#), "{out}");
+    assert!(
+        out.contains(r#"versioning_configuration[0].status: "Enabled" -> "Suspended""#),
+        "{out}"
+    );
+    assert!(out.contains("aws_sqs_queue.q was deleted"), "{out}");
+    let (code, out, _) = s.run(&["drift", "--json"]);
+    assert_eq!(code, 2);
+    let j: J = serde_json::from_str(&out).unwrap();
+    let resources = j["resources"].as_array().unwrap();
+    assert_eq!(resources.len(), 3, "{j}");
+    assert_eq!(resources[0]["address"], "aws_s3_bucket.b");
+    assert_eq!(resources[2]["change"], "deleted");
+    // drift changes nothing: the state still holds the configured values.
+    let (code, _) = s.plan();
+    assert_eq!(code, 2);
+    s.apply();
+    block_on(async {
+        let (status, _) = s3::get_bucket_versioning(&c, "gt-drift").await.unwrap();
+        assert_eq!(status.as_deref(), Some("Enabled"));
+        let tags = s3::get_bucket_tagging(&c, "gt-drift").await.unwrap();
+        assert_eq!(tags.get("team").map(String::as_str), Some("a"));
+        assert!(
+            sqs::get_queue_url(&c, "gt-drift-q")
+                .await
+                .unwrap()
+                .is_some()
+        );
+    });
+    let (code, out, err) = s.run(&["drift"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    // An error (no such directory) is exit 1, not "no drift".
+    let (code, _, err) = s.run(&["drift", "-C", "/nonexistent/gantry-stack"]);
+    assert_eq!(code, 1, "{err}");
+}
