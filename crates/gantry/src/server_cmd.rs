@@ -42,6 +42,18 @@ const DEMO_FILES: &[(&str, &str)] = &[
         include_str!("../../../examples/demo/infra/modules/service/main.tf"),
     ),
     (
+        "aws/main.tf",
+        include_str!("../../../examples/demo/aws/main.tf"),
+    ),
+    (
+        "aws/variables.tf",
+        include_str!("../../../examples/demo/aws/variables.tf"),
+    ),
+    (
+        "aws/outputs.tf",
+        include_str!("../../../examples/demo/aws/outputs.tf"),
+    ),
+    (
         "rules/demo.yml",
         include_str!("../../../examples/demo/rules/demo.yml"),
     ),

@@ -428,3 +428,152 @@ resource "aws_sqs_queue" "q" {
     let (code, _, err) = s.run(&["drift", "-C", "/nonexistent/gantry-stack"]);
     assert_eq!(code, 1, "{err}");
 }
+
+/// `stacks:` in gantry.yml: the server checks each stack (an interval
+/// schedule at start, then every interval) and records `infra.drift`.
+#[test]
+fn the_server_checks_scheduled_stacks_for_drift() {
+    let moto = Moto::start();
+    let c = moto.client();
+    let infra = Stack::new(&moto);
+    infra.write(r#"resource "aws_sqs_queue" "q" { name = "gt-scheduled" }"#);
+    infra.apply();
+    let url = block_on(async {
+        sqs::get_queue_url(&c, "gt-scheduled")
+            .await
+            .unwrap()
+            .unwrap()
+    });
+    block_on(async { sqs::delete_queue(&c, &url).await.unwrap() });
+
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ws.path().join("gantry.yml"),
+        format!(
+            "version: 1\nmonitoring:\n  self-scrape: false\nstacks:\n  - name: queues\n    dir: {}\n    schedule: 1h\n  - name: nightly\n    dir: {}\n    schedule: \"0 3 * * *\"\n",
+            infra.dir.path().display(),
+            infra.dir.path().display()
+        ),
+    )
+    .unwrap();
+    let data = ws.path().join("data");
+    let server = common::Server::start(ws.path(), &["up", "--data-dir", data.to_str().unwrap()]);
+    let token = common::admin_token(&data);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let events = loop {
+        let page: J = block_on(async {
+            reqwest::Client::new()
+                .get(format!("{}/api/v1/events?kind=infra.drift", server.url))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        });
+        let events = page["events"].as_array().cloned().unwrap_or_default();
+        if !events.is_empty() {
+            break events;
+        }
+        assert!(Instant::now() < deadline, "no infra.drift event: {page}");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    // Only the interval schedule has fired; the cron one waits for 03:00.
+    assert_eq!(events.len(), 1, "{events:?}");
+    let e = &events[0];
+    assert_eq!(e["subject"], "stack/queues", "{e}");
+    assert_eq!(e["data"]["drifted"], 1, "{e}");
+    assert_eq!(
+        e["data"]["resources"][0]["address"], "aws_sqs_queue.q",
+        "{e}"
+    );
+    assert_eq!(e["data"]["resources"][0]["change"], "deleted", "{e}");
+    assert_eq!(server.terminate().code(), Some(0));
+
+    // A stack whose directory does not exist stops the server at start.
+    std::fs::write(
+        ws.path().join("gantry.yml"),
+        "version: 1\nstacks:\n  - name: gone\n    dir: no/such/dir\n    schedule: 1h\n",
+    )
+    .unwrap();
+    let out = common::gantry()
+        .args([
+            "up",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .current_dir(ws.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("gantry.yml:3:5") && err.contains("does not exist"),
+        "{err}"
+    );
+}
+
+/// examples/demo/aws against moto through AWS_ENDPOINT_URL and the
+/// standard credential chain (environment), as its header says.
+#[test]
+fn the_aws_demo_stack_applies_plans_clean_and_destroys() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/aws");
+    for f in ["main.tf", "variables.tf", "outputs.tf"] {
+        std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
+    }
+    let run = |args: &[&str]| {
+        let mut cmd = common::gantry();
+        for (k, _) in std::env::vars() {
+            if k.starts_with("AWS_") {
+                cmd.env_remove(&k);
+            }
+        }
+        let out = cmd
+            .args(args)
+            .current_dir(dir.path())
+            .env("AWS_ENDPOINT_URL", &moto.url)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("Apply complete! Resources: 12 added"), "{out}");
+    let (code, out, err) = run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(code, 0, "the demo plans clean after apply:\n{out}\n{err}");
+    let (code, out, err) = run(&["drift"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, _) = run(&["output", "-raw", "bucket"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), "gantry-demo-artifacts-123456789012");
+    let (code, out, err) = run(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("12 destroyed"), "{out}");
+    let c = moto.client();
+    block_on(async {
+        assert!(
+            !s3::head_bucket(&c, "gantry-demo-artifacts-123456789012")
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            sqs::get_queue_url(&c, "gantry-demo-jobs").await.unwrap(),
+            None
+        );
+    });
+}

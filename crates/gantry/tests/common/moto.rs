@@ -153,11 +153,12 @@ impl Stack {
         }
         let out = cmd
             .args(args)
-            .args(
-                ["-no-color"]
-                    .iter()
-                    .filter(|_| matches!(args[0], "plan" | "apply" | "destroy" | "refresh" | "import" | "show" | "tf")),
-            )
+            .args(["-no-color"].iter().filter(|_| {
+                matches!(
+                    args[0],
+                    "plan" | "apply" | "destroy" | "refresh" | "import" | "show" | "tf"
+                )
+            }))
             .current_dir(self.dir.path())
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .stdin(Stdio::null())
