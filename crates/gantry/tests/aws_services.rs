@@ -226,7 +226,6 @@ fn kms_key_lifecycle() {
             r#"
 resource "aws_kms_key" "k" {{
   description             = "{desc}"
-  deletion_window_in_days = 7
   enable_key_rotation     = {rotation}
   multi_region            = {multi}
   policy                  = {policy}
@@ -242,7 +241,10 @@ output "arn" {{ value = aws_kms_key.k.arn }}
     let v3 = key("second", true, true, KEY_POLICY);
     let first_id = {
         let s = Stack::new(&moto);
-        s.write(&v1);
+        s.write(&v1.replace(
+            "enable_key_rotation",
+            "deletion_window_in_days = 7\n  enable_key_rotation",
+        ));
         s.apply();
         let id = s.output("aws_kms_key_k");
         s.ok(&["destroy", "-auto-approve"]);
@@ -324,15 +326,11 @@ output "arn" {{ value = aws_ssm_parameter.p.arn }}
     let v2 = param("/gt/secret-one", "hunter2-bravo", "second");
     let v3 = param("/gt/secret-two", "hunter2-bravo", "second");
     // The value never appears in a plan, before or after it exists.
-    for (cfg, when) in [(&v1, "create")] {
-        let s = Stack::new(&moto);
-        s.write(cfg);
-        let (_, out) = s.plan();
-        assert!(!out.contains("hunter2"), "{when}: value printed:\n{out}");
-        assert!(out.contains("(sensitive value)"), "{out}");
-    }
     let s = Stack::new(&moto);
     s.write(&v1);
+    let (_, out) = s.plan();
+    assert!(!out.contains("hunter2"), "create: value printed:\n{out}");
+    assert!(out.contains("(sensitive value)"), "{out}");
     s.apply();
     s.write(&v2);
     let (code, out) = s.plan();
@@ -386,8 +384,9 @@ output "arn" {{ value = aws_ssm_parameter.p.arn }}
         let plain = ssm::get_parameter(&c, "/gt/plain").await.unwrap().unwrap();
         assert_eq!(plain.value, "a,b,c");
     });
-    let state = s.ok(&["state", "show", "aws_ssm_parameter.p"]);
-    assert!(!state.contains("hunter2"), "state show printed the value:\n{state}");
+    let shown = s.ok(&["show"]);
+    assert!(!shown.contains("hunter2"), "show printed the value:\n{shown}");
+    assert!(shown.contains("aws_ssm_parameter"), "{shown}");
     s.ok(&["destroy", "-auto-approve"]);
     block_on(async {
         for n in ["/gt/secret-two", "/gt/plain"] {
@@ -406,7 +405,6 @@ fn ecr_repository_lifecycle() {
 resource "aws_ecr_repository" "r" {{
   name                 = "{name}"
   image_tag_mutability = "{mutability}"
-  force_delete         = true
   image_scanning_configuration {{
     scan_on_push = {scan}
   }}
@@ -458,6 +456,40 @@ output "registry" {{ value = aws_ecr_repository.r.registry_id }}
         assert_eq!(plain.image_tag_mutability, "MUTABLE");
         assert_eq!(plain.encryption_type, "AES256");
     });
+    // A repository with an image: destroy fails without force_delete
+    // (an in-place change of the state only) and succeeds with it.
+    block_on(async {
+        use gantry_aws::client::ECR;
+        let manifest = r#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000"},"layers":[]}"#;
+        gantry_aws::protocol::json(
+            &c,
+            &ECR,
+            "AmazonEC2ContainerRegistry_V20150921",
+            "1.1",
+            "PutImage",
+            &serde_json::json!({
+                "repositoryName": "gt-repo-two",
+                "imageManifest": manifest,
+                "imageTag": "v1",
+            }),
+        )
+        .await
+        .unwrap();
+    });
+    let (code, out, err) = s.run(&["destroy", "-auto-approve"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        format!("{out}{err}").contains("RepositoryNotEmptyException"),
+        "{out}\n{err}"
+    );
+    s.write(&v3.replace(
+        "image_tag_mutability = \"IMMUTABLE\"",
+        "image_tag_mutability = \"IMMUTABLE\"\n  force_delete = true",
+    ));
+    let (code, out) = s.plan();
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("force_delete"), "{out}");
+    s.apply();
     s.ok(&["destroy", "-auto-approve"]);
     block_on(async {
         for n in ["gt-repo-two", "gt-plain"] {

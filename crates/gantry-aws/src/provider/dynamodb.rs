@@ -429,6 +429,20 @@ impl ResourceType for Table {
         let Some(prior) = prior else {
             return Ok(());
         };
+        // kms_key_arn is AWS's choice when unset: keep the one it made.
+        if let (Some(new), Some(old)) = (
+            blocks(planned, "server_side_encryption").first(),
+            blocks(prior, "server_side_encryption").first(),
+        ) && attr(new, "kms_key_arn").is_null()
+            && attr(new, "enabled").equals(attr(old, "enabled"))
+            && !attr(old, "kms_key_arn").is_null()
+        {
+            let block = object([
+                ("enabled", attr(new, "enabled").clone()),
+                ("kms_key_arn", attr(old, "kms_key_arn").clone()),
+            ]);
+            set(planned, "server_side_encryption", Value::List(vec![block]));
+        }
         let changed = |p: &Value, k: &str| !attr(prior, k).equals(attr(p, k));
         // Capacities AWS picks itself change with the billing mode.
         if changed(planned, "billing_mode") {

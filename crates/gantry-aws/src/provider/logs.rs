@@ -25,7 +25,7 @@ pub(super) fn unique_name(prefix: &str) -> String {
     let now = chrono::Utc::now();
     format!(
         "{prefix}{}{:08x}",
-        now.format("%Y%m%d%H%M%S%2f"),
+        now.format("%Y%m%d%H%M%S%3f"),
         rand::random::<u32>()
     )
 }
