@@ -264,7 +264,11 @@ output "arn" {{ value = aws_kms_key.k.arn }}
         },
     );
     let id = s.output("aws_kms_key_k");
-    assert!(s.output("arn").ends_with(&format!(":key/{id}")), "{}", s.output("arn"));
+    assert!(
+        s.output("arn").ends_with(&format!(":key/{id}")),
+        "{}",
+        s.output("arn")
+    );
     block_on(async {
         let k = kms::describe_key(&c, &id).await.unwrap().unwrap();
         assert_eq!(k.description, "second");
@@ -385,7 +389,10 @@ output "arn" {{ value = aws_ssm_parameter.p.arn }}
         assert_eq!(plain.value, "a,b,c");
     });
     let shown = s.ok(&["show"]);
-    assert!(!shown.contains("hunter2"), "show printed the value:\n{shown}");
+    assert!(
+        !shown.contains("hunter2"),
+        "show printed the value:\n{shown}"
+    );
     assert!(shown.contains("aws_ssm_parameter"), "{shown}");
     s.ok(&["destroy", "-auto-approve"]);
     block_on(async {
@@ -433,7 +440,11 @@ output "registry" {{ value = aws_ecr_repository.r.registry_id }}
         },
     );
     assert_eq!(s.output("registry"), "123456789012");
-    assert!(s.output("url").ends_with("/gt-repo-two"), "{}", s.output("url"));
+    assert!(
+        s.output("url").ends_with("/gt-repo-two"),
+        "{}",
+        s.output("url")
+    );
     block_on(async {
         assert_eq!(
             ecr::describe_repository(&c, "gt-repo-one").await.unwrap(),
@@ -528,7 +539,7 @@ output "arn" {{ value = aws_cloudwatch_log_group.g.arn }}
             v1: &v1,
             v2: &v2,
             v3: &v3,
-            imports: &["aws_cloudwatch_log_group.g"],
+            imports: &["aws_cloudwatch_log_group.g", "aws_cloudwatch_log_group.p"],
         },
     );
     let arn = s.output("arn");
@@ -556,7 +567,10 @@ output "arn" {{ value = aws_cloudwatch_log_group.g.arn }}
         assert_eq!(p.retention_in_days, 0);
     });
     // skip_destroy leaves the group in AWS.
-    s.write(&v3.replace("retention_in_days = 30", "retention_in_days = 30\n  skip_destroy = true"));
+    s.write(&v3.replace(
+        "retention_in_days = 30",
+        "retention_in_days = 30\n  skip_destroy = true",
+    ));
     s.apply();
     s.ok(&["destroy", "-auto-approve"]);
     block_on(async {
@@ -567,10 +581,7 @@ output "arn" {{ value = aws_cloudwatch_log_group.g.arn }}
                 .is_some(),
             "skip_destroy"
         );
-        assert_eq!(
-            logs::describe_log_group(&c, &prefixed).await.unwrap(),
-            None
-        );
+        assert_eq!(logs::describe_log_group(&c, &prefixed).await.unwrap(), None);
     });
 }
 
@@ -639,7 +650,11 @@ output "owner" {{ value = aws_sns_topic.t.owner }}
         );
         let a = sns::get_topic_attributes(&c, &arn).await.unwrap().unwrap();
         assert_eq!(a.get("DisplayName").map(String::as_str), Some("second"));
-        assert!(a["Policy"].contains("events.amazonaws.com"), "{}", a["Policy"]);
+        assert!(
+            a["Policy"].contains("events.amazonaws.com"),
+            "{}",
+            a["Policy"]
+        );
         let tags = sns::list_tags(&c, &arn).await.unwrap();
         assert_eq!(tag(&tags, "display"), Some("second"));
         assert_eq!(tag(&tags, "managed_by"), Some("gantry"), "default_tags");

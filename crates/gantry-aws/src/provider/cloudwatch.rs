@@ -67,10 +67,7 @@ fn alarm_of(planned: &Value) -> Result<Alarm, ProviderError> {
 impl ResourceType for MetricAlarm {
     fn schema(&self) -> Schema {
         let mut s = Schema::new()
-            .attr(
-                "alarm_name",
-                Attribute::required(Type::String).force_new(),
-            )
+            .attr("alarm_name", Attribute::required(Type::String).force_new())
             .attr("comparison_operator", Attribute::required(Type::String))
             .attr("evaluation_periods", Attribute::required(Type::Number))
             .attr("metric_name", Attribute::optional(Type::String))
@@ -79,10 +76,7 @@ impl ResourceType for MetricAlarm {
             .attr("statistic", Attribute::optional(Type::String))
             .attr("extended_statistic", Attribute::optional(Type::String))
             .attr("threshold", Attribute::optional(Type::Number))
-            .attr(
-                "dimensions",
-                Attribute::optional(Type::map(Type::String)),
-            )
+            .attr("dimensions", Attribute::optional(Type::map(Type::String)))
             .attr("alarm_description", Attribute::optional(Type::String))
             .attr("actions_enabled", Attribute::optional(Type::Bool))
             .attr("datapoints_to_alarm", Attribute::optional(Type::Number))
@@ -167,9 +161,7 @@ impl ResourceType for MetricAlarm {
         let name = req_str(state, "id")?;
         let Some(a) = cloudwatch::describe_alarm(&ctx.client, name)
             .await
-            .map_err(aws_err(format!(
-                "reading CloudWatch Metric Alarm ({name})"
-            )))?
+            .map_err(aws_err(format!("reading CloudWatch Metric Alarm ({name})")))?
         else {
             return Ok(None);
         };
@@ -192,7 +184,11 @@ impl ResourceType for MetricAlarm {
             a.period.map_or(Value::Null, |p| Value::Number(p as f64)),
         );
         set(&mut v, "statistic", opt_string(a.statistic));
-        set(&mut v, "extended_statistic", opt_string(a.extended_statistic));
+        set(
+            &mut v,
+            "extended_statistic",
+            opt_string(a.extended_statistic),
+        );
         set(
             &mut v,
             "threshold",
@@ -265,9 +261,7 @@ impl ResourceType for MetricAlarm {
         if !set_tags.is_empty() {
             cloudwatch::tag_resource(&ctx.client, arn, &set_tags)
                 .await
-                .map_err(aws_err(format!(
-                    "tagging CloudWatch Metric Alarm ({name})"
-                )))?;
+                .map_err(aws_err(format!("tagging CloudWatch Metric Alarm ({name})")))?;
         }
         Ok(())
     }

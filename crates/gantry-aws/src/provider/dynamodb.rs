@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use gantry_iac::provider::{Attribute, Nesting, NestedBlock, ProviderError, Schema};
+use gantry_iac::provider::{Attribute, NestedBlock, Nesting, ProviderError, Schema};
 use gantry_iac::value::{PathStep, Type, Value};
 use serde_json::{Value as J, json};
 
@@ -127,9 +127,14 @@ fn by_name<'a>(v: &'a Value, block: &str) -> BTreeMap<String, &'a Value> {
 
 /// True when two index blocks differ in more than their capacities.
 fn gsi_shape_differs(a: &Value, b: &Value) -> bool {
-    ["hash_key", "range_key", "projection_type", "non_key_attributes"]
-        .iter()
-        .any(|k| !attr(a, k).equals(attr(b, k)))
+    [
+        "hash_key",
+        "range_key",
+        "projection_type",
+        "non_key_attributes",
+    ]
+    .iter()
+    .any(|k| !attr(a, k).equals(attr(b, k)))
 }
 
 /// A flag read from AWS: null when the prior block left it unset and AWS
@@ -216,10 +221,16 @@ impl ResourceType for Table {
             .attr("read_capacity", Attribute::optional_computed(Type::Number))
             .attr("write_capacity", Attribute::optional_computed(Type::Number))
             .attr("stream_enabled", Attribute::optional(Type::Bool))
-            .attr("stream_view_type", Attribute::optional_computed(Type::String))
+            .attr(
+                "stream_view_type",
+                Attribute::optional_computed(Type::String),
+            )
             .attr("stream_arn", Attribute::computed(Type::String))
             .attr("stream_label", Attribute::computed(Type::String))
-            .attr("deletion_protection_enabled", Attribute::optional(Type::Bool))
+            .attr(
+                "deletion_protection_enabled",
+                Attribute::optional(Type::Bool),
+            )
             .attr("table_class", Attribute::optional(Type::String))
             .attr("id", Attribute::computed(Type::String))
             .attr("arn", Attribute::computed(Type::String))
@@ -286,11 +297,7 @@ impl ResourceType for Table {
             "table_class",
             &["STANDARD", "STANDARD_INFREQUENT_ACCESS"],
         ));
-        out.extend(check_one_of(
-            config,
-            "stream_view_type",
-            &STREAM_VIEW_TYPES,
-        ));
+        out.extend(check_one_of(config, "stream_view_type", &STREAM_VIEW_TYPES));
         // Declared attributes: every key must be one, and (as AWS insists)
         // every one must be a key of the table or of an index.
         let attrs_known = attr(config, "attribute").is_wholly_known();
@@ -324,7 +331,11 @@ impl ResourceType for Table {
                 }
             }
         };
-        need(get_str(config, "hash_key"), "hash_key".into(), path("hash_key"));
+        need(
+            get_str(config, "hash_key"),
+            "hash_key".into(),
+            path("hash_key"),
+        );
         need(
             get_str(config, "range_key"),
             "range_key".into(),
@@ -579,16 +590,39 @@ impl ResourceType for Table {
         let prov = billing == PROVISIONED;
         set(&mut v, "billing_mode", billing);
         let n = |p: &str| t.pointer(p).and_then(J::as_i64).unwrap_or(0);
-        set(&mut v, "read_capacity", n("/ProvisionedThroughput/ReadCapacityUnits"));
-        set(&mut v, "write_capacity", n("/ProvisionedThroughput/WriteCapacityUnits"));
+        set(
+            &mut v,
+            "read_capacity",
+            n("/ProvisionedThroughput/ReadCapacityUnits"),
+        );
+        set(
+            &mut v,
+            "write_capacity",
+            n("/ProvisionedThroughput/WriteCapacityUnits"),
+        );
         let ks = t.get("KeySchema");
         set(&mut v, "hash_key", opt_string(key_of(ks, "HASH")));
         set(&mut v, "range_key", opt_string(key_of(ks, "RANGE")));
+        // Only key attributes are part of a table: AWS drops a definition
+        // when its last index goes (moto keeps it; drop it here too).
+        let mut keys: BTreeSet<String> = BTreeSet::new();
+        for schema in std::iter::once(t.get("KeySchema")).chain(
+            ["GlobalSecondaryIndexes", "LocalSecondaryIndexes"]
+                .iter()
+                .filter_map(|k| t.get(*k).and_then(J::as_array))
+                .flatten()
+                .map(|ix| ix.get("KeySchema")),
+        ) {
+            for kind in ["HASH", "RANGE"] {
+                keys.extend(key_of(schema, kind));
+            }
+        }
         let attrs: Vec<Value> = t
             .get("AttributeDefinitions")
             .and_then(J::as_array)
             .map(|xs| {
                 xs.iter()
+                    .filter(|a| s(a, "/AttributeName").is_some_and(|n| keys.contains(n)))
                     .map(|a| {
                         object([
                             ("name", opt_string(s(a, "/AttributeName"))),
@@ -621,7 +655,10 @@ impl ResourceType for Table {
                                 opt_string(s(g, "/Projection/ProjectionType")),
                             ),
                             ("non_key_attributes", non_key_attributes(g, true)),
-                            ("read_capacity", cap("/ProvisionedThroughput/ReadCapacityUnits")),
+                            (
+                                "read_capacity",
+                                cap("/ProvisionedThroughput/ReadCapacityUnits"),
+                            ),
                             (
                                 "write_capacity",
                                 cap("/ProvisionedThroughput/WriteCapacityUnits"),
@@ -668,7 +705,11 @@ impl ResourceType for Table {
             },
         );
         set(&mut v, "stream_arn", opt_string(s(&t, "/LatestStreamArn")));
-        set(&mut v, "stream_label", opt_string(s(&t, "/LatestStreamLabel")));
+        set(
+            &mut v,
+            "stream_label",
+            opt_string(s(&t, "/LatestStreamLabel")),
+        );
         set(
             &mut v,
             "deletion_protection_enabled",
@@ -710,7 +751,8 @@ impl ResourceType for Table {
             );
         }
         let prior_sse = had("server_side_encryption");
-        let sse_on = s(&t, "/SSEDescription/Status").is_some_and(|st| st == "ENABLED" || st == "ENABLING");
+        let sse_on =
+            s(&t, "/SSEDescription/Status").is_some_and(|st| st == "ENABLED" || st == "ENABLING");
         if sse_on || prior_sse.is_some() {
             let key = if sse_on {
                 s(&t, "/SSEDescription/KMSMasterKeyArn").map(str::to_owned)
@@ -744,7 +786,8 @@ impl ResourceType for Table {
         if changed("billing_mode")
             || (prov && (changed("read_capacity") || changed("write_capacity")))
         {
-            let mut input = json!({ "BillingMode": if prov { PROVISIONED } else { PAY_PER_REQUEST } });
+            let mut input =
+                json!({ "BillingMode": if prov { PROVISIONED } else { PAY_PER_REQUEST } });
             if prov {
                 input["ProvisionedThroughput"] = throughput(
                     get_int(planned, "read_capacity").unwrap_or(0),
@@ -945,8 +988,9 @@ impl ResourceType for Table {
         for _ in 0..120 {
             match dynamodb::describe_table(&ctx.client, name)
                 .await
-                .map_err(aws_err(format!("waiting for DynamoDB Table ({name}) deletion")))?
-            {
+                .map_err(aws_err(format!(
+                    "waiting for DynamoDB Table ({name}) deletion"
+                )))? {
                 None => return Ok(()),
                 Some(_) => {
                     tokio::time::sleep(delay).await;

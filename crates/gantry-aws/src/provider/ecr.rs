@@ -1,7 +1,7 @@
 //! aws_ecr_repository.
 
 use async_trait::async_trait;
-use gantry_iac::provider::{Attribute, Nesting, NestedBlock, ProviderError, Schema};
+use gantry_iac::provider::{Attribute, NestedBlock, Nesting, ProviderError, Schema};
 use gantry_iac::value::{PathStep, Type, Value};
 
 use super::logs::check_one_of;
@@ -91,9 +91,8 @@ impl ResourceType for Repository {
         ));
         if let Some(n) = get_str(config, "name") {
             let ok = (2..=256).contains(&n.len())
-                && n.chars().all(|c| {
-                    c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/".contains(c)
-                })
+                && n.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/".contains(c))
                 && n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
             if !ok {
                 out.push(
@@ -134,8 +133,7 @@ impl ResourceType for Repository {
             &ctx.client,
             &ecr::NewRepository {
                 name,
-                image_tag_mutability: get_str(planned, "image_tag_mutability")
-                    .unwrap_or("MUTABLE"),
+                image_tag_mutability: get_str(planned, "image_tag_mutability").unwrap_or("MUTABLE"),
                 scan_on_push: blocks(planned, "image_scanning_configuration")
                     .first()
                     .and_then(|b| get_bool(b, "scan_on_push"))
@@ -184,7 +182,10 @@ impl ResourceType for Repository {
             set(
                 &mut v,
                 "image_scanning_configuration",
-                Value::List(vec![object([("scan_on_push", Value::Bool(r.scan_on_push))])]),
+                Value::List(vec![object([(
+                    "scan_on_push",
+                    Value::Bool(r.scan_on_push),
+                )])]),
             );
         }
         let prior_enc = blocks(state, "encryption_configuration").first().copied();
@@ -195,7 +196,12 @@ impl ResourceType for Repository {
                 Value::List(vec![object([
                     (
                         "encryption_type",
-                        keep_unset(prior_enc, "encryption_type", Some(r.encryption_type), "AES256"),
+                        keep_unset(
+                            prior_enc,
+                            "encryption_type",
+                            Some(r.encryption_type),
+                            "AES256",
+                        ),
                     ),
                     ("kms_key", keep_unset(prior_enc, "kms_key", r.kms_key, "")),
                 ])]),

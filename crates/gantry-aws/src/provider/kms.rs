@@ -51,10 +51,7 @@ impl ResourceType for Key {
     fn schema(&self) -> Schema {
         Schema::new()
             .attr("description", Attribute::optional_computed(Type::String))
-            .attr(
-                "key_usage",
-                Attribute::optional(Type::String).force_new(),
-            )
+            .attr("key_usage", Attribute::optional(Type::String).force_new())
             .attr(
                 "customer_master_key_spec",
                 Attribute::optional(Type::String).force_new(),
@@ -79,7 +76,10 @@ impl ResourceType for Key {
     fn defaults(&self) -> Vec<(&'static str, Value)> {
         vec![
             ("key_usage", Value::string("ENCRYPT_DECRYPT")),
-            ("customer_master_key_spec", Value::string("SYMMETRIC_DEFAULT")),
+            (
+                "customer_master_key_spec",
+                Value::string("SYMMETRIC_DEFAULT"),
+            ),
             ("bypass_policy_lockout_safety_check", Value::Bool(false)),
             ("enable_key_rotation", Value::Bool(false)),
             ("is_enabled", Value::Bool(true)),
@@ -187,7 +187,11 @@ impl ResourceType for Key {
         set(&mut v, "description", k.description);
         set(&mut v, "key_usage", k.key_usage);
         set(&mut v, "customer_master_key_spec", k.key_spec);
-        set(&mut v, "policy", remote_json(state, "policy", Some(&policy)));
+        set(
+            &mut v,
+            "policy",
+            remote_json(state, "policy", Some(&policy)),
+        );
         set(&mut v, "enable_key_rotation", rotation);
         set(&mut v, "is_enabled", k.enabled);
         set(&mut v, "multi_region", k.multi_region);

@@ -24,10 +24,22 @@ pub(super) fn resources() -> super::Resources {
 pub(super) fn unique_name(prefix: &str) -> String {
     let now = chrono::Utc::now();
     format!(
-        "{prefix}{}{:08x}",
-        now.format("%Y%m%d%H%M%S%3f"),
-        rand::random::<u32>()
+        "{prefix}{}{:04}{:08}",
+        now.format("%Y%m%d%H%M%S"),
+        now.timestamp_subsec_micros() / 100,
+        rand::random::<u32>() % 100_000_000
     )
+}
+
+/// Length of the suffix [`unique_name`] adds (Terraform's length too).
+const UNIQUE_SUFFIX_LEN: usize = 26;
+
+/// The prefix of a name [`unique_name`] made (for `name_prefix` after an
+/// import); `None` for any other name.
+pub(super) fn name_prefix_of(name: &str) -> Option<&str> {
+    let cut = name.len().checked_sub(UNIQUE_SUFFIX_LEN)?;
+    let (prefix, suffix) = (name.get(..cut)?, name.get(cut..)?);
+    (suffix.bytes().all(|b| b.is_ascii_digit()) && !prefix.is_empty()).then_some(prefix)
 }
 
 /// An error when the string `name` is set to none of `allowed`.
@@ -95,8 +107,8 @@ pub(super) fn remote_json(state: &Value, name: &str, remote: Option<&str>) -> Va
 
 /// The retention periods CloudWatch Logs accepts (0: never expire).
 const RETENTION_DAYS: [i64; 23] = [
-    0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-    2922, 3288, 3653,
+    0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
 ];
 
 pub(super) struct LogGroup;
@@ -109,10 +121,7 @@ impl ResourceType for LogGroup {
                 "name",
                 Attribute::optional_computed(Type::String).force_new(),
             )
-            .attr(
-                "name_prefix",
-                Attribute::optional(Type::String).force_new(),
-            )
+            .attr("name_prefix", Attribute::optional(Type::String).force_new())
             .attr("retention_in_days", Attribute::optional(Type::Number))
             .attr("kms_key_id", Attribute::optional(Type::String))
             .attr(
@@ -219,8 +228,12 @@ impl ResourceType for LogGroup {
             )))?;
         let mut v = null_object(&self.schema());
         set(&mut v, "id", g.name.clone());
-        set(&mut v, "name", g.name);
-        set(&mut v, "name_prefix", attr(state, "name_prefix").clone());
+        set(&mut v, "name", g.name.clone());
+        let prefix = match attr(state, "name_prefix") {
+            Value::Null => opt_string(name_prefix_of(&g.name)),
+            p => p.clone(),
+        };
+        set(&mut v, "name_prefix", prefix);
         set(&mut v, "arn", g.arn);
         set(&mut v, "retention_in_days", g.retention_in_days);
         set(&mut v, "kms_key_id", opt_string(g.kms_key_id));

@@ -151,8 +151,8 @@ static RESOURCES: LazyLock<ResourceTable> = LazyLock::new(|| {
         cloudwatch::resources(),
     ]
     .into_iter()
-        .flatten()
-        .collect()
+    .flatten()
+    .collect()
 });
 
 /// One module's data source types, by Terraform type name.

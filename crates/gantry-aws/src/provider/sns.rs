@@ -7,7 +7,7 @@ use gantry_iac::provider::{Attribute, ProviderError, Schema};
 use gantry_iac::value::{Type, Value};
 
 use super::iam::keep_equivalent_json;
-use super::logs::{check_conflict, check_json_object, remote_json, unique_name};
+use super::logs::{check_conflict, check_json_object, name_prefix_of, remote_json, unique_name};
 use super::values::{attr, get_bool, get_str, null_object, opt_string, req_str, set, string_map};
 use super::{Ctx, ResourceType, aws_err, path, planned_tags, tag_changes};
 use crate::service::sns;
@@ -39,10 +39,7 @@ impl ResourceType for Topic {
                 "name",
                 Attribute::optional_computed(Type::String).force_new(),
             )
-            .attr(
-                "name_prefix",
-                Attribute::optional(Type::String).force_new(),
-            )
+            .attr("name_prefix", Attribute::optional(Type::String).force_new())
             .attr("fifo_topic", Attribute::optional(Type::Bool).force_new())
             .attr("display_name", Attribute::optional(Type::String))
             .attr("policy", Attribute::optional_computed(Type::String))
@@ -163,12 +160,12 @@ impl ResourceType for Topic {
         set(&mut v, "id", arn);
         set(&mut v, "arn", arn);
         set(&mut v, "name", name_of(arn));
-        set(&mut v, "name_prefix", attr(state, "name_prefix").clone());
-        set(
-            &mut v,
-            "owner",
-            a.get("Owner").cloned().unwrap_or_default(),
-        );
+        let prefix = match attr(state, "name_prefix") {
+            Value::Null => opt_string(name_prefix_of(name_of(arn).trim_end_matches(".fifo"))),
+            p => p.clone(),
+        };
+        set(&mut v, "name_prefix", prefix);
+        set(&mut v, "owner", a.get("Owner").cloned().unwrap_or_default());
         for (attr_name, sns_name, is_json) in STRINGS {
             let remote = a.get(sns_name).map(String::as_str);
             let value = if is_json {

@@ -87,7 +87,9 @@ impl ResourceType for Parameter {
         {
             out.push(
                 ProviderError::new("invalid value for insecure_value")
-                    .with_detail("insecure_value cannot be used with a SecureString parameter; use value")
+                    .with_detail(
+                        "insecure_value cannot be used with a SecureString parameter; use value",
+                    )
                     .at(path("insecure_value")),
             );
         }
@@ -120,9 +122,7 @@ impl ResourceType for Parameter {
             set(planned, "version", Value::Unknown(Type::Number));
         }
         // A new type brings AWS's key choice with it.
-        if !attr(prior, "type").equals(attr(planned, "type"))
-            && attr(config, "key_id").is_null()
-        {
+        if !attr(prior, "type").equals(attr(planned, "type")) && attr(config, "key_id").is_null() {
             set(planned, "key_id", Value::Unknown(Type::String));
         }
         // insecure_value is the value when used.

@@ -115,12 +115,7 @@ pub async fn update_time_to_live(
 
 /// Whether point-in-time recovery is on.
 pub async fn point_in_time_recovery(c: &Client, name: &str) -> Result<bool, Error> {
-    let out = call(
-        c,
-        "DescribeContinuousBackups",
-        json!({ "TableName": name }),
-    )
-    .await?;
+    let out = call(c, "DescribeContinuousBackups", json!({ "TableName": name })).await?;
     Ok(out
         .pointer("/ContinuousBackupsDescription/PointInTimeRecoveryDescription/PointInTimeRecoveryStatus")
         .and_then(J::as_str)

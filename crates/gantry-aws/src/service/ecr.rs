@@ -64,10 +64,7 @@ pub struct NewRepository<'a> {
     pub tags: &'a Tags,
 }
 
-pub async fn create_repository(
-    c: &Client,
-    r: &NewRepository<'_>,
-) -> Result<Repository, Error> {
+pub async fn create_repository(c: &Client, r: &NewRepository<'_>) -> Result<Repository, Error> {
     let mut enc = json!({ "encryptionType": r.encryption_type });
     if let Some(k) = r.kms_key {
         enc["kmsKey"] = json!(k);

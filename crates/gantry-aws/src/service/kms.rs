@@ -184,9 +184,13 @@ pub async fn tag_resource(c: &Client, key_id: &str, tags: &Tags) -> Result<(), E
 }
 
 pub async fn untag_resource(c: &Client, key_id: &str, keys: &[String]) -> Result<(), Error> {
-    call(c, "UntagResource", json!({ "KeyId": key_id, "TagKeys": keys }))
-        .await
-        .map(drop)
+    call(
+        c,
+        "UntagResource",
+        json!({ "KeyId": key_id, "TagKeys": keys }),
+    )
+    .await
+    .map(drop)
 }
 
 /// Schedules the key's deletion after `days` (7 to 30); a key already

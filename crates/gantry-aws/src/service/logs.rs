@@ -54,13 +54,10 @@ pub async fn describe_log_group(c: &Client, name: &str) -> Result<Option<LogGrou
             input["nextToken"] = json!(t);
         }
         let out = call(c, "DescribeLogGroups", input).await?;
-        let found = out
-            .get("logGroups")
-            .and_then(J::as_array)
-            .and_then(|xs| {
-                xs.iter()
-                    .find(|g| g.get("logGroupName").and_then(J::as_str) == Some(name))
-            });
+        let found = out.get("logGroups").and_then(J::as_array).and_then(|xs| {
+            xs.iter()
+                .find(|g| g.get("logGroupName").and_then(J::as_str) == Some(name))
+        });
         if let Some(g) = found {
             let s = |k: &str| g.get(k).and_then(J::as_str).map(str::to_owned);
             let arn = s("arn").unwrap_or_default();
