@@ -23,12 +23,19 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::service::Tags;
 
+mod cloudwatch;
 pub(crate) mod config;
 mod data;
+mod dynamodb;
+mod ecr;
 mod iam;
+mod kms;
+mod logs;
 mod policy_document;
 mod s3;
+mod sns;
 mod sqs;
+mod ssm;
 pub(crate) mod values;
 
 use values::{attr, get_string_map, set, string_map};
@@ -131,10 +138,21 @@ pub(crate) type Resources = Vec<(&'static str, Box<dyn ResourceType>)>;
 
 static RESOURCES: LazyLock<ResourceTable> = LazyLock::new(|| {
     // One line per module: each module lists its own types.
-    [s3::resources(), sqs::resources(), iam::resources()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        s3::resources(),
+        sqs::resources(),
+        iam::resources(),
+        dynamodb::resources(),
+        kms::resources(),
+        ssm::resources(),
+        ecr::resources(),
+        logs::resources(),
+        sns::resources(),
+        cloudwatch::resources(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 });
 
 /// One module's data source types, by Terraform type name.

@@ -1,9 +1,16 @@
 //! Thin clients: exactly the operations the provider's resources need,
 //! each one function over [`crate::Client`] in its service's protocol.
 
+pub mod cloudwatch;
+pub mod dynamodb;
+pub mod ecr;
 pub mod iam;
+pub mod kms;
+pub mod logs;
 pub mod s3;
+pub mod sns;
 pub mod sqs;
+pub mod ssm;
 pub mod sts;
 
 use std::collections::BTreeMap;
