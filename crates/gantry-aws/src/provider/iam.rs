@@ -28,7 +28,7 @@ pub(super) fn keep_equivalent_json(prior: Option<&Value>, planned: &mut Value, n
     }
 }
 
-fn check_json(config: &Value, name: &str) -> Option<ProviderError> {
+pub(super) fn check_json(config: &Value, name: &str) -> Option<ProviderError> {
     let s = get_str(config, name)?;
     match serde_json::from_str::<serde_json::Value>(s) {
         Ok(serde_json::Value::Object(_)) => None,

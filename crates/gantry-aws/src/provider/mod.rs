@@ -26,7 +26,10 @@ use crate::service::Tags;
 mod config;
 mod data;
 mod iam;
+mod iam_policy;
+mod lambda;
 mod policy_document;
+mod route53;
 mod s3;
 mod sqs;
 pub(crate) mod values;
@@ -131,7 +134,7 @@ pub(crate) type Resources = Vec<(&'static str, Box<dyn ResourceType>)>;
 
 static RESOURCES: LazyLock<ResourceTable> = LazyLock::new(|| {
     // One line per module: each module lists its own types.
-    [s3::resources(), sqs::resources(), iam::resources()]
+    [s3::resources(), sqs::resources(), iam::resources(), iam_policy::resources(), lambda::resources(), route53::resources()]
         .into_iter()
         .flatten()
         .collect()

@@ -2,6 +2,8 @@
 //! each one function over [`crate::Client`] in its service's protocol.
 
 pub mod iam;
+pub mod lambda;
+pub mod route53;
 pub mod s3;
 pub mod sqs;
 pub mod sts;
