@@ -566,9 +566,11 @@ impl ResourceType for Record {
             );
         }
         let has = |n: &str| !attr(config, n).is_null();
-        let has_alias = attr(config, "alias")
-            .as_seq()
-            .is_none_or(|a| !a.is_empty());
+        let alias = attr(config, "alias");
+        let has_alias = match alias.as_seq() {
+            Some(a) => !a.is_empty(),
+            None => !alias.is_null(),
+        };
         if has_alias && (has("records") || has("ttl")) {
             out.push(
                 ProviderError::new("conflicting configuration arguments")
