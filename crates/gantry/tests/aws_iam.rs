@@ -86,6 +86,8 @@ resource "aws_s3_bucket_policy" "p" {
 }
 EOT
 }
+output "aws_s3_bucket_b" { value = aws_s3_bucket.b.id }
+output "aws_s3_bucket_policy_p" { value = aws_s3_bucket_policy.p.id }
 "#,
     );
     s.assert_clean("equivalent bucket policy");
@@ -373,7 +375,7 @@ fn stored_zip(name: &str, data: &[u8]) -> Vec<u8> {
     cd.extend_from_slice(&size.to_le_bytes());
     cd.extend_from_slice(&size.to_le_bytes());
     cd.extend_from_slice(&name_len.to_le_bytes());
-    cd.extend_from_slice(&[0; 12]); // extra, comment, disk, attributes
+    cd.extend_from_slice(&[0; 8]); // extra, comment, disk, internal attributes
     cd.extend_from_slice(&0u32.to_le_bytes()); // external attributes
     cd.extend_from_slice(&0u32.to_le_bytes()); // local header offset
     cd.extend_from_slice(name.as_bytes());

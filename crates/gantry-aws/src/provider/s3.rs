@@ -45,12 +45,14 @@ pub(super) fn check_bucket_name(name: &str) -> Result<(), String> {
 }
 
 /// A name Terraform-style: `terraform-` (or the prefix) and a unique,
-/// time-ordered suffix.
+/// time-ordered 26-character suffix (UTC time to the ten-thousandth of a
+/// second, then 8 hex digits).
 pub(super) fn unique_name(prefix: &str) -> String {
     let now = chrono::Utc::now();
     format!(
-        "{prefix}{}{:08x}",
-        now.format("%Y%m%d%H%M%S%2f"),
+        "{prefix}{}{:04}{:08x}",
+        now.format("%Y%m%d%H%M%S"),
+        now.timestamp_subsec_micros() / 100,
         rand::random::<u32>()
     )
 }
@@ -903,6 +905,15 @@ mod tests {
         assert!(check_bucket_name("a..b").is_err());
         assert!(check_bucket_name("192.168.1.1").is_err());
         assert!(check_bucket_name(&"a".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn unique_names_have_terraforms_shape() {
+        let n = unique_name("terraform-");
+        let suffix = n.strip_prefix("terraform-").unwrap();
+        assert_eq!(suffix.len(), 26, "{n}");
+        assert!(suffix[..18].chars().all(|c| c.is_ascii_digit()), "{n}");
+        assert!(suffix[18..].chars().all(|c| c.is_ascii_hexdigit()), "{n}");
     }
 
     #[test]
