@@ -568,13 +568,23 @@ output "zip_hash" {{ value = filebase64sha256("{zip}") }}
 fn route53_zone_and_records_lifecycle() {
     let moto = Moto::start();
     let c = moto.client();
+    // The engine deletes a replaced zone before its replaced records
+    // (dependents are not destroyed first), so before the replacement the
+    // zone has force_destroy and takes them along. The imported v3 leaves
+    // it at its default: force_destroy is not something AWS reports.
     let config = |zone: &str, comment: &str, ttl: u32, records: &str| {
+        let force_destroy = if zone == "gt-one.example" {
+            "force_destroy = true"
+        } else {
+            ""
+        };
         format!(
             r#"
 resource "aws_route53_zone" "z" {{
   name    = "{zone}."
   comment = "{comment}"
   tags    = {{ env = "{comment}" }}
+  {force_destroy}
 }}
 resource "aws_route53_record" "www" {{
   zone_id = aws_route53_zone.z.zone_id

@@ -84,6 +84,27 @@ async fn wait_change(ctx: &Ctx, change_id: &str, what: &str) -> Result<(), Provi
         .with_detail(format!("change {change_id} did not become INSYNC")))
 }
 
+/// The shared planning marks computed attributes unknown when a
+/// force-new argument differs before normalisation (`Example.com.` against
+/// `example.com`). When the normalised arguments match the prior state
+/// the object stays: its computed attributes are the prior ones.
+fn keep_prior_computed(prior: Option<&Value>, planned: &mut Value, force_new: &[&str], computed: &[&str]) {
+    let Some(p) = prior else {
+        return;
+    };
+    if force_new
+        .iter()
+        .any(|k| !(attr(p, k).is_wholly_known() && attr(p, k).equals(attr(planned, k))))
+    {
+        return;
+    }
+    for k in computed {
+        if !attr(planned, k).is_known() {
+            set(planned, k, attr(p, k).clone());
+        }
+    }
+}
+
 // ---- aws_route53_zone
 
 pub(super) struct Zone;
@@ -186,7 +207,7 @@ impl ResourceType for Zone {
     fn plan(
         &self,
         ctx: &Ctx,
-        _prior: Option<&Value>,
+        prior: Option<&Value>,
         _config: &Value,
         planned: &mut Value,
     ) -> Result<(), ProviderError> {
@@ -195,6 +216,12 @@ impl ResourceType for Zone {
             let n = normalize_name(n);
             set(planned, "name", n);
         }
+        keep_prior_computed(
+            prior,
+            planned,
+            &["name"],
+            &["id", "zone_id", "arn", "name_servers", "primary_name_server"],
+        );
         // A vpc block without vpc_region means the provider's region.
         let vs = attr(planned, "vpc");
         if vs.is_wholly_known() && !blocks(planned, "vpc").is_empty() {
@@ -598,7 +625,7 @@ impl ResourceType for Record {
     fn plan(
         &self,
         _ctx: &Ctx,
-        _prior: Option<&Value>,
+        prior: Option<&Value>,
         _config: &Value,
         planned: &mut Value,
     ) -> Result<(), ProviderError> {
@@ -606,6 +633,7 @@ impl ResourceType for Record {
             let n = normalize_name(n);
             set(planned, "name", n);
         }
+        keep_prior_computed(prior, planned, &["zone_id", "name"], &["fqdn"]);
         // The id follows name, type and set_identifier.
         let (z, n, t) = (
             get_str(planned, "zone_id"),
