@@ -212,7 +212,10 @@ output "profile_arn" {{ value = aws_iam_instance_profile.ip.arn }}
         s.output("profile_arn"),
         "arn:aws:iam::123456789012:instance-profile/svc/gt-profile"
     );
-    assert_eq!(s.output("aws_iam_role_policy_inline"), "gt-iam-role:gt-inline2");
+    assert_eq!(
+        s.output("aws_iam_role_policy_inline"),
+        "gt-iam-role:gt-inline2"
+    );
     block_on(async {
         let p = iam::get_policy(&c, &arn).await.unwrap().expect("policy");
         assert_eq!(p.description.as_deref(), Some("second"));
@@ -229,7 +232,9 @@ output "profile_arn" {{ value = aws_iam_instance_profile.ip.arn }}
         );
         // The inline policy was replaced under its new name.
         assert_eq!(
-            iam::get_role_policy(&c, "gt-iam-role", "gt-inline").await.unwrap(),
+            iam::get_role_policy(&c, "gt-iam-role", "gt-inline")
+                .await
+                .unwrap(),
             None
         );
         let inline = iam::get_role_policy(&c, "gt-iam-role", "gt-inline2")
@@ -309,7 +314,10 @@ output "profile_arn" {{ value = aws_iam_instance_profile.ip.arn }}
         r#"  policy = "{ \"Statement\": { \"Resource\": \"*\", \"Action\": [\"s3:ListAllMyBuckets\"], \"Effect\": \"Allow\" }, \"Version\": \"2012-10-17\" }"
   tags"#,
     );
-    assert!(literal.contains(r#"\"Version\""#), "the replacement applied");
+    assert!(
+        literal.contains(r#"\"Version\""#),
+        "the replacement applied"
+    );
     s.write(&literal);
     s.assert_clean("equivalent managed policy");
 
@@ -415,7 +423,11 @@ fn lambda_function_lifecycle() {
     let code = tempfile::tempdir().unwrap();
     let zip1 = write_zip(code.path(), "one.zip", "def handler(e, c):\n    return 1\n");
     let zip2 = write_zip(code.path(), "two.zip", "def handler(e, c):\n    return 2\n");
-    let zip3 = write_zip(code.path(), "three.zip", "def handler(e, c):\n    return 3\n");
+    let zip3 = write_zip(
+        code.path(),
+        "three.zip",
+        "def handler(e, c):\n    return 3\n",
+    );
     struct V<'a> {
         name: &'a str,
         zip: &'a Path,
@@ -486,10 +498,7 @@ output "zip_hash" {{ value = filebase64sha256("{zip}") }}
         },
     );
     let arn = s.output("arn");
-    assert_eq!(
-        arn,
-        "arn:aws:lambda:us-east-1:123456789012:function:gt-fn2"
-    );
+    assert_eq!(arn, "arn:aws:lambda:us-east-1:123456789012:function:gt-fn2");
     assert_eq!(
         s.output("invoke_arn"),
         format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations")
@@ -511,10 +520,7 @@ output "zip_hash" {{ value = filebase64sha256("{zip}") }}
         assert_eq!(f.timeout, 10);
         assert_eq!(f.handler.as_deref(), Some("index.handler"));
         assert_eq!(f.code_sha256, hash2);
-        assert_eq!(
-            f.environment.get("STAGE").map(String::as_str),
-            Some("two")
-        );
+        assert_eq!(f.environment.get("STAGE").map(String::as_str), Some("two"));
         assert_eq!(tags.get("managed_by").map(String::as_str), Some("gantry"));
     });
 
@@ -552,7 +558,10 @@ output "zip_hash" {{ value = filebase64sha256("{zip}") }}
             .await
             .unwrap();
         assert_eq!(
-            versions.iter().map(|v| v.version.as_str()).collect::<Vec<_>>(),
+            versions
+                .iter()
+                .map(|v| v.version.as_str())
+                .collect::<Vec<_>>(),
             ["$LATEST", "1"]
         );
     });
@@ -681,10 +690,7 @@ output "ns" {{ value = length(aws_route53_zone.z.name_servers) }}
         let mut values = www.records.clone();
         values.sort();
         assert_eq!(values, ["10.0.0.1", "10.0.0.2"]);
-        assert_eq!(
-            find("gt-two.example.", "TXT").records,
-            ["\"v=spf1 -all\""]
-        );
+        assert_eq!(find("gt-two.example.", "TXT").records, ["\"v=spf1 -all\""]);
         let api = find("api.gt-two.example.", "A");
         let alias = api.alias.as_ref().expect("an alias record");
         assert_eq!(alias.dns_name.trim_end_matches('.'), "www.gt-two.example");
@@ -699,7 +705,10 @@ output "ns" {{ value = length(aws_route53_zone.z.name_servers) }}
     let (code, out) = s.plan();
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("updated in-place"), "{out}");
-    assert!(!out.contains("aws_route53_record.www must be replaced"), "{out}");
+    assert!(
+        !out.contains("aws_route53_record.www must be replaced"),
+        "{out}"
+    );
     s.apply();
     s.assert_clean("after the type change");
     assert_eq!(

@@ -323,10 +323,7 @@ impl ResourceType for RolePolicy {
                 "name",
                 Attribute::optional_computed(Type::String).force_new(),
             )
-            .attr(
-                "name_prefix",
-                Attribute::optional(Type::String).force_new(),
-            )
+            .attr("name_prefix", Attribute::optional(Type::String).force_new())
             .attr("role", Attribute::required(Type::String).force_new())
             .attr("policy", Attribute::required(Type::String))
             .attr("id", Attribute::computed(Type::String))
@@ -355,7 +352,9 @@ impl ResourceType for RolePolicy {
         let name = name_to_create(planned);
         iam::put_role_policy(&ctx.client, role, &name, req_str(planned, "policy")?)
             .await
-            .map_err(aws_err(format!("creating IAM Role ({role}) Policy ({name})")))?;
+            .map_err(aws_err(format!(
+                "creating IAM Role ({role}) Policy ({name})"
+            )))?;
         let mut v = planned.clone();
         set(&mut v, "id", format!("{role}:{name}"));
         set(&mut v, "name", name);
@@ -367,7 +366,9 @@ impl ResourceType for RolePolicy {
         let (role, name) = parse_role_policy_id(id)?;
         let Some(doc) = iam::get_role_policy(&ctx.client, role, name)
             .await
-            .map_err(aws_err(format!("reading IAM Role ({role}) Policy ({name})")))?
+            .map_err(aws_err(format!(
+                "reading IAM Role ({role}) Policy ({name})"
+            )))?
         else {
             return Ok(None);
         };
@@ -384,14 +385,18 @@ impl ResourceType for RolePolicy {
         let (role, name) = parse_role_policy_id(req_str(prior, "id")?)?;
         iam::put_role_policy(&ctx.client, role, name, req_str(planned, "policy")?)
             .await
-            .map_err(aws_err(format!("updating IAM Role ({role}) Policy ({name})")))
+            .map_err(aws_err(format!(
+                "updating IAM Role ({role}) Policy ({name})"
+            )))
     }
 
     async fn delete(&self, ctx: &Ctx, state: &Value) -> Result<(), ProviderError> {
         let (role, name) = parse_role_policy_id(req_str(state, "id")?)?;
         match iam::delete_role_policy(&ctx.client, role, name).await {
             Err(e) if e.is(&["NoSuchEntity"]) => Ok(()),
-            r => r.map_err(aws_err(format!("deleting IAM Role ({role}) Policy ({name})"))),
+            r => r.map_err(aws_err(format!(
+                "deleting IAM Role ({role}) Policy ({name})"
+            ))),
         }
     }
 

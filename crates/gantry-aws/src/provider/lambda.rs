@@ -172,7 +172,9 @@ async fn wait_ready(ctx: &Ctx, name: &str, what: &str) -> Result<(), ProviderErr
     for _ in 0..120 {
         let f = lambda::get_function_configuration(&ctx.client, name)
             .await
-            .map_err(aws_err(format!("waiting for Lambda Function ({name}) {what}")))?;
+            .map_err(aws_err(format!(
+                "waiting for Lambda Function ({name}) {what}"
+            )))?;
         if f.state == "Failed" {
             return Err(
                 ProviderError::new(format!("waiting for Lambda Function ({name}) {what}"))
@@ -254,10 +256,7 @@ impl ResourceType for Function {
                 "environment",
                 block(
                     Nesting::List,
-                    Schema::new().attr(
-                        "variables",
-                        Attribute::optional(Type::map(Type::String)),
-                    ),
+                    Schema::new().attr("variables", Attribute::optional(Type::map(Type::String))),
                     0,
                     Some(1),
                 ),
@@ -327,7 +326,9 @@ impl ResourceType for Function {
         if get_str(config, "package_type") == Some("Image") {
             out.push(
                 ProviderError::new("unsupported argument value")
-                    .with_detail("package_type \"Image\" (image_uri) is not supported; use a .zip package")
+                    .with_detail(
+                        "package_type \"Image\" (image_uri) is not supported; use a .zip package",
+                    )
                     .at(path("package_type")),
             );
         }
@@ -363,15 +364,17 @@ impl ResourceType for Function {
         if has("filename") && (has("s3_bucket") || has("s3_key") || has("s3_object_version")) {
             out.push(
                 ProviderError::new("conflicting configuration arguments")
-                    .with_detail("\"filename\": conflicts with s3_bucket, s3_key and s3_object_version")
+                    .with_detail(
+                        "\"filename\": conflicts with s3_bucket, s3_key and s3_object_version",
+                    )
                     .at(path("filename")),
             );
         }
-        if !has("filename") && !(has("s3_bucket") && has("s3_key")) {
+        let package = has("filename") || (has("s3_bucket") && has("s3_key"));
+        if !package {
             out.push(
-                ProviderError::new("missing deployment package").with_detail(
-                    "one of filename, or s3_bucket and s3_key, must be specified",
-                ),
+                ProviderError::new("missing deployment package")
+                    .with_detail("one of filename, or s3_bucket and s3_key, must be specified"),
             );
         }
         out
@@ -538,14 +541,15 @@ impl ResourceType for Function {
                 _ => Value::List(Vec::new()),
             }
         } else {
-            Value::List(vec![object([(
-                "variables",
-                string_map(&f.environment),
-            )])])
+            Value::List(vec![object([("variables", string_map(&f.environment))])])
         };
         set(&mut v, "environment", env);
         set(&mut v, "invoke_arn", invoke_arn(ctx, &f.arn));
-        set(&mut v, "qualified_invoke_arn", invoke_arn(ctx, &qualified_arn));
+        set(
+            &mut v,
+            "qualified_invoke_arn",
+            invoke_arn(ctx, &qualified_arn),
+        );
         set(&mut v, "arn", f.arn);
         set(&mut v, "version", version);
         set(&mut v, "qualified_arn", qualified_arn);
@@ -581,7 +585,9 @@ impl ResourceType for Function {
         if publish && (code_changed || config_changed || publish_turned_on) {
             lambda::publish_version(&ctx.client, name)
                 .await
-                .map_err(aws_err(format!("publishing Lambda Function ({name}) version")))?;
+                .map_err(aws_err(format!(
+                    "publishing Lambda Function ({name}) version"
+                )))?;
             wait_ready(ctx, name, "publish").await?;
         }
         let arn = req_str(prior, "arn")?;

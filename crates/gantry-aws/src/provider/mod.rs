@@ -134,10 +134,17 @@ pub(crate) type Resources = Vec<(&'static str, Box<dyn ResourceType>)>;
 
 static RESOURCES: LazyLock<ResourceTable> = LazyLock::new(|| {
     // One line per module: each module lists its own types.
-    [s3::resources(), sqs::resources(), iam::resources(), iam_policy::resources(), lambda::resources(), route53::resources()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        s3::resources(),
+        sqs::resources(),
+        iam::resources(),
+        iam_policy::resources(),
+        lambda::resources(),
+        route53::resources(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 });
 
 /// One module's data source types, by Terraform type name.

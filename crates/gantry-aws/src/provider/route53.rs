@@ -88,7 +88,12 @@ async fn wait_change(ctx: &Ctx, change_id: &str, what: &str) -> Result<(), Provi
 /// force-new argument differs before normalisation (`Example.com.` against
 /// `example.com`). When the normalised arguments match the prior state
 /// the object stays: its computed attributes are the prior ones.
-fn keep_prior_computed(prior: Option<&Value>, planned: &mut Value, force_new: &[&str], computed: &[&str]) {
+fn keep_prior_computed(
+    prior: Option<&Value>,
+    planned: &mut Value,
+    force_new: &[&str],
+    computed: &[&str],
+) {
     let Some(p) = prior else {
         return;
     };
@@ -188,7 +193,9 @@ impl ResourceType for Zone {
         {
             out.push(
                 ProviderError::new("invalid zone name")
-                    .with_detail(format!("{n:?} must be a domain name of 1 to 1024 characters"))
+                    .with_detail(format!(
+                        "{n:?} must be a domain name of 1 to 1024 characters"
+                    ))
                     .at(path("name")),
             );
         }
@@ -220,7 +227,13 @@ impl ResourceType for Zone {
             prior,
             planned,
             &["name"],
-            &["id", "zone_id", "arn", "name_servers", "primary_name_server"],
+            &[
+                "id",
+                "zone_id",
+                "arn",
+                "name_servers",
+                "primary_name_server",
+            ],
         );
         // A vpc block without vpc_region means the provider's region.
         let vs = attr(planned, "vpc");
@@ -244,12 +257,22 @@ impl ResourceType for Zone {
         )
         .await
         .map_err(aws_err(err()))?;
-        wait_change(ctx, &change, &format!("Route53 Hosted Zone ({}) create", zone.id)).await?;
+        wait_change(
+            ctx,
+            &change,
+            &format!("Route53 Hosted Zone ({}) create", zone.id),
+        )
+        .await?;
         for v in vs.iter().skip(1) {
             let change = route53::associate_vpc(&ctx.client, &zone.id, v)
                 .await
                 .map_err(aws_err(err()))?;
-            wait_change(ctx, &change, &format!("Route53 Hosted Zone ({}) VPC", zone.id)).await?;
+            wait_change(
+                ctx,
+                &change,
+                &format!("Route53 Hosted Zone ({}) VPC", zone.id),
+            )
+            .await?;
         }
         let tags = planned_tags(planned);
         if !tags.is_empty() {
@@ -277,7 +300,9 @@ impl ResourceType for Zone {
         };
         let tags = route53::list_tags(&ctx.client, &id)
             .await
-            .map_err(aws_err(format!("listing tags for Route53 Hosted Zone ({id})")))?;
+            .map_err(aws_err(format!(
+                "listing tags for Route53 Hosted Zone ({id})"
+            )))?;
         let mut v = null_object(&self.schema());
         set(&mut v, "id", id.clone());
         set(&mut v, "zone_id", id.clone());
@@ -500,14 +525,9 @@ impl Record {
         typ: &str,
         set_identifier: Option<&str>,
     ) -> Result<Option<RecordSet>, ProviderError> {
-        let found = route53::list_resource_record_sets(
-            &ctx.client,
-            zone_id,
-            Some(fqdn),
-            Some(typ),
-            100,
-        )
-        .await;
+        let found =
+            route53::list_resource_record_sets(&ctx.client, zone_id, Some(fqdn), Some(typ), 100)
+                .await;
         let found = match found {
             Ok(f) => f,
             Err(e) if e.is(&["NoSuchHostedZone"]) => return Ok(None),
@@ -710,7 +730,11 @@ impl ResourceType for Record {
             return Ok(None);
         };
         let mut v = null_object(&self.schema());
-        set(&mut v, "id", record_id(&zone_id, &name, &typ, set_id.as_deref()));
+        set(
+            &mut v,
+            "id",
+            record_id(&zone_id, &name, &typ, set_id.as_deref()),
+        );
         set(&mut v, "zone_id", zone_id);
         set(&mut v, "name", name);
         set(&mut v, "type", typ.clone());
@@ -737,7 +761,10 @@ impl ResourceType for Record {
             Some(a) => vec![object([
                 ("name", Value::string(normalize_alias_name(&a.dns_name))),
                 ("zone_id", Value::string(a.zone_id)),
-                ("evaluate_target_health", Value::Bool(a.evaluate_target_health)),
+                (
+                    "evaluate_target_health",
+                    Value::Bool(a.evaluate_target_health),
+                ),
             ])],
             None => Vec::new(),
         };
@@ -754,8 +781,10 @@ impl ResourceType for Record {
         let zone_id = route53::clean_zone_id(req_str(prior, "zone_id")?).to_owned();
         let id = req_str(prior, "id")?;
         let Some(zone_name) = Self::zone_name(ctx, &zone_id).await? else {
-            return Err(ProviderError::new(format!("updating Route53 Record ({id})"))
-                .with_detail(format!("no Route53 Hosted Zone with id {zone_id}")));
+            return Err(
+                ProviderError::new(format!("updating Route53 Record ({id})"))
+                    .with_detail(format!("no Route53 Hosted Zone with id {zone_id}")),
+            );
         };
         let old = Self::record_set(prior, &zone_name)?;
         let new = Self::record_set(planned, &zone_name)?;
@@ -785,8 +814,9 @@ impl ResourceType for Record {
         {
             Ok(change) => wait_change(ctx, &change, &format!("Route53 Record ({id})")).await,
             // Already gone.
-            Err(e) if e.is(&["InvalidChangeBatch", "NoSuchHostedZone"])
-                && (e.to_string().contains("not found") || e.is(&["NoSuchHostedZone"])) =>
+            Err(e)
+                if e.is(&["InvalidChangeBatch", "NoSuchHostedZone"])
+                    && (e.to_string().contains("not found") || e.is(&["NoSuchHostedZone"])) =>
             {
                 Ok(())
             }

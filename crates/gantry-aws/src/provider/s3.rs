@@ -800,7 +800,9 @@ impl ResourceType for BucketPolicy {
     }
 
     fn validate(&self, config: &Value) -> Vec<ProviderError> {
-        super::iam::check_json(config, "policy").into_iter().collect()
+        super::iam::check_json(config, "policy")
+            .into_iter()
+            .collect()
     }
 
     fn plan(
@@ -845,7 +847,12 @@ impl ResourceType for BucketPolicy {
         Ok(Some(v))
     }
 
-    async fn update(&self, ctx: &Ctx, _prior: &Value, planned: &Value) -> Result<(), ProviderError> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        _prior: &Value,
+        planned: &Value,
+    ) -> Result<(), ProviderError> {
         self.put(ctx, planned).await
     }
 

@@ -414,9 +414,7 @@ pub async fn put_role_policy(
     p.set("RoleName", role)
         .set("PolicyName", name)
         .set("PolicyDocument", document);
-    query(c, &IAM, "PutRolePolicy", VERSION, &p)
-        .await
-        .map(drop)
+    query(c, &IAM, "PutRolePolicy", VERSION, &p).await.map(drop)
 }
 
 /// The (decoded) document of a role's inline policy, or `None` when the
@@ -490,7 +488,10 @@ pub async fn create_instance_profile(
 }
 
 /// The instance profile, or `None` when it does not exist.
-pub async fn get_instance_profile(c: &Client, name: &str) -> Result<Option<InstanceProfile>, Error> {
+pub async fn get_instance_profile(
+    c: &Client,
+    name: &str,
+) -> Result<Option<InstanceProfile>, Error> {
     let mut p = Params::new();
     p.set("InstanceProfileName", name);
     match query(c, &IAM, "GetInstanceProfile", VERSION, &p).await {

@@ -97,7 +97,10 @@ impl std::fmt::Debug for FunctionSettings {
             .field("memory_size", &self.memory_size)
             .field(
                 "environment",
-                &self.environment.as_ref().map(|e| e.keys().collect::<Vec<_>>()),
+                &self
+                    .environment
+                    .as_ref()
+                    .map(|e| e.keys().collect::<Vec<_>>()),
             )
             .field("layers", &self.layers)
             .finish_non_exhaustive()
@@ -256,11 +259,7 @@ pub async fn create_function(c: &Client, f: &NewFunction<'_>) -> Result<Function
     if !f.tags.is_empty() {
         input["Tags"] = json!(f.tags);
     }
-    let r = req(
-        "CreateFunction",
-        Method::POST,
-        format!("{API}/functions"),
-    );
+    let r = req("CreateFunction", Method::POST, format!("{API}/functions"));
     rest_json(c, r, Some(&input)).await.map(|j| function_of(&j))
 }
 

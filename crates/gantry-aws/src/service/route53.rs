@@ -173,7 +173,9 @@ pub async fn associate_vpc(c: &Client, id: &str, vpc: &Vpc) -> Result<String, Er
 }
 
 pub async fn disassociate_vpc(c: &Client, id: &str, vpc: &Vpc) -> Result<String, Error> {
-    let body = document("DisassociateVPCFromHostedZoneRequest", |w| write_vpc(w, vpc));
+    let body = document("DisassociateVPCFromHostedZoneRequest", |w| {
+        write_vpc(w, vpc)
+    });
     let r = with_xml(
         req(
             "DisassociateVPCFromHostedZone",
@@ -227,7 +229,9 @@ pub async fn list_tags(c: &Client, zone_id: &str) -> Result<Tags, Error> {
         .and_then(|e| e.path("ResourceTagSet/Tags").cloned())
         .map(|t| {
             t.children_named("Tag")
-                .filter_map(|x| Some((x.text_at("Key")?.to_owned(), x.text_at("Value")?.to_owned())))
+                .filter_map(|x| {
+                    Some((x.text_at("Key")?.to_owned(), x.text_at("Value")?.to_owned()))
+                })
                 .collect()
         })
         .unwrap_or_default())
@@ -406,7 +410,11 @@ pub async fn list_resource_record_sets(
     let root = rest_xml(c, r).await?;
     Ok(root
         .and_then(|e| e.path("ResourceRecordSets").cloned())
-        .map(|s| s.children_named("ResourceRecordSet").map(record_set_of).collect())
+        .map(|s| {
+            s.children_named("ResourceRecordSet")
+                .map(record_set_of)
+                .collect()
+        })
         .unwrap_or_default())
 }
 
