@@ -28,7 +28,7 @@ pub(super) fn keep_equivalent_json(prior: Option<&Value>, planned: &mut Value, n
     }
 }
 
-fn check_json(config: &Value, name: &str) -> Option<ProviderError> {
+pub(super) fn check_json(config: &Value, name: &str) -> Option<ProviderError> {
     let s = get_str(config, name)?;
     match serde_json::from_str::<serde_json::Value>(s) {
         Ok(serde_json::Value::Object(_)) => None,
@@ -150,15 +150,7 @@ impl ResourceType for Role {
     async fn create(&self, ctx: &Ctx, planned: &Value) -> Result<Value, ProviderError> {
         let name = match get_str(planned, "name") {
             Some(n) => n.to_owned(),
-            None => {
-                let p = get_str(planned, "name_prefix").unwrap_or("terraform-");
-                let now = chrono::Utc::now();
-                format!(
-                    "{p}{}{:08x}",
-                    now.format("%Y%m%d%H%M%S%2f"),
-                    rand::random::<u32>()
-                )
-            }
+            None => super::s3::unique_name(get_str(planned, "name_prefix").unwrap_or("terraform-")),
         };
         let tags = planned_tags(planned);
         iam::create_role(

@@ -31,7 +31,10 @@ mod ecr;
 mod iam;
 mod kms;
 mod logs;
+mod iam_policy;
+mod lambda;
 mod policy_document;
+mod route53;
 mod s3;
 mod sns;
 mod sqs;
@@ -149,6 +152,9 @@ static RESOURCES: LazyLock<ResourceTable> = LazyLock::new(|| {
         logs::resources(),
         sns::resources(),
         cloudwatch::resources(),
+        iam_policy::resources(),
+        lambda::resources(),
+        route53::resources(),
     ]
     .into_iter()
     .flatten()

@@ -1,6 +1,7 @@
 //! aws_s3_bucket, aws_s3_bucket_versioning,
-//! aws_s3_bucket_public_access_block and
-//! aws_s3_bucket_server_side_encryption_configuration.
+//! aws_s3_bucket_public_access_block,
+//! aws_s3_bucket_server_side_encryption_configuration and
+//! aws_s3_bucket_policy.
 
 use async_trait::async_trait;
 use gantry_iac::provider::{Attribute, Nesting, ProviderError, Schema};
@@ -44,12 +45,14 @@ pub(super) fn check_bucket_name(name: &str) -> Result<(), String> {
 }
 
 /// A name Terraform-style: `terraform-` (or the prefix) and a unique,
-/// time-ordered suffix.
-fn unique_name(prefix: &str) -> String {
+/// time-ordered 26-character suffix (UTC time to the ten-thousandth of a
+/// second, then 8 hex digits).
+pub(super) fn unique_name(prefix: &str) -> String {
     let now = chrono::Utc::now();
     format!(
-        "{prefix}{}{:08x}",
-        now.format("%Y%m%d%H%M%S%2f"),
+        "{prefix}{}{:04}{:08x}",
+        now.format("%Y%m%d%H%M%S"),
+        now.timestamp_subsec_micros() / 100,
         rand::random::<u32>()
     )
 }
@@ -94,6 +97,7 @@ pub(super) fn resources() -> super::Resources {
             "aws_s3_bucket_server_side_encryption_configuration",
             Box::new(Encryption),
         ),
+        ("aws_s3_bucket_policy", Box::new(BucketPolicy)),
     ]
 }
 
@@ -781,6 +785,120 @@ impl ResourceType for Encryption {
     }
 }
 
+// ---- aws_s3_bucket_policy
+
+/// aws_s3_bucket_policy: the bucket's policy document; id = bucket name.
+pub(super) struct BucketPolicy;
+
+#[async_trait]
+impl ResourceType for BucketPolicy {
+    fn schema(&self) -> Schema {
+        Schema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("bucket", bucket_arg())
+            .attr("policy", Attribute::required(Type::String))
+    }
+
+    fn validate(&self, config: &Value) -> Vec<ProviderError> {
+        super::iam::check_json(config, "policy")
+            .into_iter()
+            .collect()
+    }
+
+    fn plan(
+        &self,
+        _ctx: &Ctx,
+        prior: Option<&Value>,
+        _config: &Value,
+        planned: &mut Value,
+    ) -> Result<(), ProviderError> {
+        super::iam::keep_equivalent_json(prior, planned, "policy");
+        if let Some(b) = get_str(planned, "bucket") {
+            let b = b.to_owned();
+            set(planned, "id", b);
+        }
+        Ok(())
+    }
+
+    async fn create(&self, ctx: &Ctx, planned: &Value) -> Result<Value, ProviderError> {
+        let bucket = req_str(planned, "bucket")?;
+        self.put(ctx, planned).await?;
+        let mut v = planned.clone();
+        set(&mut v, "id", bucket);
+        Ok(v)
+    }
+
+    async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, ProviderError> {
+        let bucket = req_str(state, "id")?;
+        let remote = match s3::get_bucket_policy(&ctx.client, bucket).await {
+            Ok(Some(p)) => p,
+            Ok(None) => return Ok(None),
+            Err(e) if missing_bucket(&e) => return Ok(None),
+            Err(e) => return Err(aws_err(format!("reading S3 Bucket Policy ({bucket})"))(e)),
+        };
+        let policy = match get_str(state, "policy") {
+            Some(p) if super::values::json_equivalent(p, &remote) => p.to_owned(),
+            _ => remote,
+        };
+        let mut v = null_object(&self.schema());
+        set(&mut v, "id", bucket);
+        set(&mut v, "bucket", bucket);
+        set(&mut v, "policy", policy);
+        Ok(Some(v))
+    }
+
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        _prior: &Value,
+        planned: &Value,
+    ) -> Result<(), ProviderError> {
+        self.put(ctx, planned).await
+    }
+
+    async fn delete(&self, ctx: &Ctx, state: &Value) -> Result<(), ProviderError> {
+        let bucket = req_str(state, "id")?;
+        match s3::delete_bucket_policy(&ctx.client, bucket).await {
+            Err(e) if missing_bucket(&e) || e.is(&["NoSuchBucketPolicy"]) => Ok(()),
+            r => r.map_err(aws_err(format!("deleting S3 Bucket Policy ({bucket})"))),
+        }
+    }
+
+    fn import(&self, id: &str) -> Result<Value, ProviderError> {
+        let mut v = null_object(&self.schema());
+        set(&mut v, "id", id);
+        set(&mut v, "bucket", id);
+        Ok(v)
+    }
+}
+
+impl BucketPolicy {
+    /// PutBucketPolicy, retried briefly while a just-created principal is
+    /// not yet known to S3 (`MalformedPolicy: Invalid principal`).
+    async fn put(&self, ctx: &Ctx, planned: &Value) -> Result<(), ProviderError> {
+        let bucket = req_str(planned, "bucket")?;
+        let policy = req_str(planned, "policy")?;
+        let mut delay = std::time::Duration::from_millis(500);
+        let mut tries = 0;
+        loop {
+            match s3::put_bucket_policy(&ctx.client, bucket, policy).await {
+                Err(e)
+                    if tries < 5
+                        && e.is(&["MalformedPolicy"])
+                        && e.to_string().contains("Invalid principal") =>
+                {
+                    tries += 1;
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                r => {
+                    return r.map_err(aws_err(format!("putting S3 Bucket Policy ({bucket})")));
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -794,6 +912,15 @@ mod tests {
         assert!(check_bucket_name("a..b").is_err());
         assert!(check_bucket_name("192.168.1.1").is_err());
         assert!(check_bucket_name(&"a".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn unique_names_have_terraforms_shape() {
+        let n = unique_name("terraform-");
+        let suffix = n.strip_prefix("terraform-").unwrap();
+        assert_eq!(suffix.len(), 26, "{n}");
+        assert!(suffix[..18].chars().all(|c| c.is_ascii_digit()), "{n}");
+        assert!(suffix[18..].chars().all(|c| c.is_ascii_hexdigit()), "{n}");
     }
 
     #[test]

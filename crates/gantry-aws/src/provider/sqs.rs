@@ -207,13 +207,8 @@ impl ResourceType for Queue {
         let name = match get_str(planned, "name") {
             Some(n) => n.to_owned(),
             None => {
-                let p = get_str(planned, "name_prefix").unwrap_or("terraform-");
-                let now = chrono::Utc::now();
-                let n = format!(
-                    "{p}{}{:08x}",
-                    now.format("%Y%m%d%H%M%S%2f"),
-                    rand::random::<u32>()
-                );
+                let n =
+                    super::s3::unique_name(get_str(planned, "name_prefix").unwrap_or("terraform-"));
                 if fifo { format!("{n}.fifo") } else { n }
             }
         };

@@ -251,3 +251,290 @@ pub async fn delete_role(c: &Client, name: &str) -> Result<(), Error> {
     p.set("RoleName", name);
     query(c, &IAM, "DeleteRole", VERSION, &p).await.map(drop)
 }
+
+// ---- managed policies, inline role policies, attachments, instance profiles
+
+/// A managed policy as `GetPolicy` describes it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Policy {
+    pub name: String,
+    pub arn: String,
+    pub id: String,
+    pub path: String,
+    pub description: Option<String>,
+    pub default_version_id: String,
+    pub attachment_count: i64,
+    pub tags: Tags,
+}
+
+fn policy_of(op: &str, result: &Element) -> Result<Policy, Error> {
+    let p = result
+        .child("Policy")
+        .ok_or_else(|| Error::response(op, "missing Policy"))?;
+    let t = |k: &str| p.text_at(k).unwrap_or_default().to_owned();
+    Ok(Policy {
+        name: t("PolicyName"),
+        arn: t("Arn"),
+        id: t("PolicyId"),
+        path: t("Path"),
+        description: p.text_at("Description").map(str::to_owned),
+        default_version_id: t("DefaultVersionId"),
+        attachment_count: t("AttachmentCount").parse().unwrap_or(0),
+        tags: tags_of(p, "Tags"),
+    })
+}
+
+/// Input of [`create_policy`].
+#[derive(Debug, Clone)]
+pub struct NewPolicy<'a> {
+    pub name: &'a str,
+    pub path: &'a str,
+    pub document: &'a str,
+    pub description: Option<&'a str>,
+    pub tags: &'a Tags,
+}
+
+pub async fn create_policy(c: &Client, n: &NewPolicy<'_>) -> Result<Policy, Error> {
+    let mut p = Params::new();
+    p.set("PolicyName", n.name)
+        .set("Path", n.path)
+        .set("PolicyDocument", n.document)
+        .opt("Description", n.description)
+        .member_pairs("Tags", "Key", "Value", n.tags.iter());
+    let e = query(c, &IAM, "CreatePolicy", VERSION, &p).await?;
+    policy_of("CreatePolicy", &e)
+}
+
+/// The policy, or `None` when it does not exist.
+pub async fn get_policy(c: &Client, arn: &str) -> Result<Option<Policy>, Error> {
+    let mut p = Params::new();
+    p.set("PolicyArn", arn);
+    match query(c, &IAM, "GetPolicy", VERSION, &p).await {
+        Ok(e) => policy_of("GetPolicy", &e).map(Some),
+        Err(e) if e.is(&["NoSuchEntity"]) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The tags of a managed policy (all pages).
+pub async fn list_policy_tags(c: &Client, arn: &str) -> Result<Tags, Error> {
+    let mut out = Tags::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let mut p = Params::new();
+        p.set("PolicyArn", arn).opt("Marker", marker.take());
+        let e = query(c, &IAM, "ListPolicyTags", VERSION, &p).await?;
+        out.extend(tags_of(&e, "Tags"));
+        match (e.text_at("IsTruncated"), e.text_at("Marker")) {
+            (Some("true"), Some(m)) => marker = Some(m.to_owned()),
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// The (decoded) document of one version of a managed policy.
+pub async fn get_policy_version(c: &Client, arn: &str, version: &str) -> Result<String, Error> {
+    let mut p = Params::new();
+    p.set("PolicyArn", arn).set("VersionId", version);
+    let e = query(c, &IAM, "GetPolicyVersion", VERSION, &p).await?;
+    e.text_at("PolicyVersion/Document")
+        .map(url_decode)
+        .ok_or_else(|| Error::response("GetPolicyVersion", "missing PolicyVersion/Document"))
+}
+
+/// One version of a managed policy, as `ListPolicyVersions` lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyVersion {
+    pub id: String,
+    pub is_default: bool,
+    pub create_date: String,
+}
+
+/// The versions of a managed policy.
+pub async fn list_policy_versions(c: &Client, arn: &str) -> Result<Vec<PolicyVersion>, Error> {
+    let mut p = Params::new();
+    p.set("PolicyArn", arn);
+    let e = query(c, &IAM, "ListPolicyVersions", VERSION, &p).await?;
+    Ok(e.list("Versions")
+        .into_iter()
+        .map(|m| PolicyVersion {
+            id: m.text_at("VersionId").unwrap_or_default().to_owned(),
+            is_default: m.text_at("IsDefaultVersion") == Some("true"),
+            create_date: m.text_at("CreateDate").unwrap_or_default().to_owned(),
+        })
+        .collect())
+}
+
+/// Creates a new default version of a managed policy.
+pub async fn create_policy_version(c: &Client, arn: &str, document: &str) -> Result<(), Error> {
+    let mut p = Params::new();
+    p.set("PolicyArn", arn)
+        .set("PolicyDocument", document)
+        .set("SetAsDefault", "true");
+    query(c, &IAM, "CreatePolicyVersion", VERSION, &p)
+        .await
+        .map(drop)
+}
+
+pub async fn delete_policy_version(c: &Client, arn: &str, version: &str) -> Result<(), Error> {
+    let mut p = Params::new();
+    p.set("PolicyArn", arn).set("VersionId", version);
+    query(c, &IAM, "DeletePolicyVersion", VERSION, &p)
+        .await
+        .map(drop)
+}
+
+pub async fn delete_policy(c: &Client, arn: &str) -> Result<(), Error> {
+    let mut p = Params::new();
+    p.set("PolicyArn", arn);
+    query(c, &IAM, "DeletePolicy", VERSION, &p).await.map(drop)
+}
+
+pub async fn tag_policy(c: &Client, arn: &str, tags: &Tags) -> Result<(), Error> {
+    let mut p = Params::new();
+    p.set("PolicyArn", arn)
+        .member_pairs("Tags", "Key", "Value", tags.iter());
+    query(c, &IAM, "TagPolicy", VERSION, &p).await.map(drop)
+}
+
+pub async fn untag_policy(c: &Client, arn: &str, keys: &[String]) -> Result<(), Error> {
+    let mut p = Params::new();
+    p.set("PolicyArn", arn).member_list("TagKeys", keys.iter());
+    query(c, &IAM, "UntagPolicy", VERSION, &p).await.map(drop)
+}
+
+/// Creates or replaces an inline policy of a role.
+pub async fn put_role_policy(
+    c: &Client,
+    role: &str,
+    name: &str,
+    document: &str,
+) -> Result<(), Error> {
+    let mut p = Params::new();
+    p.set("RoleName", role)
+        .set("PolicyName", name)
+        .set("PolicyDocument", document);
+    query(c, &IAM, "PutRolePolicy", VERSION, &p).await.map(drop)
+}
+
+/// The (decoded) document of a role's inline policy, or `None` when the
+/// role or the policy does not exist.
+pub async fn get_role_policy(c: &Client, role: &str, name: &str) -> Result<Option<String>, Error> {
+    let mut p = Params::new();
+    p.set("RoleName", role).set("PolicyName", name);
+    match query(c, &IAM, "GetRolePolicy", VERSION, &p).await {
+        Ok(e) => e
+            .text_at("PolicyDocument")
+            .map(|d| Some(url_decode(d)))
+            .ok_or_else(|| Error::response("GetRolePolicy", "missing PolicyDocument")),
+        Err(e) if e.is(&["NoSuchEntity"]) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn attach_role_policy(c: &Client, role: &str, arn: &str) -> Result<(), Error> {
+    let mut p = Params::new();
+    p.set("RoleName", role).set("PolicyArn", arn);
+    query(c, &IAM, "AttachRolePolicy", VERSION, &p)
+        .await
+        .map(drop)
+}
+
+/// An instance profile as `GetInstanceProfile` describes it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InstanceProfile {
+    pub name: String,
+    pub arn: String,
+    pub id: String,
+    pub path: String,
+    pub create_date: String,
+    /// Names of the roles in the profile (at most one).
+    pub roles: Vec<String>,
+    pub tags: Tags,
+}
+
+fn instance_profile_of(op: &str, result: &Element) -> Result<InstanceProfile, Error> {
+    let p = result
+        .child("InstanceProfile")
+        .ok_or_else(|| Error::response(op, "missing InstanceProfile"))?;
+    let t = |k: &str| p.text_at(k).unwrap_or_default().to_owned();
+    Ok(InstanceProfile {
+        name: t("InstanceProfileName"),
+        arn: t("Arn"),
+        id: t("InstanceProfileId"),
+        path: t("Path"),
+        create_date: t("CreateDate"),
+        roles: p
+            .list("Roles")
+            .into_iter()
+            .filter_map(|r| r.text_at("RoleName").map(str::to_owned))
+            .collect(),
+        tags: tags_of(p, "Tags"),
+    })
+}
+
+pub async fn create_instance_profile(
+    c: &Client,
+    name: &str,
+    path: &str,
+    tags: &Tags,
+) -> Result<InstanceProfile, Error> {
+    let mut p = Params::new();
+    p.set("InstanceProfileName", name)
+        .set("Path", path)
+        .member_pairs("Tags", "Key", "Value", tags.iter());
+    let e = query(c, &IAM, "CreateInstanceProfile", VERSION, &p).await?;
+    instance_profile_of("CreateInstanceProfile", &e)
+}
+
+/// The instance profile, or `None` when it does not exist.
+pub async fn get_instance_profile(
+    c: &Client,
+    name: &str,
+) -> Result<Option<InstanceProfile>, Error> {
+    let mut p = Params::new();
+    p.set("InstanceProfileName", name);
+    match query(c, &IAM, "GetInstanceProfile", VERSION, &p).await {
+        Ok(e) => instance_profile_of("GetInstanceProfile", &e).map(Some),
+        Err(e) if e.is(&["NoSuchEntity"]) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn add_role_to_instance_profile(
+    c: &Client,
+    role: &str,
+    profile: &str,
+) -> Result<(), Error> {
+    let mut p = Params::new();
+    p.set("RoleName", role).set("InstanceProfileName", profile);
+    query(c, &IAM, "AddRoleToInstanceProfile", VERSION, &p)
+        .await
+        .map(drop)
+}
+
+pub async fn delete_instance_profile(c: &Client, name: &str) -> Result<(), Error> {
+    let mut p = Params::new();
+    p.set("InstanceProfileName", name);
+    query(c, &IAM, "DeleteInstanceProfile", VERSION, &p)
+        .await
+        .map(drop)
+}
+
+pub async fn tag_instance_profile(c: &Client, name: &str, tags: &Tags) -> Result<(), Error> {
+    let mut p = Params::new();
+    p.set("InstanceProfileName", name)
+        .member_pairs("Tags", "Key", "Value", tags.iter());
+    query(c, &IAM, "TagInstanceProfile", VERSION, &p)
+        .await
+        .map(drop)
+}
+
+pub async fn untag_instance_profile(c: &Client, name: &str, keys: &[String]) -> Result<(), Error> {
+    let mut p = Params::new();
+    p.set("InstanceProfileName", name)
+        .member_list("TagKeys", keys.iter());
+    query(c, &IAM, "UntagInstanceProfile", VERSION, &p)
+        .await
+        .map(drop)
+}

@@ -7,6 +7,8 @@ pub mod ecr;
 pub mod iam;
 pub mod kms;
 pub mod logs;
+pub mod lambda;
+pub mod route53;
 pub mod s3;
 pub mod sns;
 pub mod sqs;

@@ -317,6 +317,16 @@ pub async fn put_bucket_policy(c: &Client, bucket: &str, policy: &str) -> Result
     c.send(&r).await.map(drop)
 }
 
+/// The bucket's policy document, or `None` when it has none.
+pub async fn get_bucket_policy(c: &Client, bucket: &str) -> Result<Option<String>, Error> {
+    let r = bucket_req("GetBucketPolicy", Method::GET, bucket, "policy");
+    match c.send(&r).await {
+        Ok(resp) => Ok(Some(String::from_utf8_lossy(&resp.body).into_owned())),
+        Err(e) if e.is(&["NoSuchBucketPolicy"]) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn delete_bucket_policy(c: &Client, bucket: &str) -> Result<(), Error> {
     c.send(&bucket_req(
         "DeleteBucketPolicy",
