@@ -25,6 +25,7 @@ use crate::service::Tags;
 
 mod config;
 mod data;
+mod ec2;
 mod iam;
 mod policy_document;
 mod s3;
@@ -131,7 +132,12 @@ pub(crate) type Resources = Vec<(&'static str, Box<dyn ResourceType>)>;
 
 static RESOURCES: LazyLock<ResourceTable> = LazyLock::new(|| {
     // One line per module: each module lists its own types.
-    [s3::resources(), sqs::resources(), iam::resources()]
+    [
+        s3::resources(),
+        sqs::resources(),
+        iam::resources(),
+        ec2::resources(),
+    ]
         .into_iter()
         .flatten()
         .collect()
@@ -141,7 +147,11 @@ static RESOURCES: LazyLock<ResourceTable> = LazyLock::new(|| {
 pub(crate) type DataSources = Vec<(&'static str, Box<dyn DataSourceType>)>;
 
 static DATA_SOURCES: LazyLock<DataTable> = LazyLock::new(|| {
-    [data::data_sources(), policy_document::data_sources()]
+    [
+        data::data_sources(),
+        policy_document::data_sources(),
+        ec2::data_sources(),
+    ]
         .into_iter()
         .flatten()
         .collect()

@@ -1,6 +1,7 @@
 //! Thin clients: exactly the operations the provider's resources need,
 //! each one function over [`crate::Client`] in its service's protocol.
 
+pub mod ec2;
 pub mod iam;
 pub mod s3;
 pub mod sqs;
