@@ -117,14 +117,15 @@ async fn wait_state(ctx: &Ctx, id: &str, want: &str) -> Result<(), ProviderError
     wait_for(
         &format!("EC2 Instance ({id}) to become {want}"),
         Duration::from_secs(600),
-        || async {
+        move || async move {
             let e = ec2::describe_instance(&ctx.client, id)
                 .await
                 .map_err(aws_err(format!("reading EC2 Instance ({id})")))?;
-            Ok(match e {
+            let done = match e {
                 Some(e) => state_name(&e) == want,
                 None => want == "terminated",
-            })
+            };
+            Ok(done.then_some(()))
         },
     )
     .await

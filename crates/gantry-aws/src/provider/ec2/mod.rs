@@ -110,26 +110,57 @@ pub(crate) async fn update_tags(
         .map_err(aws_err(format!("tagging {what} ({id})")))
 }
 
-/// Polls `check` until it answers true: up to about `limit`, backing off
-/// from 200ms to 5s. The error names what was awaited.
-pub(crate) async fn wait_for<F, Fut>(what: &str, limit: Duration, mut check: F) -> Result<(), ProviderError>
+/// Polls `check` until it answers `Some`: up to about `limit`, backing
+/// off from 200ms to 5s. The timeout error names what was awaited.
+pub(crate) async fn wait_for<T, F, Fut>(
+    what: &str,
+    limit: Duration,
+    mut check: F,
+) -> Result<T, ProviderError>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<bool, ProviderError>>,
+    Fut: Future<Output = Result<Option<T>, ProviderError>>,
 {
     let start = std::time::Instant::now();
     let mut delay = Duration::from_millis(200);
     loop {
-        if check().await? {
-            return Ok(());
+        if let Some(t) = check().await? {
+            return Ok(t);
         }
         if start.elapsed() > limit {
-            return Err(ProviderError::new(format!("timeout while waiting for {what}"))
-                .with_detail(format!("still not done after {}s", limit.as_secs())));
+            return Err(
+                ProviderError::new(format!("timeout while waiting for {what}"))
+                    .with_detail(format!("still not done after {}s", limit.as_secs())),
+            );
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(5));
     }
+}
+
+/// Deletes an object with `operation`, retrying while AWS refuses with
+/// `DependencyViolation` (dependents still going away), as Terraform does.
+pub(crate) async fn delete_with_retry(
+    ctx: &Ctx,
+    operation: &'static str,
+    id_param: &str,
+    id: &str,
+    not_found: &[&str],
+    what: &str,
+) -> Result<(), ProviderError> {
+    let client = &ctx.client;
+    wait_for(
+        &format!("{what} to be deleted (AWS reports DependencyViolation: dependent objects remain)"),
+        Duration::from_secs(300),
+        move || async move {
+            match ec2::act_on(client, operation, id_param, id, not_found).await {
+                Ok(()) => Ok(Some(())),
+                Err(e) if e.is(&["DependencyViolation"]) => Ok(None),
+                Err(e) => Err(aws_err(format!("deleting {what}"))(e)),
+            }
+        },
+    )
+    .await
 }
 
 /// A name Terraform-style: the prefix and a unique, time-ordered suffix.

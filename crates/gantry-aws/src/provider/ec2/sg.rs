@@ -15,7 +15,8 @@ use super::super::values::{
 };
 use super::super::{Ctx, ResourceType, aws_err, block, path, planned_tags};
 use super::{
-    arn, ipv4_cidr_problem, ipv6_cidr_problem, unique_name, update_tags, wait_for,
+    arn, delete_with_retry, ipv4_cidr_problem, ipv6_cidr_problem, unique_name, update_tags,
+    wait_for,
 };
 use crate::protocol::Params;
 use crate::service::ec2::{self, IpPermission, RuleRequest, text};
@@ -574,58 +575,30 @@ impl ResourceType for SecurityGroup {
                 .map_err(aws_err(format!("revoking Security Group ({id}) rules")))?;
             }
         }
-        let mut last = None;
-        wait_for(
-            &format!("Security Group ({id}) to be deleted"),
-            Duration::from_secs(600),
-            || {
-                let last = &mut last;
-                async move {
-                    match ec2::act_on(
-                        &ctx.client,
-                        "DeleteSecurityGroup",
-                        "GroupId",
-                        id,
-                        ec2::SG_NOT_FOUND,
-                    )
-                    .await
-                    {
-                        Ok(()) => Ok(true),
-                        Err(e) if e.is(&["DependencyViolation"]) => {
-                            *last = Some(e);
-                            Ok(false)
-                        }
-                        Err(e) => Err(aws_err(format!("deleting Security Group ({id})"))(e)),
-                    }
-                }
-            },
+        delete_with_retry(
+            ctx,
+            "DeleteSecurityGroup",
+            "GroupId",
+            id,
+            ec2::SG_NOT_FOUND,
+            &format!("Security Group ({id})"),
         )
         .await
-        .map_err(|e| match last {
-            Some(l) => aws_err(format!("deleting Security Group ({id})"))(l),
-            None => e,
-        })
     }
 }
 
 /// Describes a just-created group, waiting until it is visible.
 async fn loop_describe(ctx: &Ctx, id: &str) -> Result<Element, ProviderError> {
-    let mut found = None;
     wait_for(
         &format!("Security Group ({id}) to be visible"),
         Duration::from_secs(120),
-        || {
-            let found = &mut found;
-            async move {
-                *found = ec2::describe_security_group(&ctx.client, id)
-                    .await
-                    .map_err(aws_err(format!("reading Security Group ({id})")))?;
-                Ok(found.is_some())
-            }
+        move || async move {
+            ec2::describe_security_group(&ctx.client, id)
+                .await
+                .map_err(aws_err(format!("reading Security Group ({id})")))
         },
     )
-    .await?;
-    found.ok_or_else(|| ProviderError::new(format!("Security Group ({id}) not found")))
+    .await
 }
 
 // ---- aws_vpc_security_group_{ingress,egress}_rule ----

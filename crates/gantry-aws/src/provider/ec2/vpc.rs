@@ -11,7 +11,9 @@ use super::super::values::{
     attr, blocks, get_bool, get_str, null_object, opt_string, req_str, set, string_map,
 };
 use super::super::{Ctx, ResourceType, aws_err, block, path, planned_tags};
-use super::{arn, check_cidr, hashcode, str_or_empty, update_tags, wait_for};
+use super::{
+    arn, check_cidr, delete_with_retry, hashcode, str_or_empty, update_tags, wait_for,
+};
 use crate::protocol::Params;
 use crate::service::ec2::{self, text};
 use crate::xml::Element;
@@ -29,37 +31,6 @@ pub(super) fn resources() -> super::super::Resources {
 
 fn computed() -> Attribute {
     Attribute::computed(Type::String)
-}
-
-/// Retries a delete that AWS refuses while dependents are still going
-/// away (`DependencyViolation`), as Terraform does.
-async fn delete_with_retry(
-    ctx: &Ctx,
-    operation: &'static str,
-    id_param: &str,
-    id: &str,
-    not_found: &[&str],
-    what: &str,
-) -> Result<(), ProviderError> {
-    let mut last = None;
-    wait_for(what, Duration::from_secs(300), || {
-        let last = &mut last;
-        async move {
-            match ec2::act_on(&ctx.client, operation, id_param, id, not_found).await {
-                Ok(()) => Ok(true),
-                Err(e) if e.is(&["DependencyViolation"]) => {
-                    *last = Some(e);
-                    Ok(false)
-                }
-                Err(e) => Err(aws_err(format!("deleting {what}"))(e)),
-            }
-        }
-    })
-    .await
-    .map_err(|e| match last {
-        Some(l) => aws_err(format!("deleting {what}"))(l),
-        None => e,
-    })
 }
 
 fn one_filter(p: &mut Params, pairs: &[(&str, &str)]) {
@@ -166,14 +137,16 @@ impl ResourceType for Vpc {
         )
         .await
         .map_err(aws_err(format!("creating EC2 VPC ({cidr})")))?;
+        let idr = id.as_str();
         wait_for(
             &format!("EC2 VPC ({id}) to become available"),
             Duration::from_secs(300),
-            || async {
-                let v = ec2::describe_vpc(&ctx.client, &id)
+            move || async move {
+                let v = ec2::describe_vpc(&ctx.client, idr)
                     .await
-                    .map_err(aws_err(format!("reading EC2 VPC ({id})")))?;
-                Ok(v.is_some_and(|v| v.text_at("state") == Some("available")))
+                    .map_err(aws_err(format!("reading EC2 VPC ({idr})")))?;
+                Ok(v.is_some_and(|v| v.text_at("state") == Some("available"))
+                    .then_some(()))
             },
         )
         .await?;
