@@ -15,8 +15,8 @@ use super::super::values::{
 };
 use super::super::{Ctx, ResourceType, aws_err, block, path, planned_tags};
 use super::{
-    arn, delete_with_retry, ipv4_cidr_problem, ipv6_cidr_problem, unique_name, update_tags,
-    wait_for,
+    arn, delete_with_retry, ipv4_cidr_problem, ipv6_cidr_problem, name_prefix_from_name,
+    unique_name, update_tags, wait_for,
 };
 use crate::protocol::Params;
 use crate::service::ec2::{self, IpPermission, RuleRequest, text};
@@ -148,7 +148,11 @@ fn permission_atoms(perms: &[IpPermission]) -> Vec<Atom> {
                     from: p.from_port.unwrap_or(0),
                     to: p.to_port.unwrap_or(0),
                     peer,
-                    target: group_id(target).to_owned(),
+                    target: if peer == Peer::Group {
+                        group_id(target).to_owned()
+                    } else {
+                        target.clone()
+                    },
                     description: d.clone().unwrap_or_default(),
                 });
             }
@@ -499,8 +503,17 @@ impl ResourceType for SecurityGroup {
                 .unwrap_or_else(|| arn(ctx, owner.as_deref(), "security-group", id)),
         );
         set(&mut v, "owner_id", opt_string(owner));
-        set(&mut v, "name", opt_string(text(&g, "groupName")));
-        set(&mut v, "name_prefix", attr(state, "name_prefix").clone());
+        let name = text(&g, "groupName");
+        let prefix = match attr(state, "name_prefix") {
+            Value::Null => opt_string(
+                name.as_deref()
+                    .and_then(name_prefix_from_name)
+                    .map(str::to_owned),
+            ),
+            p => p.clone(),
+        };
+        set(&mut v, "name", opt_string(name));
+        set(&mut v, "name_prefix", prefix);
         set(
             &mut v,
             "description",
