@@ -208,12 +208,13 @@ impl DataSourceType for Ami {
                 found.len()
             )));
         }
-        // The most recent by creation date (RFC 3339 text sorts by time).
-        found.sort_by(|a, b| {
-            b.text_at("creationDate")
-                .unwrap_or_default()
-                .cmp(a.text_at("creationDate").unwrap_or_default())
-        });
+        // The most recent by creation date (RFC 3339 text sorts by
+        // time); ties go to the greatest name, then image id, so the
+        // same images always give the same answer.
+        let key = |i: &crate::xml::Element| {
+            ["creationDate", "name", "imageId"].map(|k| i.text_at(k).unwrap_or_default().to_owned())
+        };
+        found.sort_by_key(|i| std::cmp::Reverse(key(i)));
         let image = &found[0];
         let id = image.text_at("imageId").unwrap_or_default().to_owned();
         let mut v = config.clone();
