@@ -12,7 +12,14 @@ use common::moto::{Lifecycle, Moto, Stack, block_on, run_lifecycle};
 use gantry_aws::protocol::Params;
 use gantry_aws::service::ec2::{self, IpPermission};
 
-fn network(subnet_cidr: &str, assoc_table: &str, dns_hostnames: bool, extra_route: bool, route_dest: &str, name: &str) -> String {
+fn network(
+    subnet_cidr: &str,
+    assoc_table: &str,
+    dns_hostnames: bool,
+    extra_route: bool,
+    route_dest: &str,
+    name: &str,
+) -> String {
     let extra = if extra_route {
         r#"
   route {
@@ -82,7 +89,9 @@ fn routes(t: &gantry_aws::xml::Element) -> Vec<(String, String)> {
         .into_iter()
         .map(|r| {
             (
-                r.text_at("destinationCidrBlock").unwrap_or_default().to_owned(),
+                r.text_at("destinationCidrBlock")
+                    .unwrap_or_default()
+                    .to_owned(),
                 r.text_at("gatewayId").unwrap_or_default().to_owned(),
             )
         })
@@ -167,10 +176,7 @@ fn vpc_network_lifecycle() {
         .await
         .unwrap()
         .unwrap();
-        assert_eq!(
-            igws.text_at("attachmentSet/item/vpcId"),
-            Some(vpc.as_str())
-        );
+        assert_eq!(igws.text_at("attachmentSet/item/vpcId"), Some(vpc.as_str()));
         let t = ec2::describe_route_table(&c, &rt).await.unwrap().unwrap();
         let r = routes(&t);
         assert!(r.contains(&("0.0.0.0/0".into(), igw.clone())), "{r:?}");
@@ -284,7 +290,10 @@ fn security_group_with_inline_rules_lifecycle() {
     assert!(s.output("bare_name").starts_with("gt-bare-"));
     assert_eq!(s.output("bare_description"), "Managed by Terraform");
     block_on(async {
-        let g = ec2::describe_security_group(&c, &web).await.unwrap().unwrap();
+        let g = ec2::describe_security_group(&c, &web)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(g.text_at("groupName"), Some("gt-web2"));
         let tags = ec2::tags_of(&g);
         assert_eq!(tags.get("tier").map(String::as_str), Some("ssh-admin"));
@@ -308,7 +317,10 @@ fn security_group_with_inline_rules_lifecycle() {
             ]
         );
         assert!(ingress.iter().any(|p| p.from_port == Some(80)));
-        let all = ingress.iter().find(|p| p.protocol == "-1").expect("self rule");
+        let all = ingress
+            .iter()
+            .find(|p| p.protocol == "-1")
+            .expect("self rule");
         assert_eq!(all.groups[0].0, web, "self rule references the group");
         let egress: Vec<IpPermission> = g
             .list("ipPermissionsEgress")
@@ -318,7 +330,10 @@ fn security_group_with_inline_rules_lifecycle() {
         assert_eq!(egress.len(), 1, "{egress:?}");
         // Terraform removes AWS's allow-all egress rule from a new group
         // that configures no egress.
-        let b = ec2::describe_security_group(&c, &bare).await.unwrap().unwrap();
+        let b = ec2::describe_security_group(&c, &bare)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(b.list("ipPermissionsEgress").is_empty());
         let mut p = Params::new();
         ec2::filters(&mut p, [("group-name", &["gt-web".to_owned()][..])]);
@@ -329,8 +344,18 @@ fn security_group_with_inline_rules_lifecycle() {
     });
     s.ok(&["destroy", "-auto-approve"]);
     block_on(async {
-        assert!(ec2::describe_security_group(&c, &web).await.unwrap().is_none());
-        assert!(ec2::describe_security_group(&c, &bare).await.unwrap().is_none());
+        assert!(
+            ec2::describe_security_group(&c, &web)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            ec2::describe_security_group(&c, &bare)
+                .await
+                .unwrap()
+                .is_none()
+        );
     });
 }
 
@@ -356,7 +381,11 @@ fn security_group_drift_is_planned_away() {
             .await
             .unwrap();
     });
-    assert!(ingress_of(&c, &id).iter().any(|p| p.from_port == Some(3306)));
+    assert!(
+        ingress_of(&c, &id)
+            .iter()
+            .any(|p| p.from_port == Some(3306))
+    );
     let (code, out) = s.plan();
     assert_eq!(code, 2, "drift must show:\n{out}");
     assert!(out.contains("aws_security_group.web"), "{out}");
@@ -463,15 +492,29 @@ fn security_group_rule_resources_lifecycle() {
         // The replaced rules left group one.
         let left = ec2::security_group_rules(&c, &one).await.unwrap();
         assert!(
-            left.iter().all(|r| r.text_at("cidrIpv4") != Some("10.0.0.0/8")),
+            left.iter()
+                .all(|r| r.text_at("cidrIpv4") != Some("10.0.0.0/8")),
             "replaced rule remains"
         );
-        assert!(left.iter().any(|r| r.text_at("referencedGroupInfo/groupId") == Some(two.as_str())));
+        assert!(
+            left.iter()
+                .any(|r| r.text_at("referencedGroupInfo/groupId") == Some(two.as_str()))
+        );
     });
     s.ok(&["destroy", "-auto-approve"]);
     block_on(async {
-        assert!(ec2::describe_security_group(&c, &one).await.unwrap().is_none());
-        assert!(ec2::describe_security_group_rule(&c, &https).await.unwrap().is_none());
+        assert!(
+            ec2::describe_security_group(&c, &one)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            ec2::describe_security_group_rule(&c, &https)
+                .await
+                .unwrap()
+                .is_none()
+        );
     });
 }
 
@@ -617,7 +660,10 @@ resource "aws_vpc" "bad" { cidr_block = "10.0.0.1/16" }
     assert_ne!(code, 0, "{out}");
     assert!(err.contains("aws_vpc.bad"), "{err}");
     assert!(err.contains("cidr_block"), "{err}");
-    assert!(err.contains("10.0.0.0/16"), "suggests the network address: {err}");
+    assert!(
+        err.contains("10.0.0.0/16"),
+        "suggests the network address: {err}"
+    );
 
     s.write(
         r#"
@@ -644,7 +690,10 @@ resource "aws_vpc_security_group_ingress_rule" "bad" {
     assert_ne!(code, 0, "{out}");
     assert!(err.contains("aws_security_group.bad"), "{err}");
     assert!(err.contains("not-a-cidr"), "{err}");
-    assert!(err.contains("aws_vpc_security_group_ingress_rule.bad"), "{err}");
+    assert!(
+        err.contains("aws_vpc_security_group_ingress_rule.bad"),
+        "{err}"
+    );
     assert!(err.contains("exactly one of"), "{err}");
     assert!(err.contains("70000"), "{err}");
     // Nothing was created.

@@ -138,9 +138,9 @@ static RESOURCES: LazyLock<ResourceTable> = LazyLock::new(|| {
         iam::resources(),
         ec2::resources(),
     ]
-        .into_iter()
-        .flatten()
-        .collect()
+    .into_iter()
+    .flatten()
+    .collect()
 });
 
 /// One module's data source types, by Terraform type name.
@@ -152,9 +152,9 @@ static DATA_SOURCES: LazyLock<DataTable> = LazyLock::new(|| {
         policy_document::data_sources(),
         ec2::data_sources(),
     ]
-        .into_iter()
-        .flatten()
-        .collect()
+    .into_iter()
+    .flatten()
+    .collect()
 });
 
 static SCHEMA: LazyLock<ProviderSchema> = LazyLock::new(|| ProviderSchema {

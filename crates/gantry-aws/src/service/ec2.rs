@@ -31,7 +31,11 @@ pub fn filters<'a>(
 
 /// `TagSpecification.1.ResourceType=vpc&TagSpecification.1.Tag.N.Key=...`
 /// (nothing when `tags` is empty).
-pub fn tag_specification<'a>(p: &'a mut Params, resource_type: &str, tags: &Tags) -> &'a mut Params {
+pub fn tag_specification<'a>(
+    p: &'a mut Params,
+    resource_type: &str,
+    tags: &Tags,
+) -> &'a mut Params {
     if tags.is_empty() {
         return p;
     }
@@ -251,7 +255,11 @@ pub async fn put_route(
     for (k, v) in fields {
         p.set(*k, v.clone());
     }
-    let op = if replace { "ReplaceRoute" } else { "CreateRoute" };
+    let op = if replace {
+        "ReplaceRoute"
+    } else {
+        "CreateRoute"
+    };
     call(c, op, &p).await.map(drop)
 }
 
@@ -328,7 +336,10 @@ impl IpPermission {
             &format!("{pre}.FromPort"),
             self.from_port.map(|x| x.to_string()),
         );
-        p.opt(&format!("{pre}.ToPort"), self.to_port.map(|x| x.to_string()));
+        p.opt(
+            &format!("{pre}.ToPort"),
+            self.to_port.map(|x| x.to_string()),
+        );
         let lists = [
             ("IpRanges", "CidrIp", &self.cidr_ipv4),
             ("Ipv6Ranges", "CidrIpv6", &self.cidr_ipv6),
@@ -373,7 +384,10 @@ pub async fn change_permissions(
         (true, true) => "RevokeSecurityGroupEgress",
     };
     let e = call(c, op, &p).await?;
-    Ok(e.list("securityGroupRuleSet").into_iter().cloned().collect())
+    Ok(e.list("securityGroupRuleSet")
+        .into_iter()
+        .cloned()
+        .collect())
 }
 
 pub const RULE_NOT_FOUND: &[&str] = &[
@@ -558,7 +572,10 @@ pub async fn describe_availability_zones(
     }
     filters(&mut p, filter.iter().map(|(n, v)| (n.as_str(), &v[..])));
     let e = call(c, "DescribeAvailabilityZones", &p).await?;
-    Ok(e.list("availabilityZoneInfo").into_iter().cloned().collect())
+    Ok(e.list("availabilityZoneInfo")
+        .into_iter()
+        .cloned()
+        .collect())
 }
 
 pub async fn describe_images(

@@ -47,7 +47,10 @@ impl DataSourceType for AvailabilityZones {
     fn schema(&self) -> Schema {
         Schema::new()
             .attr("all_availability_zones", Attribute::optional(Type::Bool))
-            .attr("exclude_names", Attribute::optional(Type::set(Type::String)))
+            .attr(
+                "exclude_names",
+                Attribute::optional(Type::set(Type::String)),
+            )
             .attr(
                 "exclude_zone_ids",
                 Attribute::optional(Type::set(Type::String)),
@@ -228,7 +231,11 @@ impl DataSourceType for Ami {
             format!("arn:{}:ec2:{}::image/{id}", ctx.partition(), ctx.region),
         );
         set(&mut v, "public", image.text_at("isPublic") == Some("true"));
-        set(&mut v, "ena_support", image.text_at("enaSupport") == Some("true"));
+        set(
+            &mut v,
+            "ena_support",
+            image.text_at("enaSupport") == Some("true"),
+        );
         let root = image.text_at("rootDeviceName").unwrap_or_default();
         let snapshot = image
             .list("blockDeviceMapping")

@@ -62,7 +62,12 @@ const METADATA: &[(&str, &str, &str, bool)] = &[
         "instanceMetadataTags",
         false,
     ),
-    ("http_protocol_ipv6", "HttpProtocolIpv6", "httpProtocolIpv6", false),
+    (
+        "http_protocol_ipv6",
+        "HttpProtocolIpv6",
+        "httpProtocolIpv6",
+        false,
+    ),
 ];
 
 fn metadata_schema() -> Schema {
@@ -142,7 +147,10 @@ fn root_mapping(e: &Element) -> Option<&Element> {
         .copied()
 }
 
-async fn profile_association(ctx: &Ctx, id: &str) -> Result<Option<(String, String)>, crate::Error> {
+async fn profile_association(
+    ctx: &Ctx,
+    id: &str,
+) -> Result<Option<(String, String)>, crate::Error> {
     let mut p = Params::new();
     let ids = [id.to_owned()];
     ec2::filters(&mut p, [("instance-id", &ids[..])]);
@@ -244,11 +252,13 @@ impl ResourceType for Instance {
                 && !(1..=64).contains(&n)
             {
                 out.push(
-                    ProviderError::new("invalid value for metadata_options.http_put_response_hop_limit")
-                        .with_detail(format!(
-                            "expected http_put_response_hop_limit to be in the range (1 - 64), got {n}"
-                        ))
-                        .at(super::super::path("metadata_options")),
+                    ProviderError::new(
+                        "invalid value for metadata_options.http_put_response_hop_limit",
+                    )
+                    .with_detail(format!(
+                        "expected http_put_response_hop_limit to be in the range (1 - 64), got {n}"
+                    ))
+                    .at(super::super::path("metadata_options")),
                 );
             }
         }
@@ -312,7 +322,10 @@ impl ResourceType for Instance {
         match get_bool(planned, "associate_public_ip_address") {
             Some(public) => {
                 p.set("NetworkInterface.1.DeviceIndex", "0")
-                    .set("NetworkInterface.1.AssociatePublicIpAddress", public.to_string())
+                    .set(
+                        "NetworkInterface.1.AssociatePublicIpAddress",
+                        public.to_string(),
+                    )
                     .opt("NetworkInterface.1.SubnetId", get_str(planned, "subnet_id"))
                     .opt(
                         "NetworkInterface.1.PrivateIpAddress",
@@ -372,7 +385,10 @@ impl ResourceType for Instance {
     async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, ProviderError> {
         let id = req_str(state, "id")?;
         let err = || aws_err(format!("reading EC2 Instance ({id})"));
-        let Some(e) = ec2::describe_instance(&ctx.client, id).await.map_err(err())? else {
+        let Some(e) = ec2::describe_instance(&ctx.client, id)
+            .await
+            .map_err(err())?
+        else {
             return Ok(None);
         };
         let st = state_name(&e);
@@ -383,7 +399,11 @@ impl ResourceType for Instance {
         set(&mut v, "id", id);
         set(&mut v, "arn", arn(ctx, None, "instance", id));
         set(&mut v, "ami", opt_string(text(&e, "imageId")));
-        set(&mut v, "instance_type", opt_string(text(&e, "instanceType")));
+        set(
+            &mut v,
+            "instance_type",
+            opt_string(text(&e, "instanceType")),
+        );
         set(&mut v, "subnet_id", opt_string(text(&e, "subnetId")));
         set(&mut v, "key_name", opt_string(text(&e, "keyName")));
         set(
@@ -391,11 +411,19 @@ impl ResourceType for Instance {
             "availability_zone",
             opt_string(text(&e, "placement/availabilityZone")),
         );
-        set(&mut v, "private_ip", opt_string(text(&e, "privateIpAddress")));
+        set(
+            &mut v,
+            "private_ip",
+            opt_string(text(&e, "privateIpAddress")),
+        );
         let public_ip = text(&e, "ipAddress");
         set(&mut v, "public_ip", opt_string(public_ip.clone()));
         set(&mut v, "public_dns", opt_string(text(&e, "dnsName")));
-        set(&mut v, "private_dns", opt_string(text(&e, "privateDnsName")));
+        set(
+            &mut v,
+            "private_dns",
+            opt_string(text(&e, "privateDnsName")),
+        );
         set(&mut v, "instance_state", st);
         let primary = e
             .list("networkInterfaceSet")
@@ -431,7 +459,11 @@ impl ResourceType for Instance {
         let ud = ec2::instance_attribute(&ctx.client, id, "userData")
             .await
             .map_err(err())?;
-        set(&mut v, "user_data", opt_string(ud.map(|u| user_data_hash(&u))));
+        set(
+            &mut v,
+            "user_data",
+            opt_string(ud.map(|u| user_data_hash(&u))),
+        );
         let md = e.path("metadataOptions");
         let metadata = match md {
             Some(m) => {
@@ -439,7 +471,9 @@ impl ResourceType for Instance {
                 for (a, _, x, num) in METADATA {
                     let t = text(m, x);
                     let val = match (t, num) {
-                        (Some(t), true) => t.parse::<f64>().map(Value::Number).unwrap_or(Value::Null),
+                        (Some(t), true) => {
+                            t.parse::<f64>().map(Value::Number).unwrap_or(Value::Null)
+                        }
                         (Some(t), false) => Value::String(t),
                         (None, _) => Value::Null,
                     };
@@ -604,9 +638,14 @@ impl ResourceType for Instance {
                     .map_err(err("instance_type"))?;
             }
             if let Some(ud) = new_user_data {
-                ec2::modify_instance_attribute(&ctx.client, id, "UserData", &ud.unwrap_or_default())
-                    .await
-                    .map_err(err("user_data"))?;
+                ec2::modify_instance_attribute(
+                    &ctx.client,
+                    id,
+                    "UserData",
+                    &ud.unwrap_or_default(),
+                )
+                .await
+                .map_err(err("user_data"))?;
             }
             ec2::instance_action(&ctx.client, "StartInstances", id)
                 .await
@@ -638,9 +677,7 @@ async fn root_device_name(ctx: &Ctx, ami: &str) -> Result<String, ProviderError>
     )
     .await
     .map_err(aws_err(format!("reading EC2 AMI ({ami})")))?;
-    e.and_then(|e| text(&e, "rootDeviceName"))
-        .ok_or_else(|| {
-            ProviderError::new(format!("EC2 AMI ({ami}) not found"))
-                .at(super::super::path("ami"))
-        })
+    e.and_then(|e| text(&e, "rootDeviceName")).ok_or_else(|| {
+        ProviderError::new(format!("EC2 AMI ({ami}) not found")).at(super::super::path("ami"))
+    })
 }

@@ -45,37 +45,55 @@ pub(crate) fn arn(ctx: &Ctx, owner: Option<&str>, kind: &str, id: &str) -> Strin
 /// Why `s` is not an IPv4 CIDR block in network form (`10.0.0.0/16`).
 pub(crate) fn ipv4_cidr_problem(s: &str) -> Option<String> {
     let Some((ip, bits)) = s.split_once('/') else {
-        return Some(format!("{s:?} is not a valid CIDR block: missing prefix length"));
+        return Some(format!(
+            "{s:?} is not a valid CIDR block: missing prefix length"
+        ));
     };
     let (Ok(ip), Ok(bits)) = (ip.parse::<Ipv4Addr>(), bits.parse::<u8>()) else {
-        return Some(format!("{s:?} is not a valid CIDR block: invalid CIDR address"));
+        return Some(format!(
+            "{s:?} is not a valid CIDR block: invalid CIDR address"
+        ));
     };
     if bits > 32 {
         return Some(format!(
             "{s:?} is not a valid CIDR block: prefix length {bits} is more than 32"
         ));
     }
-    let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+    let mask = if bits == 0 {
+        0
+    } else {
+        u32::MAX << (32 - bits)
+    };
     let net = Ipv4Addr::from(u32::from(ip) & mask);
-    (net != ip).then(|| format!("{s:?} is not a valid IPv4 CIDR block; did you mean \"{net}/{bits}\"?"))
+    (net != ip)
+        .then(|| format!("{s:?} is not a valid IPv4 CIDR block; did you mean \"{net}/{bits}\"?"))
 }
 
 /// Why `s` is not an IPv6 CIDR block in network form.
 pub(crate) fn ipv6_cidr_problem(s: &str) -> Option<String> {
     let Some((ip, bits)) = s.split_once('/') else {
-        return Some(format!("{s:?} is not a valid CIDR block: missing prefix length"));
+        return Some(format!(
+            "{s:?} is not a valid CIDR block: missing prefix length"
+        ));
     };
     let (Ok(ip), Ok(bits)) = (ip.parse::<Ipv6Addr>(), bits.parse::<u8>()) else {
-        return Some(format!("{s:?} is not a valid CIDR block: invalid CIDR address"));
+        return Some(format!(
+            "{s:?} is not a valid CIDR block: invalid CIDR address"
+        ));
     };
     if bits > 128 {
         return Some(format!(
             "{s:?} is not a valid CIDR block: prefix length {bits} is more than 128"
         ));
     }
-    let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+    let mask = if bits == 0 {
+        0
+    } else {
+        u128::MAX << (128 - bits)
+    };
     let net = Ipv6Addr::from(u128::from(ip) & mask);
-    (net != ip).then(|| format!("{s:?} is not a valid IPv6 CIDR block; did you mean \"{net}/{bits}\"?"))
+    (net != ip)
+        .then(|| format!("{s:?} is not a valid IPv6 CIDR block; did you mean \"{net}/{bits}\"?"))
 }
 
 /// A plan-time error for a bad CIDR in a top-level attribute.
@@ -150,7 +168,9 @@ pub(crate) async fn delete_with_retry(
 ) -> Result<(), ProviderError> {
     let client = &ctx.client;
     wait_for(
-        &format!("{what} to be deleted (AWS reports DependencyViolation: dependent objects remain)"),
+        &format!(
+            "{what} to be deleted (AWS reports DependencyViolation: dependent objects remain)"
+        ),
         Duration::from_secs(300),
         move || async move {
             match ec2::act_on(client, operation, id_param, id, not_found).await {
@@ -212,7 +232,11 @@ mod tests {
     fn cidr_checks() {
         assert_eq!(ipv4_cidr_problem("10.0.0.0/16"), None);
         assert_eq!(ipv4_cidr_problem("0.0.0.0/0"), None);
-        assert!(ipv4_cidr_problem("10.0.0.1/16").unwrap().contains("10.0.0.0/16"));
+        assert!(
+            ipv4_cidr_problem("10.0.0.1/16")
+                .unwrap()
+                .contains("10.0.0.0/16")
+        );
         assert!(ipv4_cidr_problem("10.0.0.0/33").is_some());
         assert!(ipv4_cidr_problem("10.0.0.0").is_some());
         assert!(ipv4_cidr_problem("banana/8").is_some());

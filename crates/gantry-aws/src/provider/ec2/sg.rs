@@ -169,15 +169,27 @@ fn strings(xs: Vec<String>) -> Value {
 /// empty rather than null, the protocol normalised.
 fn normalise_rule(r: &Value) -> Value {
     object([
-        ("from_port", Value::Number(get_int(r, "from_port").unwrap_or(0) as f64)),
-        ("to_port", Value::Number(get_int(r, "to_port").unwrap_or(0) as f64)),
+        (
+            "from_port",
+            Value::Number(get_int(r, "from_port").unwrap_or(0) as f64),
+        ),
+        (
+            "to_port",
+            Value::Number(get_int(r, "to_port").unwrap_or(0) as f64),
+        ),
         (
             "protocol",
             Value::string(normalise_protocol(get_str(r, "protocol").unwrap_or("-1"))),
         ),
         ("cidr_blocks", strings(get_strings(r, "cidr_blocks"))),
-        ("ipv6_cidr_blocks", strings(get_strings(r, "ipv6_cidr_blocks"))),
-        ("prefix_list_ids", strings(get_strings(r, "prefix_list_ids"))),
+        (
+            "ipv6_cidr_blocks",
+            strings(get_strings(r, "ipv6_cidr_blocks")),
+        ),
+        (
+            "prefix_list_ids",
+            strings(get_strings(r, "prefix_list_ids")),
+        ),
         (
             "security_groups",
             Value::set_from(
@@ -678,13 +690,10 @@ impl ResourceType for Rule {
     }
 
     fn validate(&self, config: &Value) -> Vec<ProviderError> {
-        let mut out: Vec<ProviderError> = [
-            ("cidr_ipv4", false),
-            ("cidr_ipv6", true),
-        ]
-        .into_iter()
-        .filter_map(|(a, v6)| super::check_cidr(config, a, v6))
-        .collect();
+        let mut out: Vec<ProviderError> = [("cidr_ipv4", false), ("cidr_ipv6", true)]
+            .into_iter()
+            .filter_map(|(a, v6)| super::check_cidr(config, a, v6))
+            .collect();
         if RULE_PEERS.iter().all(|p| attr(config, p).is_known()) {
             let n = RULE_PEERS
                 .iter()
@@ -783,7 +792,11 @@ impl ResourceType for Rule {
         }
         set(&mut v, "cidr_ipv4", opt_string(text(&e, "cidrIpv4")));
         set(&mut v, "cidr_ipv6", opt_string(text(&e, "cidrIpv6")));
-        set(&mut v, "prefix_list_id", opt_string(text(&e, "prefixListId")));
+        set(
+            &mut v,
+            "prefix_list_id",
+            opt_string(text(&e, "prefixListId")),
+        );
         set(
             &mut v,
             "referenced_security_group_id",
@@ -827,7 +840,10 @@ mod tests {
             ("protocol", Value::string("6")),
             (
                 "cidr_blocks",
-                Value::List(vec![Value::string("10.0.0.0/8"), Value::string("10.1.0.0/16")]),
+                Value::List(vec![
+                    Value::string("10.0.0.0/8"),
+                    Value::string("10.1.0.0/16"),
+                ]),
             ),
             ("ipv6_cidr_blocks", Value::Null),
             ("prefix_list_ids", Value::Null),

@@ -11,9 +11,7 @@ use super::super::values::{
     attr, blocks, get_bool, get_str, null_object, opt_string, req_str, set, string_map,
 };
 use super::super::{Ctx, ResourceType, aws_err, block, path, planned_tags};
-use super::{
-    arn, check_cidr, delete_with_retry, hashcode, str_or_empty, update_tags, wait_for,
-};
+use super::{arn, check_cidr, delete_with_retry, hashcode, str_or_empty, update_tags, wait_for};
 use crate::protocol::Params;
 use crate::service::ec2::{self, text};
 use crate::xml::Element;
@@ -109,7 +107,9 @@ impl ResourceType for Vpc {
         if attr(config, "cidr_block").is_null() {
             out.push(
                 ProviderError::new("missing required argument")
-                    .with_detail("\"cidr_block\" is required (IPAM pool allocation is not supported)")
+                    .with_detail(
+                        "\"cidr_block\" is required (IPAM pool allocation is not supported)",
+                    )
                     .at(path("cidr_block")),
             );
         }
@@ -156,7 +156,9 @@ impl ResourceType for Vpc {
         if get_bool(planned, "enable_dns_support") == Some(false) {
             ec2::modify_vpc_attribute(&ctx.client, &id, "EnableDnsSupport", false)
                 .await
-                .map_err(aws_err(format!("modifying EC2 VPC ({id}) enable_dns_support")))?;
+                .map_err(aws_err(format!(
+                    "modifying EC2 VPC ({id}) enable_dns_support"
+                )))?;
         }
         if get_bool(planned, "enable_dns_hostnames") == Some(true) {
             ec2::modify_vpc_attribute(&ctx.client, &id, "EnableDnsHostnames", true)
@@ -184,7 +186,11 @@ impl ResourceType for Vpc {
             "instance_tenancy",
             text(&e, "instanceTenancy").unwrap_or_else(|| "default".into()),
         );
-        set(&mut v, "dhcp_options_id", opt_string(text(&e, "dhcpOptionsId")));
+        set(
+            &mut v,
+            "dhcp_options_id",
+            opt_string(text(&e, "dhcpOptionsId")),
+        );
         set(&mut v, "owner_id", opt_string(owner));
         for (a, api) in [
             ("enable_dns_support", "enableDnsSupport"),
@@ -270,10 +276,7 @@ impl ResourceType for Subnet {
     fn schema(&self) -> Schema {
         Schema::new()
             .attr("vpc_id", Attribute::required(Type::String).force_new())
-            .attr(
-                "cidr_block",
-                Attribute::optional(Type::String).force_new(),
-            )
+            .attr("cidr_block", Attribute::optional(Type::String).force_new())
             .attr(
                 "availability_zone",
                 Attribute::optional_computed(Type::String).force_new(),
@@ -306,7 +309,9 @@ impl ResourceType for Subnet {
         if attr(config, "cidr_block").is_null() {
             out.push(
                 ProviderError::new("missing required argument")
-                    .with_detail("\"cidr_block\" is required (IPv6-native subnets are not supported)")
+                    .with_detail(
+                        "\"cidr_block\" is required (IPv6-native subnets are not supported)",
+                    )
                     .at(path("cidr_block")),
             );
         }
@@ -433,7 +438,9 @@ async fn igw_attach(ctx: &Ctx, id: &str, vpc: &str, attach: bool) -> Result<(), 
         ("DetachInternetGateway", "detaching")
     };
     match ec2::call(&ctx.client, op, &p).await {
-        Err(e) if !attach && e.is(&["Gateway.NotAttached", "InvalidInternetGatewayID.NotFound"]) => {
+        Err(e)
+            if !attach && e.is(&["Gateway.NotAttached", "InvalidInternetGatewayID.NotFound"]) =>
+        {
             Ok(())
         }
         r => r.map(drop).map_err(aws_err(format!(
@@ -491,7 +498,11 @@ impl ResourceType for InternetGateway {
         let owner = text(&e, "ownerId");
         let mut v = null_object(&self.schema());
         set(&mut v, "id", id);
-        set(&mut v, "arn", arn(ctx, owner.as_deref(), "internet-gateway", id));
+        set(
+            &mut v,
+            "arn",
+            arn(ctx, owner.as_deref(), "internet-gateway", id),
+        );
         set(&mut v, "owner_id", opt_string(owner));
         let vpc = e
             .list("attachmentSet")
@@ -551,7 +562,11 @@ const ROUTE_FIELDS: &[(&str, &str, &str)] = &[
     ),
     ("gateway_id", "GatewayId", "gatewayId"),
     ("nat_gateway_id", "NatGatewayId", "natGatewayId"),
-    ("network_interface_id", "NetworkInterfaceId", "networkInterfaceId"),
+    (
+        "network_interface_id",
+        "NetworkInterfaceId",
+        "networkInterfaceId",
+    ),
     ("transit_gateway_id", "TransitGatewayId", "transitGatewayId"),
     (
         "vpc_peering_connection_id",
@@ -605,16 +620,22 @@ fn normalise_route(r: &Value) -> Value {
 
 /// The destination (API parameter, value) of an inline route.
 fn route_destination(r: &Value) -> Option<(&'static str, String)> {
-    ROUTE_FIELDS[..DESTINATIONS]
-        .iter()
-        .find_map(|(a, api, _)| get_str(r, a).filter(|s| !s.is_empty()).map(|s| (*api, s.to_owned())))
+    ROUTE_FIELDS[..DESTINATIONS].iter().find_map(|(a, api, _)| {
+        get_str(r, a)
+            .filter(|s| !s.is_empty())
+            .map(|s| (*api, s.to_owned()))
+    })
 }
 
 /// Every set field of an inline route as (API parameter, value).
 fn route_fields(r: &Value) -> Vec<(&'static str, String)> {
     ROUTE_FIELDS
         .iter()
-        .filter_map(|(a, api, _)| get_str(r, a).filter(|s| !s.is_empty()).map(|s| (*api, s.to_owned())))
+        .filter_map(|(a, api, _)| {
+            get_str(r, a)
+                .filter(|s| !s.is_empty())
+                .map(|s| (*api, s.to_owned()))
+        })
         .collect()
 }
 
@@ -863,9 +884,11 @@ impl ResourceType for Association {
     fn validate(&self, config: &Value) -> Vec<ProviderError> {
         let (s, g) = (attr(config, "subnet_id"), attr(config, "gateway_id"));
         if s.is_known() && g.is_known() && s.is_null() == g.is_null() {
-            return vec![ProviderError::new("invalid combination of arguments")
-                .with_detail("exactly one of subnet_id or gateway_id must be specified")
-                .at(path("subnet_id"))];
+            return vec![
+                ProviderError::new("invalid combination of arguments")
+                    .with_detail("exactly one of subnet_id or gateway_id must be specified")
+                    .at(path("subnet_id")),
+            ];
         }
         Vec::new()
     }
@@ -890,7 +913,12 @@ impl ResourceType for Association {
     async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, ProviderError> {
         let id = get_str(state, "id");
         let target = get_str(state, "subnet_id").or_else(|| get_str(state, "gateway_id"));
-        let err = || aws_err(format!("reading Route Table Association ({})", id.unwrap_or_default()));
+        let err = || {
+            aws_err(format!(
+                "reading Route Table Association ({})",
+                id.unwrap_or_default()
+            ))
+        };
         let mut found = find_association(ctx, id, None).await.map_err(err())?;
         // An association replaced in place (or imported as
         // `subnet-.../rtb-...`) is found by its subnet or gateway.
@@ -937,11 +965,15 @@ impl ResourceType for Association {
 
     /// `subnet-xxx/rtb-xxx` or `igw-xxx/rtb-xxx`.
     fn import(&self, id: &str) -> Result<Value, ProviderError> {
-        let Some((target, rtb)) = id.split_once('/').filter(|(a, b)| !a.is_empty() && !b.is_empty())
+        let Some((target, rtb)) = id
+            .split_once('/')
+            .filter(|(a, b)| !a.is_empty() && !b.is_empty())
         else {
-            return Err(ProviderError::new("unexpected format for import id").with_detail(format!(
-                "{id:?}: expected SUBNET_ID/ROUTE_TABLE_ID or GATEWAY_ID/ROUTE_TABLE_ID"
-            )));
+            return Err(
+                ProviderError::new("unexpected format for import id").with_detail(format!(
+                    "{id:?}: expected SUBNET_ID/ROUTE_TABLE_ID or GATEWAY_ID/ROUTE_TABLE_ID"
+                )),
+            );
         };
         let mut v = null_object(&self.schema());
         set(&mut v, "id", id);
@@ -1045,8 +1077,9 @@ impl ResourceType for Route {
     async fn create(&self, ctx: &Ctx, planned: &Value) -> Result<Value, ProviderError> {
         let rtb = req_str(planned, "route_table_id")?;
         let Some((api, _, dest)) = standalone_destination(planned) else {
-            return Err(ProviderError::new("missing route destination")
-                .at(path("destination_cidr_block")));
+            return Err(
+                ProviderError::new("missing route destination").at(path("destination_cidr_block"))
+            );
         };
         let mut fields = vec![(api, dest.clone())];
         for (a, api, _) in &ROUTE_FIELDS[DESTINATIONS..] {
@@ -1099,7 +1132,12 @@ impl ResourceType for Route {
         Ok(Some(v))
     }
 
-    async fn update(&self, ctx: &Ctx, _prior: &Value, planned: &Value) -> Result<(), ProviderError> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        _prior: &Value,
+        planned: &Value,
+    ) -> Result<(), ProviderError> {
         let rtb = req_str(planned, "route_table_id")?;
         let Some((api, _, dest)) = standalone_destination(planned) else {
             return Ok(());
@@ -1143,9 +1181,11 @@ impl ResourceType for Route {
             .split_once('_')
             .filter(|(a, b)| a.starts_with("rtb-") && !b.is_empty())
         else {
-            return Err(ProviderError::new("unexpected format for import id").with_detail(format!(
-                "{id:?}: expected ROUTETABLEID_DESTINATION (rtb-12345678_0.0.0.0/0)"
-            )));
+            return Err(
+                ProviderError::new("unexpected format for import id").with_detail(format!(
+                    "{id:?}: expected ROUTETABLEID_DESTINATION (rtb-12345678_0.0.0.0/0)"
+                )),
+            );
         };
         let key = if dest.starts_with("pl-") {
             "destination_prefix_list_id"
