@@ -135,12 +135,9 @@ fn vpc_network_lifecycle() {
     assert!(s.output("default_sg").starts_with("sg-"));
     assert!(s.output("default_acl").starts_with("acl-"));
     assert_eq!(s.output("subnet_az_id"), "use1-az6");
-    // Terraform's route id: "r-" + table id + CRC-32 of the destination.
-    let route_id = s.output("route_id");
-    assert!(
-        route_id.starts_with(&format!("r-{rt2}")) && route_id.len() > rt2.len() + 2,
-        "{route_id}"
-    );
+    // Terraform's route id: "r-" + table id + CRC-32 of the destination
+    // (zlib.crc32(b"10.98.0.0/16") == 1992901988).
+    assert_eq!(s.output("route_id"), format!("r-{rt2}1992901988"));
     block_on(async {
         let v = ec2::describe_vpc(&c, &vpc).await.unwrap().unwrap();
         let tags = ec2::tags_of(&v);
@@ -518,7 +515,7 @@ fn security_group_rule_resources_lifecycle() {
     });
 }
 
-fn instance(private_ip: &str, itype: &str, owner: &str, tokens: &str) -> String {
+fn instance(private_ip: &str, itype: &str, owner: &str, tokens: &str, size: u32) -> String {
     format!(
         r##"
 data "aws_availability_zones" "az" {{ state = "available" }}
@@ -554,6 +551,9 @@ resource "aws_instance" "web" {{
   metadata_options {{
     http_tokens = "{tokens}"
   }}
+  root_block_device {{
+    volume_size = {size}
+  }}
   tags = {{ owner = "{owner}" }}
 }}
 output "aws_instance_web" {{ value = aws_instance.web.id }}
@@ -568,6 +568,7 @@ output "state" {{ value = aws_instance.web.instance_state }}
 output "private_ip" {{ value = aws_instance.web.private_ip }}
 output "user_data" {{ value = aws_instance.web.user_data }}
 output "arn" {{ value = aws_instance.web.arn }}
+output "root_volume" {{ value = aws_instance.web.root_block_device[0].volume_id }}
 "##
     )
 }
@@ -576,9 +577,9 @@ output "arn" {{ value = aws_instance.web.arn }}
 fn instance_lifecycle_with_ami_lookup() {
     let moto = Moto::start();
     let c = moto.client();
-    let v1 = instance("10.40.1.10", "t3.micro", "a", "required");
-    let v2 = instance("10.40.1.10", "t3.small", "b", "optional");
-    let v3 = instance("10.40.1.50", "t3.small", "b", "optional");
+    let v1 = instance("10.40.1.10", "t3.micro", "a", "required", 10);
+    let v2 = instance("10.40.1.10", "t3.small", "b", "optional", 12);
+    let v3 = instance("10.40.1.50", "t3.small", "b", "optional", 12);
     let s = run_lifecycle(
         &moto,
         &Lifecycle {
@@ -614,6 +615,11 @@ fn instance_lifecycle_with_ami_lookup() {
         let i = ec2::describe_instance(&c, &id).await.unwrap().unwrap();
         assert_eq!(i.text_at("instanceType"), Some("t3.small"));
         assert_eq!(i.text_at("privateIpAddress"), Some("10.40.1.50"));
+        let vol = ec2::describe_volume(&c, &s.output("root_volume"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(vol.text_at("size"), Some("12"));
         assert_eq!(i.text_at("imageId"), Some(ami.as_str()));
         assert_eq!(i.text_at("instanceState/name"), Some("running"));
         assert_eq!(i.text_at("metadataOptions/httpTokens"), Some("optional"));
