@@ -516,6 +516,11 @@ fn security_group_rule_resources_lifecycle() {
 }
 
 fn instance(private_ip: &str, itype: &str, owner: &str, tokens: &str, size: u32) -> String {
+    let profile = if owner == "b" {
+        r#"iam_instance_profile   = "gt-profile""#
+    } else {
+        ""
+    };
     format!(
         r##"
 data "aws_availability_zones" "az" {{ state = "available" }}
@@ -546,6 +551,7 @@ resource "aws_instance" "web" {{
   instance_type          = "{itype}"
   subnet_id              = aws_subnet.s.id
   private_ip             = "{private_ip}"
+  {profile}
   vpc_security_group_ids = [aws_security_group.sg.id]
   user_data              = "#!/bin/bash\necho hello\n"
   metadata_options {{
@@ -577,6 +583,20 @@ output "root_volume" {{ value = aws_instance.web.root_block_device[0].volume_id 
 fn instance_lifecycle_with_ami_lookup() {
     let moto = Moto::start();
     let c = moto.client();
+    // An instance profile made outside the configuration, attached in v2.
+    block_on(async {
+        let mut p = Params::new();
+        p.set("InstanceProfileName", "gt-profile");
+        gantry_aws::protocol::query(
+            &c,
+            &gantry_aws::client::IAM,
+            "CreateInstanceProfile",
+            "2010-05-08",
+            &p,
+        )
+        .await
+        .unwrap();
+    });
     let v1 = instance("10.40.1.10", "t3.micro", "a", "required", 10);
     let v2 = instance("10.40.1.10", "t3.small", "b", "optional", 12);
     let v3 = instance("10.40.1.50", "t3.small", "b", "optional", 12);
@@ -615,6 +635,12 @@ fn instance_lifecycle_with_ami_lookup() {
         let i = ec2::describe_instance(&c, &id).await.unwrap().unwrap();
         assert_eq!(i.text_at("instanceType"), Some("t3.small"));
         assert_eq!(i.text_at("privateIpAddress"), Some("10.40.1.50"));
+        assert!(
+            i.text_at("iamInstanceProfile/arn")
+                .is_some_and(|a| a.ends_with("instance-profile/gt-profile")),
+            "{:?}",
+            i.path("iamInstanceProfile")
+        );
         let vol = ec2::describe_volume(&c, &s.output("root_volume"))
             .await
             .unwrap()
