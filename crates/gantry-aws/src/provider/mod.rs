@@ -27,12 +27,13 @@ mod cloudwatch;
 pub(crate) mod config;
 mod data;
 mod dynamodb;
+mod ec2;
 mod ecr;
 mod iam;
-mod kms;
-mod logs;
 mod iam_policy;
+mod kms;
 mod lambda;
+mod logs;
 mod policy_document;
 mod route53;
 mod s3;
@@ -155,6 +156,7 @@ static RESOURCES: LazyLock<ResourceTable> = LazyLock::new(|| {
         iam_policy::resources(),
         lambda::resources(),
         route53::resources(),
+        ec2::resources(),
     ]
     .into_iter()
     .flatten()
@@ -165,10 +167,14 @@ static RESOURCES: LazyLock<ResourceTable> = LazyLock::new(|| {
 pub(crate) type DataSources = Vec<(&'static str, Box<dyn DataSourceType>)>;
 
 static DATA_SOURCES: LazyLock<DataTable> = LazyLock::new(|| {
-    [data::data_sources(), policy_document::data_sources()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        data::data_sources(),
+        policy_document::data_sources(),
+        ec2::data_sources(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 });
 
 static SCHEMA: LazyLock<ProviderSchema> = LazyLock::new(|| ProviderSchema {

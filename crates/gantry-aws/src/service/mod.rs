@@ -3,11 +3,12 @@
 
 pub mod cloudwatch;
 pub mod dynamodb;
+pub mod ec2;
 pub mod ecr;
 pub mod iam;
 pub mod kms;
-pub mod logs;
 pub mod lambda;
+pub mod logs;
 pub mod route53;
 pub mod s3;
 pub mod sns;
