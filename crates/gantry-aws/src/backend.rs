@@ -281,7 +281,7 @@ impl S3Backend {
         PutOptions {
             if_none_match: false,
             content_type: Some("application/json"),
-            sse: self.encrypt.then(|| match &self.kms_key_id {
+            sse: self.encrypt.then_some(match &self.kms_key_id {
                 Some(k) => ("aws:kms", Some(k.as_str())),
                 None => ("AES256", None),
             }),

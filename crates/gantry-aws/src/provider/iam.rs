@@ -150,7 +150,9 @@ impl ResourceType for Role {
     async fn create(&self, ctx: &Ctx, planned: &Value) -> Result<Value, ProviderError> {
         let name = match get_str(planned, "name") {
             Some(n) => n.to_owned(),
-            None => super::s3::unique_name(get_str(planned, "name_prefix").unwrap_or("terraform-")),
+            None => {
+                super::values::unique_name(get_str(planned, "name_prefix").unwrap_or("terraform-"))
+            }
         };
         let tags = planned_tags(planned);
         iam::create_role(

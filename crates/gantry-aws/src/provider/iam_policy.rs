@@ -6,7 +6,7 @@ use gantry_iac::provider::{Attribute, ProviderError, Schema};
 use gantry_iac::value::{Type, Value};
 
 use super::iam::{check_json, keep_equivalent_json};
-use super::s3::unique_name;
+use super::values::unique_name;
 use super::values::{
     attr, get_str, json_equivalent, null_object, opt_string, req_str, set, string_map,
 };

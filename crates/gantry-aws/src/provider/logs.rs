@@ -2,44 +2,21 @@
 //!
 //! Also the plan-time checks the service modules (dynamodb, kms, ssm,
 //! ecr, logs, sns, cloudwatch) share: [`check_one_of`], [`check_range`],
-//! [`check_conflict`], and [`unique_name`] / [`remote_json`].
+//! [`check_conflict`], and [`remote_json`].
 
 use async_trait::async_trait;
 use gantry_iac::provider::{Attribute, ProviderError, Schema};
 use gantry_iac::value::{Type, Value};
 
 use super::values::{
-    attr, get_bool, get_int, get_str, json_equivalent, null_object, opt_string, req_str, set,
-    string_map,
+    attr, get_bool, get_int, get_str, json_equivalent, name_prefix_of, null_object, opt_string,
+    req_str, set, string_map, unique_name,
 };
 use super::{Ctx, ResourceType, aws_err, path, planned_tags, tag_changes};
 use crate::service::logs;
 
 pub(super) fn resources() -> super::Resources {
     vec![("aws_cloudwatch_log_group", Box::new(LogGroup))]
-}
-
-/// A name Terraform-style: the prefix (or `terraform-`) and a unique,
-/// time-ordered suffix.
-pub(super) fn unique_name(prefix: &str) -> String {
-    let now = chrono::Utc::now();
-    format!(
-        "{prefix}{}{:04}{:08}",
-        now.format("%Y%m%d%H%M%S"),
-        now.timestamp_subsec_micros() / 100,
-        rand::random::<u32>() % 100_000_000
-    )
-}
-
-/// Length of the suffix [`unique_name`] adds (Terraform's length too).
-const UNIQUE_SUFFIX_LEN: usize = 26;
-
-/// The prefix of a name [`unique_name`] made (for `name_prefix` after an
-/// import); `None` for any other name.
-pub(super) fn name_prefix_of(name: &str) -> Option<&str> {
-    let cut = name.len().checked_sub(UNIQUE_SUFFIX_LEN)?;
-    let (prefix, suffix) = (name.get(..cut)?, name.get(cut..)?);
-    (suffix.bytes().all(|b| b.is_ascii_digit()) && !prefix.is_empty()).then_some(prefix)
 }
 
 /// An error when the string `name` is set to none of `allowed`.

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use gantry_iac::provider::{Attribute, Nesting, ProviderError, Schema};
 use gantry_iac::value::{Type, Value};
 
-use super::s3::unique_name;
+use super::values::unique_name;
 use super::values::{
     attr, blocks, get_bool, get_int, get_str, get_strings, null_object, object, opt_string,
     req_str, set, string_map,

@@ -8,7 +8,7 @@ use gantry_iac::provider::{Attribute, Nesting, ProviderError, Schema};
 use gantry_iac::value::{Type, Value};
 
 use super::values::{
-    attr, blocks, get_bool, get_str, null_object, object, opt_string, req_str, set,
+    attr, blocks, get_bool, get_str, null_object, object, opt_string, req_str, set, unique_name,
 };
 use super::{Ctx, ResourceType, aws_err, block, path, planned_tags, tag_changes};
 use crate::service::s3;
@@ -42,19 +42,6 @@ pub(super) fn check_bucket_name(name: &str) -> Result<(), String> {
         return Err(format!("{name:?} must not be formatted as an IP address"));
     }
     Ok(())
-}
-
-/// A name Terraform-style: `terraform-` (or the prefix) and a unique,
-/// time-ordered 26-character suffix (UTC time to the ten-thousandth of a
-/// second, then 8 hex digits).
-pub(super) fn unique_name(prefix: &str) -> String {
-    let now = chrono::Utc::now();
-    format!(
-        "{prefix}{}{:04}{:08x}",
-        now.format("%Y%m%d%H%M%S"),
-        now.timestamp_subsec_micros() / 100,
-        rand::random::<u32>()
-    )
 }
 
 /// S3's Route 53 hosted zone id per region (for `hosted_zone_id`).
@@ -912,15 +899,6 @@ mod tests {
         assert!(check_bucket_name("a..b").is_err());
         assert!(check_bucket_name("192.168.1.1").is_err());
         assert!(check_bucket_name(&"a".repeat(64)).is_err());
-    }
-
-    #[test]
-    fn unique_names_have_terraforms_shape() {
-        let n = unique_name("terraform-");
-        let suffix = n.strip_prefix("terraform-").unwrap();
-        assert_eq!(suffix.len(), 26, "{n}");
-        assert!(suffix[..18].chars().all(|c| c.is_ascii_digit()), "{n}");
-        assert!(suffix[18..].chars().all(|c| c.is_ascii_hexdigit()), "{n}");
     }
 
     #[test]

@@ -7,8 +7,9 @@ use gantry_iac::provider::{Attribute, ProviderError, Schema};
 use gantry_iac::value::{Type, Value};
 
 use super::iam::keep_equivalent_json;
-use super::logs::{check_conflict, check_json_object, name_prefix_of, remote_json, unique_name};
+use super::logs::{check_conflict, check_json_object, remote_json};
 use super::values::{attr, get_bool, get_str, null_object, opt_string, req_str, set, string_map};
+use super::values::{name_prefix_of, unique_name};
 use super::{Ctx, ResourceType, aws_err, path, planned_tags, tag_changes};
 use crate::service::sns;
 

@@ -207,8 +207,9 @@ impl ResourceType for Queue {
         let name = match get_str(planned, "name") {
             Some(n) => n.to_owned(),
             None => {
-                let n =
-                    super::s3::unique_name(get_str(planned, "name_prefix").unwrap_or("terraform-"));
+                let n = super::values::unique_name(
+                    get_str(planned, "name_prefix").unwrap_or("terraform-"),
+                );
                 if fifo { format!("{n}.fifo") } else { n }
             }
         };

@@ -138,6 +138,34 @@ pub fn object<const N: usize>(pairs: [(&str, Value); N]) -> Value {
     Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
 
+/// Length of the suffix [`unique_name`] adds: Terraform's 14-digit UTC
+/// time, 4 digits of the second's fraction, 8 hex digits of counter.
+pub const UNIQUE_SUFFIX_LEN: usize = 26;
+
+/// A generated name as Terraform makes them for `name_prefix` and
+/// unnamed resources: the prefix, then a unique, time-ordered suffix.
+pub fn unique_name(prefix: &str) -> String {
+    let now = chrono::Utc::now();
+    format!(
+        "{prefix}{}{:04}{:08x}",
+        now.format("%Y%m%d%H%M%S"),
+        now.timestamp_subsec_micros() / 100,
+        rand::random::<u32>()
+    )
+}
+
+/// The prefix of a name [`unique_name`] made (what Terraform reads back
+/// as `name_prefix` on import); `None` for other names.
+pub fn name_prefix_of(name: &str) -> Option<&str> {
+    let cut = name.len().checked_sub(UNIQUE_SUFFIX_LEN)?;
+    let (prefix, suffix) = (name.get(..cut)?, name.get(cut..)?);
+    let (time, counter) = suffix.split_at(18);
+    (!prefix.is_empty()
+        && time.bytes().all(|b| b.is_ascii_digit())
+        && counter.bytes().all(|b| b.is_ascii_hexdigit()))
+    .then_some(prefix)
+}
+
 /// Compares two JSON documents semantically: equal when they parse to the
 /// same value regardless of whitespace and key order (and, as IAM
 /// normalises them, a one-element array equals its element).
@@ -169,6 +197,18 @@ fn normalise_json(v: serde_json::Value) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unique_names_have_terraforms_shape() {
+        let n = unique_name("terraform-");
+        let suffix = n.strip_prefix("terraform-").unwrap();
+        assert_eq!(suffix.len(), UNIQUE_SUFFIX_LEN, "{n}");
+        assert!(suffix[..18].chars().all(|c| c.is_ascii_digit()), "{n}");
+        assert!(suffix[18..].chars().all(|c| c.is_ascii_hexdigit()), "{n}");
+        assert_eq!(name_prefix_of(&n), Some("terraform-"));
+        assert_eq!(name_prefix_of("web"), None);
+        assert_eq!(name_prefix_of("plain-name-without-any-suffix"), None);
+    }
 
     #[test]
     fn json_compares_semantically() {

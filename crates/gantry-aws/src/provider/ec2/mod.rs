@@ -183,27 +183,6 @@ pub(crate) async fn delete_with_retry(
     .await
 }
 
-/// A name Terraform-style: the prefix and a unique, time-ordered suffix.
-pub(crate) fn unique_name(prefix: &str) -> String {
-    let now = chrono::Utc::now();
-    format!(
-        "{prefix}{}{:04}{:08x}",
-        now.format("%Y%m%d%H%M%S"),
-        now.timestamp_subsec_micros() / 100,
-        rand::random::<u32>()
-    )
-}
-
-/// The prefix of a name made by [`unique_name`] (what Terraform reads
-/// back as `name_prefix` on import); `None` for other names.
-pub(crate) fn name_prefix_from_name(name: &str) -> Option<&str> {
-    let n = name.len().checked_sub(26)?;
-    let (prefix, suffix) = name.split_at_checked(n)?;
-    let (time, counter) = suffix.split_at(18);
-    (time.bytes().all(|b| b.is_ascii_digit()) && counter.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then_some(prefix)
-}
-
 /// The CRC-32 (IEEE) of `s`, as Terraform's string hash code computes it
 /// for ids such as a route's `r-rtb-...NNN`.
 pub(crate) fn hashcode(s: &str) -> u32 {
@@ -242,15 +221,6 @@ mod tests {
         assert!(ipv4_cidr_problem("banana/8").is_some());
         assert_eq!(ipv6_cidr_problem("2001:db8::/32"), None);
         assert!(ipv6_cidr_problem("2001:db8::1/32").is_some());
-    }
-
-    #[test]
-    fn unique_names_have_the_prefix() {
-        let n = unique_name("terraform-");
-        assert!(n.starts_with("terraform-20"), "{n}");
-        assert_eq!(n.len(), "terraform-".len() + 14 + 4 + 8);
-        assert_eq!(name_prefix_from_name(&n), Some("terraform-"));
-        assert_eq!(name_prefix_from_name("web"), None);
     }
 
     #[test]

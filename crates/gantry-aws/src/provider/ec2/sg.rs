@@ -14,10 +14,7 @@ use super::super::values::{
     req_str, set, string_map,
 };
 use super::super::{Ctx, ResourceType, aws_err, block, path, planned_tags};
-use super::{
-    arn, delete_with_retry, ipv4_cidr_problem, ipv6_cidr_problem, name_prefix_from_name,
-    unique_name, update_tags, wait_for,
-};
+use super::{arn, delete_with_retry, ipv4_cidr_problem, ipv6_cidr_problem, update_tags, wait_for};
 use crate::protocol::Params;
 use crate::service::ec2::{self, IpPermission, RuleRequest, text};
 use crate::xml::Element;
@@ -446,7 +443,9 @@ impl ResourceType for SecurityGroup {
     async fn create(&self, ctx: &Ctx, planned: &Value) -> Result<Value, ProviderError> {
         let name = match get_str(planned, "name") {
             Some(n) => n.to_owned(),
-            None => unique_name(get_str(planned, "name_prefix").unwrap_or("terraform-")),
+            None => crate::provider::values::unique_name(
+                get_str(planned, "name_prefix").unwrap_or("terraform-"),
+            ),
         };
         let mut p = Params::new();
         p.set("GroupName", name.clone())
@@ -519,7 +518,7 @@ impl ResourceType for SecurityGroup {
         let prefix = match attr(state, "name_prefix") {
             Value::Null => opt_string(
                 name.as_deref()
-                    .and_then(name_prefix_from_name)
+                    .and_then(crate::provider::values::name_prefix_of)
                     .map(str::to_owned),
             ),
             p => p.clone(),
