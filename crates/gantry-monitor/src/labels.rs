@@ -12,8 +12,10 @@ pub const METRIC_NAME: &str = "__name__";
 
 /// A series' identity: label pairs sorted by name, names unique, empty
 /// values dropped (a label with an empty value is the same as no label).
+/// Immutable and shared: a clone is one reference count, which matters
+/// because every query step hands label sets from series to samples.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Labels(Vec<(Arc<str>, Arc<str>)>);
+pub struct Labels(Arc<[(Arc<str>, Arc<str>)]>);
 
 impl Labels {
     /// Builds a label set from pairs in any order. A later pair wins over
@@ -35,7 +37,7 @@ impl Labels {
             }
         }
         out.retain(|(_, v)| !v.is_empty());
-        Labels(out)
+        Labels(out.into())
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -69,7 +71,7 @@ impl Labels {
     /// separators), the same in every process, for sharding and lookups.
     pub fn stable_hash(&self) -> u64 {
         let mut h = Fnv(0xcbf2_9ce4_8422_2325);
-        for (k, v) in &self.0 {
+        for (k, v) in self.0.iter() {
             h.write(k.as_bytes());
             h.write_u8(0xff);
             h.write(v.as_bytes());

@@ -404,7 +404,34 @@ pub async fn apply(
                 });
             }
         }
-        w.walk_nodes(Some(&ctx), false).await;
+        // Replacements destroy their old objects first, dependents before
+        // what they depend on (a zone after its records, a policy after
+        // its attachments), as Terraform orders destroy-then-create; the
+        // walk then only creates their new objects.
+        let replaced: Vec<Change> = plan
+            .changes
+            .iter()
+            .filter(|c| {
+                c.deposed.is_none() && c.action == Action::DeleteThenCreate && c.before.is_some()
+            })
+            .map(|c| Change {
+                action: Action::Delete,
+                after: None,
+                ..c.clone()
+            })
+            .collect();
+        if !replaced.is_empty() {
+            w.delete_ordered(&replaced, &ctx).await;
+            for c in &replaced {
+                if let Some(p) = w.planned.get_mut(&c.addr) {
+                    p.action = Action::Create;
+                    p.before = None;
+                }
+            }
+        }
+        if w.errors.is_empty() {
+            w.walk_nodes(Some(&ctx), false).await;
+        }
         // Orphans go last, dependents first.
         if w.errors.is_empty() {
             let deletes: Vec<Change> = plan

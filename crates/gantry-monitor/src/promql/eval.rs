@@ -1029,20 +1029,33 @@ pub(super) fn range(
         }
     }
     let mut ev = Evaluator::new(opts, q, expr, start, end)?;
-    let mut out: BTreeMap<Labels, Vec<(i64, f64)>> = BTreeMap::new();
+    // Series in order of first appearance, found by hash; sorted once at
+    // the end (a sorted map would compare label strings at every step).
+    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut out: Vec<Series> = Vec::new();
+    let mut push = |labels: Labels, t: i64, v: f64| match index.get(&labels) {
+        Some(&i) => out[i].samples.push((t, v)),
+        None => {
+            index.insert(labels.clone(), out.len());
+            out.push(Series {
+                labels,
+                samples: vec![(t, v)],
+            });
+        }
+    };
     let mut total = 0usize;
     let mut t = start;
     while t <= end {
         ev.loaded = 0;
         match ev.eval(expr, t)? {
             V::Scalar(v) => {
-                out.entry(Labels::default()).or_default().push((t, v));
+                push(Labels::default(), t, v);
                 total += 1;
             }
             V::Vector(v) => {
                 total += v.len();
                 for s in v {
-                    out.entry(s.labels).or_default().push((t, s.v));
+                    push(s.labels, t, s.v);
                 }
             }
             other => {
@@ -1060,8 +1073,7 @@ pub(super) fn range(
             None => break,
         }
     }
-    Ok(out
-        .into_iter()
-        .map(|(labels, samples)| Series { labels, samples })
-        .collect())
+    drop(push);
+    out.sort_by(|a, b| a.labels.cmp(&b.labels));
+    Ok(out)
 }
