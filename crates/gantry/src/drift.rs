@@ -180,12 +180,25 @@ fn until_next(
     }
 }
 
+/// How long a replica's claim on one scheduled check lasts: most of an
+/// interval (so replicas started at different times do not each check),
+/// half a minute for a cron fire time (minute granularity).
+fn claim_ttl(schedule: &Schedule) -> std::time::Duration {
+    match schedule {
+        Schedule::Every(d) => d.mul_f64(0.9),
+        Schedule::Cron(_) => std::time::Duration::from_secs(30),
+    }
+}
+
 /// Checks each stack on its schedule until the task is dropped, recording
-/// every result as an `infra.drift` event (subject `stack/NAME`).
+/// every result as an `infra.drift` event (subject `stack/NAME`). Replicas
+/// sharing a store claim each check through a lease, so one of them runs it.
 pub async fn schedule(stacks: Vec<Scheduled>, store: Arc<dyn Store>) {
+    let holder = format!("drift-{}", gantry_core::Id::new());
     let mut tasks = tokio::task::JoinSet::new();
     for s in stacks {
         let store = store.clone();
+        let holder = holder.clone();
         tasks.spawn(async move {
             // An interval schedule checks at start and then every
             // interval; a cron schedule at its next fire time.
@@ -195,6 +208,19 @@ pub async fn schedule(stacks: Vec<Scheduled>, store: Arc<dyn Store>) {
             };
             while let Some(w) = wait {
                 tokio::time::sleep(w).await;
+                wait = until_next(&s.schedule, chrono::Utc::now());
+                let lease = format!("drift/{}", s.name);
+                match store
+                    .try_acquire_lease(&lease, &holder, claim_ttl(&s.schedule))
+                    .await
+                {
+                    Ok(Some(_)) => {}
+                    Ok(None) => continue, // another replica runs this one
+                    Err(e) => {
+                        tracing::warn!(stack = %s.name, error = %e, "cannot claim the drift check");
+                        continue;
+                    }
+                }
                 let started = Timestamp::now();
                 let result = crate::tf_cmd::drift_check(&s.dir, Some(store.clone())).await;
                 let mut data = event_data(&s.dir, &result);
@@ -210,7 +236,6 @@ pub async fn schedule(stacks: Vec<Scheduled>, store: Arc<dyn Store>) {
                     Err(e) => tracing::warn!(stack = %s.name, error = %e, "drift check failed"),
                 }
                 append(&*store, &s.name, data).await;
-                wait = until_next(&s.schedule, chrono::Utc::now());
             }
             tracing::warn!(stack = %s.name, "the schedule never fires again; drift checks stop");
         });

@@ -2437,7 +2437,14 @@ async fn apply_job(
     let prior_value = job.prior.as_ref().map(|o| o.value.clone());
     match action {
         Action::NoOp => {
-            let v = prior_value.or_else(|| job.planned.as_ref().and_then(|c| c.after.clone()));
+            let planned_after = || job.planned.as_ref().and_then(|c| c.after.clone());
+            // A data source read at plan time has its new value there; the
+            // state may still hold what an earlier configuration read.
+            let v = if job.mode == Mode::Data {
+                planned_after().or(prior_value)
+            } else {
+                prior_value.or_else(planned_after)
+            };
             if job.mode == Mode::Data
                 && let Some(v) = &v
             {

@@ -1073,7 +1073,6 @@ pub(super) fn range(
             None => break,
         }
     }
-    drop(push);
     out.sort_by(|a, b| a.labels.cmp(&b.labels));
     Ok(out)
 }
