@@ -383,6 +383,12 @@ fn security_group_drift_is_planned_away() {
             .iter()
             .any(|p| p.from_port == Some(3306))
     );
+    // `gantry drift` names the group and the ingress rules that changed.
+    let (code, out, err) = s.run(&["drift"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(out.contains("~ aws_security_group.web"), "{out}");
+    assert!(out.contains("ingress:"), "{out}");
+    assert!(out.contains("3306"), "{out}");
     let (code, out) = s.plan();
     assert_eq!(code, 2, "drift must show:\n{out}");
     assert!(out.contains("aws_security_group.web"), "{out}");
@@ -397,6 +403,8 @@ fn security_group_drift_is_planned_away() {
     );
     assert!(ingress.iter().any(|p| p.from_port == Some(22)));
     s.assert_clean("after apply");
+    let (code, out, err) = s.run(&["drift"]);
+    assert_eq!(code, 0, "{out}\n{err}");
     s.ok(&["destroy", "-auto-approve"]);
 }
 
