@@ -1666,9 +1666,11 @@ async fn init_cmd(args: &[String], dir: &Path) -> Result<u8, String> {
         }
     }
     std::fs::create_dir_all(dir.join(".terraform")).map_err(|e| e.to_string())?;
-    std::fs::write(
-        backend_record(dir),
-        serde_json::to_vec_pretty(&new_record).unwrap_or_default(),
+    // Owner-only: backend settings may hold credentials (an s3 backend's
+    // secret_key), as Terraform's own record of them does.
+    write_private(
+        &backend_record(dir),
+        &serde_json::to_vec_pretty(&new_record).unwrap_or_default(),
     )
     .map_err(|e| e.to_string())?;
     println!(

@@ -118,6 +118,13 @@ fn s3_backend_stores_v4_state_with_digest_and_workspaces() {
     s.write(&body("one"));
     let out = s.ok(&["tf", "init"]);
     assert!(out.contains("s3"), "{out}");
+    // The backend settings hold the secret key: readable by the owner only.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let record = s.dir.path().join(".terraform/gantry-backend.json");
+        let mode = std::fs::metadata(&record).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", record.display());
+    }
     s.apply();
     let state = get_object(&moto, KEY).expect("the state object exists");
     let j: J = serde_json::from_slice(&state).unwrap();
