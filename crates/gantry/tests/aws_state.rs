@@ -584,3 +584,170 @@ fn the_aws_demo_stack_applies_plans_clean_and_destroys() {
         );
     });
 }
+
+/// A configuration in the style of a real project: a two-tier VPC with
+/// public and private subnets made with `count` and `cidrsubnet`, an IAM
+/// role with policy documents, and a local module used twice with
+/// `for_each`. It applies, re-plans clean and destroys.
+#[test]
+fn a_real_project_style_stack_applies_replans_clean_and_destroys() {
+    let moto = Moto::start();
+    let c = moto.client();
+    let s = Stack::new(&moto);
+    let module = s.dir.path().join("modules/queue");
+    std::fs::create_dir_all(&module).unwrap();
+    std::fs::write(
+        module.join("main.tf"),
+        r#"
+variable "name" { type = string }
+variable "retention" { type = number }
+
+resource "aws_sqs_queue" "q" {
+  name                      = var.name
+  message_retention_seconds = var.retention
+}
+
+resource "aws_sns_topic" "events" {
+  name = "${var.name}-events"
+}
+
+output "queue_arn" { value = aws_sqs_queue.q.arn }
+output "queue_url" { value = aws_sqs_queue.q.url }
+"#,
+    )
+    .unwrap();
+    s.write(
+        r#"
+locals {
+  azs  = ["us-east-1a", "us-east-1b"]
+  cidr = "10.10.0.0/16"
+}
+
+resource "aws_vpc" "main" {
+  cidr_block           = local.cidr
+  enable_dns_hostnames = true
+  tags                 = { Name = "two-tier" }
+}
+
+resource "aws_subnet" "public" {
+  count                   = length(local.azs)
+  vpc_id                  = aws_vpc.main.id
+  cidr_block              = cidrsubnet(local.cidr, 8, count.index)
+  availability_zone       = local.azs[count.index]
+  map_public_ip_on_launch = true
+  tags                    = { Name = "public-${count.index}", tier = "public" }
+}
+
+resource "aws_subnet" "private" {
+  count             = length(local.azs)
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = cidrsubnet(local.cidr, 8, count.index + 10)
+  availability_zone = local.azs[count.index]
+  tags              = { Name = "private-${count.index}", tier = "private" }
+}
+
+resource "aws_internet_gateway" "gw" {
+  vpc_id = aws_vpc.main.id
+}
+
+resource "aws_route_table" "public" {
+  vpc_id = aws_vpc.main.id
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws_internet_gateway.gw.id
+  }
+}
+
+resource "aws_route_table_association" "public" {
+  count          = length(aws_subnet.public)
+  subnet_id      = aws_subnet.public[count.index].id
+  route_table_id = aws_route_table.public.id
+}
+
+resource "aws_security_group" "web" {
+  name   = "two-tier-web"
+  vpc_id = aws_vpc.main.id
+  ingress {
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+  egress {
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+
+module "queue" {
+  for_each  = { orders = 345600, emails = 86400 }
+  source    = "./modules/queue"
+  name      = "gt-${each.key}"
+  retention = each.value
+}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "consume" {
+  statement {
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage"]
+    resources = [for m in module.queue : m.queue_arn]
+  }
+}
+
+resource "aws_iam_role" "app" {
+  name               = "two-tier-app"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+}
+
+resource "aws_iam_role_policy" "consume" {
+  name   = "consume"
+  role   = aws_iam_role.app.id
+  policy = data.aws_iam_policy_document.consume.json
+}
+
+output "private_subnets" { value = aws_subnet.private[*].id }
+output "queue_urls" { value = { for k, m in module.queue : k => m.queue_url } }
+"#,
+    );
+    let out = s.apply();
+    assert!(out.contains("Apply complete! Resources: 16 added"), "{out}");
+    s.assert_clean("the project stack after apply");
+    let (code, out, err) = s.run(&["drift"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let state = s.ok(&["state", "list"]);
+    for addr in [
+        "aws_subnet.private[1]",
+        "aws_route_table_association.public[0]",
+        "module.queue[\"emails\"].aws_sqs_queue.q",
+        "module.queue[\"orders\"].aws_sns_topic.events",
+        "aws_iam_role_policy.consume",
+    ] {
+        assert!(state.lines().any(|l| l == addr), "{addr} missing:\n{state}");
+    }
+    block_on(async {
+        let url = sqs::get_queue_url(&c, "gt-orders").await.unwrap().unwrap();
+        let attrs = sqs::get_queue_attributes(&c, &url).await.unwrap().unwrap();
+        assert_eq!(
+            attrs.get("MessageRetentionPeriod").map(String::as_str),
+            Some("345600")
+        );
+    });
+    s.ok(&["destroy", "-auto-approve"]);
+    block_on(async {
+        assert_eq!(sqs::get_queue_url(&c, "gt-orders").await.unwrap(), None);
+        assert_eq!(sqs::get_queue_url(&c, "gt-emails").await.unwrap(), None);
+    });
+    let state = s.ok(&["state", "list"]);
+    assert!(state.trim().is_empty(), "{state}");
+}

@@ -374,8 +374,12 @@ pub async fn apply(
             w.delete_ordered(&deletes, &ctx).await;
         }
         if w.errors.is_empty() {
+            // As Terraform: a destroyed configuration leaves no data
+            // sources or outputs in the state either.
             persister.update(|world| {
-                let changed = !world.outputs.is_empty();
+                let before = world.instances.len();
+                world.instances.retain(|a, _| a.resource.mode != Mode::Data);
+                let changed = !world.outputs.is_empty() || world.instances.len() != before;
                 world.outputs.clear();
                 changed
             });
