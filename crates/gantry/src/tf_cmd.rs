@@ -448,7 +448,11 @@ pub async fn drift_check(
     let held = lock(&stack, &a, "OperationTypePlan").await?;
     let result = async {
         let world = stack.read_world(&cfg.registry).await?;
-        let checked = world.instances.len();
+        let checked = world
+            .instances
+            .keys()
+            .filter(|a| a.resource.mode == gantry_iac::syntax::Mode::Managed)
+            .count();
         engine::plan(&cfg, &world, &inputs, &opts)
             .await
             .map_err(|f| f.render())

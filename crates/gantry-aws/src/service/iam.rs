@@ -171,24 +171,40 @@ pub async fn untag_role(c: &Client, name: &str, keys: &[String]) -> Result<(), E
     query(c, &IAM, "UntagRole", VERSION, &p).await.map(drop)
 }
 
-/// Managed policy ARNs attached to the role (all pages).
-pub async fn list_attached_role_policies(c: &Client, name: &str) -> Result<Vec<String>, Error> {
-    let mut out = Vec::new();
+/// Every page of an IAM list operation (`Marker`/`IsTruncated`), each
+/// page's result element handed to `take`.
+async fn all_pages(
+    c: &Client,
+    op: &'static str,
+    key: &str,
+    value: &str,
+    mut take: impl FnMut(&Element),
+) -> Result<(), Error> {
     let mut marker: Option<String> = None;
     loop {
         let mut p = Params::new();
-        p.set("RoleName", name).opt("Marker", marker.take());
-        let e = query(c, &IAM, "ListAttachedRolePolicies", VERSION, &p).await?;
+        p.set(key, value).opt("Marker", marker.take());
+        let e = query(c, &IAM, op, VERSION, &p).await?;
+        take(&e);
+        match (e.text_at("IsTruncated"), e.text_at("Marker")) {
+            (Some("true"), Some(m)) => marker = Some(m.to_owned()),
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// Managed policy ARNs attached to the role (all pages).
+pub async fn list_attached_role_policies(c: &Client, name: &str) -> Result<Vec<String>, Error> {
+    let mut out = Vec::new();
+    all_pages(c, "ListAttachedRolePolicies", "RoleName", name, |e| {
         out.extend(
             e.list("AttachedPolicies")
                 .into_iter()
                 .filter_map(|m| m.text_at("PolicyArn").map(str::to_owned)),
         );
-        match (e.text_at("IsTruncated"), e.text_at("Marker")) {
-            (Some("true"), Some(m)) => marker = Some(m.to_owned()),
-            _ => return Ok(out),
-        }
-    }
+    })
+    .await?;
+    Ok(out)
 }
 
 pub async fn detach_role_policy(c: &Client, name: &str, arn: &str) -> Result<(), Error> {
@@ -202,17 +218,11 @@ pub async fn detach_role_policy(c: &Client, name: &str, arn: &str) -> Result<(),
 /// Inline policy names of the role (all pages).
 pub async fn list_role_policies(c: &Client, name: &str) -> Result<Vec<String>, Error> {
     let mut out = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let mut p = Params::new();
-        p.set("RoleName", name).opt("Marker", marker.take());
-        let e = query(c, &IAM, "ListRolePolicies", VERSION, &p).await?;
+    all_pages(c, "ListRolePolicies", "RoleName", name, |e| {
         out.extend(e.list("PolicyNames").into_iter().map(|m| m.text.clone()));
-        match (e.text_at("IsTruncated"), e.text_at("Marker")) {
-            (Some("true"), Some(m)) => marker = Some(m.to_owned()),
-            _ => return Ok(out),
-        }
-    }
+    })
+    .await?;
+    Ok(out)
 }
 
 pub async fn delete_role_policy(c: &Client, role: &str, policy: &str) -> Result<(), Error> {
@@ -319,17 +329,11 @@ pub async fn get_policy(c: &Client, arn: &str) -> Result<Option<Policy>, Error> 
 /// The tags of a managed policy (all pages).
 pub async fn list_policy_tags(c: &Client, arn: &str) -> Result<Tags, Error> {
     let mut out = Tags::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let mut p = Params::new();
-        p.set("PolicyArn", arn).opt("Marker", marker.take());
-        let e = query(c, &IAM, "ListPolicyTags", VERSION, &p).await?;
-        out.extend(tags_of(&e, "Tags"));
-        match (e.text_at("IsTruncated"), e.text_at("Marker")) {
-            (Some("true"), Some(m)) => marker = Some(m.to_owned()),
-            _ => return Ok(out),
-        }
-    }
+    all_pages(c, "ListPolicyTags", "PolicyArn", arn, |e| {
+        out.extend(tags_of(e, "Tags"));
+    })
+    .await?;
+    Ok(out)
 }
 
 /// The (decoded) document of one version of a managed policy.
