@@ -16,3 +16,7 @@
 mod finding;
 
 pub use finding::{Ecosystem, FileError, Finding, Kind, Location, Package, Severity};
+pub mod output;
+mod report;
+
+pub use report::{Report, Suppressed};
