@@ -55,23 +55,47 @@ fn main() {
         }
     }
     let end = start + (steps - 1) * step;
-    eprintln!(
-        "loaded {} samples in {:.2?}",
-        series * steps,
-        t0.elapsed()
-    );
+    eprintln!("loaded {} samples in {:.2?}", series * steps, t0.elapsed());
     let engine = Engine::new(EngineOptions::default());
     let queries: &[(&str, &str, bool)] = &[
-        ("rate over counters", "sum(rate(bench_requests_total[5m]))", false),
+        (
+            "rate over counters",
+            "sum(rate(bench_requests_total[5m]))",
+            false,
+        ),
         ("sum by", "sum by (job) (bench_latency_seconds)", false),
         ("topk", "topk(5, bench_latency_seconds)", false),
-        ("avg_over_time", "avg(avg_over_time(bench_latency_seconds[10m]))", false),
-        ("selector", r#"bench_latency_seconds{job="job-3", instance="host-7:9100"}"#, false),
-        ("regex", r#"count(bench_requests_total{instance=~"host-1.*"})"#, false),
-        ("increase by", "sum by (instance) (increase(bench_requests_total[15m]))", false),
+        (
+            "avg_over_time",
+            "avg(avg_over_time(bench_latency_seconds[10m]))",
+            false,
+        ),
+        (
+            "selector",
+            r#"bench_latency_seconds{job="job-3", instance="host-7:9100"}"#,
+            false,
+        ),
+        (
+            "regex",
+            r#"count(bench_requests_total{instance=~"host-1.*"})"#,
+            false,
+        ),
+        (
+            "increase by",
+            "sum by (instance) (increase(bench_requests_total[15m]))",
+            false,
+        ),
         ("quantile", "quantile(0.9, bench_latency_seconds)", false),
-        ("binary", "sum(bench_requests_total) / count(bench_requests_total)", false),
-        ("1h range", "sum by (job) (rate(bench_requests_total[5m]))", true),
+        (
+            "binary",
+            "sum(bench_requests_total) / count(bench_requests_total)",
+            false,
+        ),
+        (
+            "1h range",
+            "sum by (job) (rate(bench_requests_total[5m]))",
+            true,
+        ),
     ];
     let only = std::env::var("BENCH_QUERY").ok();
     for (name, q, range) in queries {

@@ -59,6 +59,13 @@ impl Labels {
         &self.0
     }
 
+    /// The identity of this label set's shared storage: equal for clones,
+    /// different for separately built equal sets. Valid as a map key only
+    /// while a clone is kept alive.
+    pub(crate) fn identity(&self) -> usize {
+        Arc::as_ptr(&self.0) as *const () as usize
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

@@ -656,3 +656,52 @@ fn json_matches_the_prometheus_api_shape() {
         r#"{"resultType":"matrix","result":[{"metric":{"i":"2"},"values":[[0,"0.2"],[10.025,"0.2"],[20.050,"0.2"]]}]}"#
     );
 }
+
+/// A range query is its instant queries at each step, however the
+/// evaluator shares work across steps (range-selector cursors, labels
+/// derived once per series): the same selector read forward, read again
+/// by a subquery that starts earlier at each outer step, with `offset`,
+/// with `@`, through a staleness marker, and with a counter reset.
+#[test]
+fn range_queries_equal_their_instant_queries_at_every_step() {
+    let h = head();
+    let e = Engine::new(EngineOptions::default());
+    let exprs = [
+        "rate(ctr[1m])",
+        "sum by (job) (increase(ctr[2m]))",
+        "rate(ctr[1m]) / rate(ctr[1m] offset 30s)",
+        "max_over_time(rate(ctr[1m])[3m:20s])",
+        "avg_over_time(stale[30s])",
+        "count_over_time(flap[45s]) + rate(ctr[1m] @ 300)",
+        "last_over_time(g[25s])",
+        "sum without (i) (g)",
+        "topk(1, rate(ctr[1m]))",
+        "count_values(\"v\", flap)",
+    ];
+    for expr in exprs {
+        let (start, end, step) = (40 * S, 700 * S, 15 * S);
+        let range = e.range_query(&h, expr, start, end, step).unwrap();
+        let mut expected: std::collections::BTreeMap<String, Vec<(i64, f64)>> = Default::default();
+        let mut t = start;
+        while t <= end {
+            match e.instant_query(&h, expr, t).unwrap() {
+                Value::Vector(v) => {
+                    for s in v {
+                        expected
+                            .entry(s.labels.to_string())
+                            .or_default()
+                            .push((t, s.v));
+                    }
+                }
+                Value::Scalar { v, .. } => expected.entry("{}".into()).or_default().push((t, v)),
+                other => panic!("{expr}: unexpected {}", other.type_name()),
+            }
+            t += step;
+        }
+        let got: std::collections::BTreeMap<String, Vec<(i64, f64)>> = range
+            .into_iter()
+            .map(|s| (s.labels.to_string(), s.samples))
+            .collect();
+        assert_eq!(got, expected, "{expr}");
+    }
+}

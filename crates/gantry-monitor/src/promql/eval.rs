@@ -162,6 +162,32 @@ pub(super) struct Evaluator<'a> {
     memo: HashMap<(usize, i64), V>,
     /// Samples loaded for the current top-level step.
     loaded: usize,
+    /// Label sets derived from a source set (without `__name__`, or an
+    /// aggregation's grouping), keyed by the deriving node (0 for
+    /// dropping the name) and the source's identity. Selected series keep
+    /// their label sets across steps, so a range query derives each once
+    /// instead of at every step. The source is kept alive beside the
+    /// result, so its identity cannot be reused while cached.
+    derived: HashMap<(usize, usize), (Labels, Labels)>,
+    /// Derived label sets, one shared copy per distinct set, so equal
+    /// derived sets are also identical and groups can be found by identity.
+    interned: HashSet<Labels>,
+    /// Per selector: whether its series stay distinct without `__name__`
+    /// (then a function's output over them needs no duplicate check).
+    distinct_without_name: HashMap<usize, bool>,
+    /// Per range selector: where the last window of each series began and
+    /// ended, and the window's bounds. Steps move forward in time, so the
+    /// next window is found by stepping on from there, which reads memory
+    /// in order instead of binary-searching every series at every step.
+    cursors: HashMap<usize, Cursor>,
+}
+
+#[derive(Default)]
+struct Cursor {
+    from: i64,
+    to: i64,
+    /// `(lo, hi)` per series: the window is `samples[lo..hi]`.
+    at: Vec<(usize, usize)>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -179,6 +205,10 @@ impl<'a> Evaluator<'a> {
             data: HashMap::new(),
             memo: HashMap::new(),
             loaded: 0,
+            derived: HashMap::new(),
+            interned: HashSet::new(),
+            distinct_without_name: HashMap::new(),
+            cursors: HashMap::new(),
         };
         let mut ranges: HashMap<usize, (i64, i64, &VectorSelector)> = HashMap::new();
         ev.plan(expr, start, end, &mut ranges);
@@ -270,6 +300,120 @@ impl<'a> Evaluator<'a> {
             return Err(QueryError::TooManySamples);
         }
         Ok(())
+    }
+
+    fn intern(&mut self, l: Labels) -> Labels {
+        if let Some(existing) = self.interned.get(&l) {
+            return existing.clone();
+        }
+        self.interned.insert(l.clone());
+        l
+    }
+
+    /// `l` without `__name__`, derived once per source label set.
+    pub(super) fn drop_name(&mut self, l: &Labels) -> Labels {
+        let key = (0, l.identity());
+        if let Some((_, d)) = self.derived.get(&key) {
+            return d.clone();
+        }
+        if l.metric_name().is_none() {
+            return l.clone();
+        }
+        let d = self.intern(drop_name(l));
+        self.derived.insert(key, (l.clone(), d.clone()));
+        d
+    }
+
+    /// The group an aggregation node puts `l` in, derived once per source
+    /// label set; equal groups are identical (interned).
+    fn group_of(&mut self, node: usize, l: &Labels, without: bool, grouping: &[String]) -> Labels {
+        let key = (node, l.identity());
+        if let Some((_, g)) = self.derived.get(&key) {
+            return g.clone();
+        }
+        let g = if without {
+            Labels::new(
+                l.iter()
+                    .filter(|(k, _)| *k != METRIC_NAME && !grouping.iter().any(|g| g == k)),
+            )
+        } else {
+            Labels::new(l.iter().filter(|(k, _)| grouping.iter().any(|g| g == k)))
+        };
+        let g = self.intern(g);
+        self.derived.insert(key, (l.clone(), g.clone()));
+        g
+    }
+
+    /// Whether `vs`'s series stay distinct once `__name__` is dropped.
+    pub(super) fn distinct_without_name(&mut self, vs: &VectorSelector) -> bool {
+        if let Some(&d) = self.distinct_without_name.get(&key(vs)) {
+            return d;
+        }
+        let data = self.series_of(vs);
+        let mut seen = HashSet::with_capacity(data.len());
+        let distinct = data.iter().all(|s| seen.insert(drop_name(&s.labels)));
+        self.distinct_without_name.insert(key(vs), distinct);
+        distinct
+    }
+
+    /// Calls `f` with each series of the range selector `vs` at `ts` and
+    /// its samples in `[ref - range, ref]` without staleness markers,
+    /// borrowing the selected samples instead of copying them; series
+    /// without samples in the window are skipped. Counts the samples
+    /// against the query's limit.
+    pub(super) fn for_each_window(
+        &mut self,
+        vs: &VectorSelector,
+        range: i64,
+        ts: i64,
+        mut f: impl FnMut(&mut Self, &Labels, &[(i64, f64)]),
+    ) -> Result<(), QueryError> {
+        let data = self.series_of(vs);
+        let ref_t = self
+            .at_ms(&vs.at)
+            .unwrap_or(ts)
+            .saturating_sub(offset_ms(&vs.offset));
+        let from = ref_t.saturating_sub(range);
+        let mut n = 0;
+        let mut buf: Vec<(i64, f64)> = Vec::new();
+        let mut cursor = self.cursors.remove(&key(vs)).unwrap_or_default();
+        let forward = cursor.at.len() == data.len() && from >= cursor.from && ref_t >= cursor.to;
+        if !forward {
+            cursor.at.clear();
+            cursor.at.resize(data.len(), (0, 0));
+        }
+        cursor.from = from;
+        cursor.to = ref_t;
+        for (s, (lo, hi)) in data.iter().zip(cursor.at.iter_mut()) {
+            let samples = &s.samples;
+            if forward {
+                while *lo < samples.len() && samples[*lo].0 < from {
+                    *lo += 1;
+                }
+                *hi = (*hi).max(*lo);
+                while *hi < samples.len() && samples[*hi].0 <= ref_t {
+                    *hi += 1;
+                }
+            } else {
+                *lo = samples.partition_point(|(t, _)| *t < from);
+                *hi = samples.partition_point(|(t, _)| *t <= ref_t).max(*lo);
+            }
+            let window = &samples[*lo..*hi];
+            let pts: &[(i64, f64)] = if window.iter().any(|(_, v)| is_stale_nan(*v)) {
+                buf.clear();
+                buf.extend(window.iter().copied().filter(|(_, v)| !is_stale_nan(*v)));
+                &buf
+            } else {
+                window
+            };
+            if pts.is_empty() {
+                continue;
+            }
+            n += pts.len();
+            f(self, &s.labels, pts);
+        }
+        self.cursors.insert(key(vs), cursor);
+        self.count(n)
     }
 
     fn series_of(&self, vs: &VectorSelector) -> Rc<Vec<Series>> {
@@ -505,33 +649,39 @@ impl<'a> Evaluator<'a> {
             members: Vec<Sample>,
         }
         let mut groups: Vec<Group> = Vec::new();
-        let mut index: HashMap<Labels, usize> = HashMap::new();
+        // Groups are interned, so identity finds them.
+        let mut index: HashMap<usize, usize> = HashMap::new();
+        let node = a as *const AggregateExpr as usize;
         for mut s in input {
-            if op == T_COUNT_VALUES {
+            let g = if op == T_COUNT_VALUES {
+                // The value is part of the labels: nothing to reuse.
                 s.labels = Labels::new(
                     s.labels
                         .iter()
                         .map(|(k, v)| (k.to_string(), v.to_string()))
                         .chain(std::iter::once((value_label.clone(), go_float(s.v)))),
                 );
-            }
-            let g = if without {
-                Labels::new(
-                    s.labels
-                        .iter()
-                        .filter(|(k, _)| *k != METRIC_NAME && !grouping.iter().any(|g| g == k)),
-                )
+                let g = if without {
+                    Labels::new(
+                        s.labels
+                            .iter()
+                            .filter(|(k, _)| *k != METRIC_NAME && !grouping.iter().any(|g| g == k)),
+                    )
+                } else {
+                    Labels::new(
+                        s.labels
+                            .iter()
+                            .filter(|(k, _)| grouping.iter().any(|g| g == k)),
+                    )
+                };
+                self.intern(g)
             } else {
-                Labels::new(
-                    s.labels
-                        .iter()
-                        .filter(|(k, _)| grouping.iter().any(|g| g == k)),
-                )
+                self.group_of(node, &s.labels, without, &grouping)
             };
-            match index.get(&g) {
+            match index.get(&g.identity()) {
                 Some(&i) => groups[i].members.push(s),
                 None => {
-                    index.insert(g.clone(), groups.len());
+                    index.insert(g.identity(), groups.len());
                     groups.push(Group {
                         labels: g,
                         members: vec![s],

@@ -724,10 +724,6 @@ fn matrix_call(ev: &mut Evaluator, name: &str, args: &[&Expr], ts: i64) -> Resul
     // The parser checks the argument count; NaN stands in regardless.
     let param = |i: usize| scalars.get(i).copied().unwrap_or(f64::NAN);
     let (ref_t, range) = matrix_window(ev, m_expr, ts);
-    let matrix: Vec<Series> = match ev.eval(m_expr, ts)? {
-        V::Matrix(m) => m,
-        other => return err(format!("expected range vector, got {}", other.type_name())),
-    };
     if name == "double_exponential_smoothing" {
         let (sf, tf) = (param(0), param(1));
         if sf <= 0.0 || sf >= 1.0 {
@@ -741,61 +737,91 @@ fn matrix_call(ev: &mut Evaluator, name: &str, args: &[&Expr], ts: i64) -> Resul
             ));
         }
     }
-    let mut out = Vec::with_capacity(matrix.len());
+    let keep_name = name == "last_over_time";
+    let value_of = |pts: &[(i64, f64)]| window_value(name, pts, ref_t, range, ts, &scalars);
+    let mut out = Vec::new();
+    if let Expr::MatrixSelector(ms) = m_expr {
+        // The common case: read the selected samples in place.
+        ev.for_each_window(&ms.vs, duration_ms(&ms.range), ts, |ev, labels, pts| {
+            if let Some(v) = value_of(pts) {
+                let labels = if keep_name {
+                    labels.clone()
+                } else {
+                    ev.drop_name(labels)
+                };
+                out.push(Sample { labels, t: ts, v });
+            }
+        })?;
+        // Selected series are distinct; without their names they may not be.
+        if !keep_name && !ev.distinct_without_name(&ms.vs) {
+            check_duplicates(&out)?;
+        }
+        return Ok(V::Vector(out));
+    }
+    let matrix: Vec<Series> = match ev.eval(m_expr, ts)? {
+        V::Matrix(m) => m,
+        other => return err(format!("expected range vector, got {}", other.type_name())),
+    };
     for s in matrix {
-        let pts = &s.samples;
-        let vals = || pts.iter().map(|p| p.1);
-        let value = match name {
-            "rate" => extrapolated_rate(pts, ref_t.saturating_sub(range), ref_t, range, true, true),
-            "increase" => {
-                extrapolated_rate(pts, ref_t.saturating_sub(range), ref_t, range, true, false)
-            }
-            "delta" => {
-                extrapolated_rate(pts, ref_t.saturating_sub(range), ref_t, range, false, false)
-            }
-            "irate" => instant_value(pts, true),
-            "idelta" => instant_value(pts, false),
-            "deriv" => (pts.len() >= 2).then(|| linear_regression(pts, pts[0].0).0),
-            "predict_linear" => (pts.len() >= 2).then(|| {
-                // Anchored at the evaluation time, also for an `@` argument
-                // (Prometheus evaluates predict_linear at every step).
-                let (slope, intercept) = linear_regression(pts, ts);
-                slope * param(0) + intercept
-            }),
-            "changes" => Some(
-                pts.windows(2)
-                    .filter(|w| w[0].1 != w[1].1 && !(w[0].1.is_nan() && w[1].1.is_nan()))
-                    .count() as f64,
-            ),
-            "resets" => Some(pts.windows(2).filter(|w| w[1].1 < w[0].1).count() as f64),
-            "avg_over_time" => Some(incremental_mean(vals())),
-            "min_over_time" => {
-                vals().reduce(|acc, v| if v < acc || acc.is_nan() { v } else { acc })
-            }
-            "max_over_time" => {
-                vals().reduce(|acc, v| if v > acc || acc.is_nan() { v } else { acc })
-            }
-            "sum_over_time" => Some(kahan_sum(vals())),
-            "count_over_time" => Some(pts.len() as f64),
-            "quantile_over_time" => Some(quantile(param(0), vals().collect())),
-            "stddev_over_time" => Some(welford_var(vals()).sqrt()),
-            "stdvar_over_time" => Some(welford_var(vals())),
-            "last_over_time" => pts.last().map(|p| p.1),
-            "present_over_time" => Some(1.0),
-            "double_exponential_smoothing" => smoothing(pts, param(0), param(1)),
-            _ => unreachable!("MATRIX_FUNCTIONS lists the names handled here"),
-        };
-        if let Some(v) = value {
-            let labels = if name == "last_over_time" {
+        if let Some(v) = value_of(&s.samples) {
+            let labels = if keep_name {
                 s.labels
             } else {
-                drop_name(&s.labels)
+                ev.drop_name(&s.labels)
             };
             out.push(Sample { labels, t: ts, v });
         }
     }
     check_duplicates(&out)?;
     Ok(V::Vector(out))
+}
+
+/// A range-vector function's value over one series' samples in the window
+/// `[ref_t - range, ref_t]`; `None` when the function has no value there.
+fn window_value(
+    name: &str,
+    pts: &[(i64, f64)],
+    ref_t: i64,
+    range: i64,
+    ts: i64,
+    scalars: &[f64],
+) -> Option<f64> {
+    let param = |i: usize| scalars.get(i).copied().unwrap_or(f64::NAN);
+    let vals = || pts.iter().map(|p| p.1);
+    match name {
+        "rate" => extrapolated_rate(pts, ref_t.saturating_sub(range), ref_t, range, true, true),
+        "increase" => {
+            extrapolated_rate(pts, ref_t.saturating_sub(range), ref_t, range, true, false)
+        }
+        "delta" => extrapolated_rate(pts, ref_t.saturating_sub(range), ref_t, range, false, false),
+        "irate" => instant_value(pts, true),
+        "idelta" => instant_value(pts, false),
+        "deriv" => (pts.len() >= 2).then(|| linear_regression(pts, pts[0].0).0),
+        "predict_linear" => (pts.len() >= 2).then(|| {
+            // Anchored at the evaluation time, also for an `@` argument
+            // (Prometheus evaluates predict_linear at every step).
+            let (slope, intercept) = linear_regression(pts, ts);
+            slope * param(0) + intercept
+        }),
+        "changes" => Some(
+            pts.windows(2)
+                .filter(|w| w[0].1 != w[1].1 && !(w[0].1.is_nan() && w[1].1.is_nan()))
+                .count() as f64,
+        ),
+        "resets" => Some(pts.windows(2).filter(|w| w[1].1 < w[0].1).count() as f64),
+        "avg_over_time" => Some(incremental_mean(vals())),
+        "min_over_time" => vals().reduce(|acc, v| if v < acc || acc.is_nan() { v } else { acc }),
+        "max_over_time" => vals().reduce(|acc, v| if v > acc || acc.is_nan() { v } else { acc }),
+        "sum_over_time" => Some(kahan_sum(vals())),
+        "count_over_time" => Some(pts.len() as f64),
+        "quantile_over_time" => Some(quantile(param(0), vals().collect())),
+        "stddev_over_time" => Some(welford_var(vals()).sqrt()),
+        "stdvar_over_time" => Some(welford_var(vals())),
+        "last_over_time" => pts.last().map(|p| p.1),
+        "present_over_time" => Some(1.0),
+        "double_exponential_smoothing" => smoothing(pts, param(0), param(1)),
+        _ => unreachable!("MATRIX_FUNCTIONS lists the names handled here"),
+    }
 }
 
 fn kahan_sum(it: impl Iterator<Item = f64>) -> f64 {
