@@ -174,9 +174,13 @@ fn sync_dir(dir: &Path) -> Result<(), BlockError> {
 
 /// Writes a block of `series` (each with samples sorted by time, all in
 /// `min_time..max_time`) under `blocks_dir` and opens it.
-pub fn write(
+/// Writes a block of `series`, each a label set and a source its samples
+/// are read from (`samples_of`, sorted and deduplicated) when its turn
+/// comes: one series' samples are in memory at a time, not the block's.
+pub fn write<T>(
     blocks_dir: &Path,
-    series: impl IntoIterator<Item = Series>,
+    mut series: Vec<(Labels, T)>,
+    mut samples_of: impl FnMut(&T) -> Result<Vec<(i64, f64)>, BlockError>,
     min_time: i64,
     max_time: i64,
     compaction: Compaction,
@@ -191,12 +195,13 @@ pub fn write(
     let mut stats = BlockStats::default();
     let mut symbols: BTreeMap<Arc<str>, u32> = BTreeMap::new();
     let mut entries: Vec<(Labels, Vec<ChunkRef>)> = Vec::new();
-    let mut all: Vec<Series> = series
-        .into_iter()
-        .filter(|s| !s.samples.is_empty())
-        .collect();
-    all.sort_by(|a, b| a.labels.cmp(&b.labels));
-    for s in all {
+    series.sort_by(|a, b| a.0.cmp(&b.0));
+    for (labels, source) in series {
+        let samples = samples_of(&source)?;
+        if samples.is_empty() {
+            continue;
+        }
+        let s = Series { labels, samples };
         let mut refs = Vec::new();
         for part in s.samples.chunks(SAMPLES_PER_CHUNK) {
             let mut c = XorChunk::new();
@@ -430,41 +435,61 @@ impl Block {
         maxt: i64,
     ) -> Result<Vec<Series>, BlockError> {
         let mut out = Vec::new();
-        let path = self.dir.join("chunks");
         for i in self.select_indexes(matchers) {
-            let s = &self.series[i as usize];
-            let mut samples = Vec::new();
-            for c in s
-                .chunks
-                .iter()
-                .filter(|c| c.max_t >= mint && c.min_t <= maxt)
-            {
-                let mut len = [0u8; 4];
-                self.chunks
-                    .read_exact_at(&mut len, c.offset)
-                    .map_err(io(&path))?;
-                let mut bytes = vec![0u8; u32::from_le_bytes(len) as usize];
-                self.chunks
-                    .read_exact_at(&mut bytes, c.offset + 4)
-                    .map_err(io(&path))?;
-                let mut it =
-                    chunk::iter_bytes(&bytes).map_err(|e| corrupt(&path, e.to_string()))?;
-                samples.extend(it.by_ref().filter(|(t, _)| *t >= mint && *t <= maxt));
-                if it.truncated() {
-                    return Err(corrupt(
-                        &path,
-                        format!("chunk at byte {} is truncated", c.offset),
-                    ));
-                }
-            }
+            let samples = self.samples(i, mint, maxt)?;
             if !samples.is_empty() {
                 out.push(Series {
-                    labels: s.labels.clone(),
+                    labels: self.series[i as usize].labels.clone(),
                     samples,
                 });
             }
         }
         Ok(out)
+    }
+
+    /// Every series' index and labels, in label order.
+    pub(crate) fn series_labels(&self) -> impl Iterator<Item = (u32, &Labels)> {
+        self.series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i as u32, &s.labels))
+    }
+
+    /// The samples of the series at `index` in `mint..=maxt`.
+    pub(crate) fn samples(
+        &self,
+        index: u32,
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<(i64, f64)>, BlockError> {
+        let path = self.dir.join("chunks");
+        let mut samples = Vec::new();
+        let Some(s) = self.series.get(index as usize) else {
+            return Ok(samples);
+        };
+        for c in s
+            .chunks
+            .iter()
+            .filter(|c| c.max_t >= mint && c.min_t <= maxt)
+        {
+            let mut len = [0u8; 4];
+            self.chunks
+                .read_exact_at(&mut len, c.offset)
+                .map_err(io(&path))?;
+            let mut bytes = vec![0u8; u32::from_le_bytes(len) as usize];
+            self.chunks
+                .read_exact_at(&mut bytes, c.offset + 4)
+                .map_err(io(&path))?;
+            let mut it = chunk::iter_bytes(&bytes).map_err(|e| corrupt(&path, e.to_string()))?;
+            samples.extend(it.by_ref().filter(|(t, _)| *t >= mint && *t <= maxt));
+            if it.truncated() {
+                return Err(corrupt(
+                    &path,
+                    format!("chunk at byte {} is truncated", c.offset),
+                ));
+            }
+        }
+        Ok(samples)
     }
 
     pub fn label_names(&self) -> impl Iterator<Item = &str> {

@@ -19,7 +19,7 @@ use super::head::{self, Head, SeriesRef};
 use super::wal::{Record, RefSample, ReplayStats, Wal, WalError};
 use super::{Queryable, Series};
 use crate::LabeledSample;
-use crate::labels::Matcher;
+use crate::labels::{Labels, Matcher};
 
 #[derive(Debug, Error)]
 pub enum DbError {
@@ -288,10 +288,16 @@ impl Db {
         }
         let start = min.div_euclid(range) * range;
         let end = start + range;
-        let series = Queryable::select(&self.head, &[], min, end - 1);
+        let head = &self.head;
+        let series: Vec<(Labels, SeriesRef)> = head
+            .select_refs(&[])
+            .into_iter()
+            .filter_map(|r| Some((head.labels(r)?.clone(), r)))
+            .collect();
         let block = block::write(
             &self.dir.join("blocks"),
             series,
+            |r| Ok(head.samples(*r, min, end - 1)),
             start,
             end,
             Compaction {
@@ -346,7 +352,9 @@ impl Db {
     }
 
     fn merge(&mut self, members: &[usize], start: i64, end: i64) -> Result<BlockMeta, DbError> {
-        let mut merged: BTreeMap<crate::labels::Labels, Vec<(i64, f64)>> = BTreeMap::new();
+        // Label sets → where each member block keeps that series; the
+        // samples are read one series at a time while writing.
+        let mut merged: BTreeMap<Labels, Vec<(usize, u32)>> = BTreeMap::new();
         let mut sources = Vec::new();
         let mut level = 0;
         for &i in members {
@@ -354,18 +362,23 @@ impl Db {
             sources.push(b.meta().id.clone());
             sources.extend(b.meta().compaction.sources.iter().cloned());
             level = level.max(b.meta().compaction.level);
-            for s in b.select(&[], start, end - 1)? {
-                merged.entry(s.labels).or_default().extend(s.samples);
+            for (index, labels) in b.series_labels() {
+                merged.entry(labels.clone()).or_default().push((i, index));
             }
         }
-        let series = merged.into_iter().map(|(labels, mut samples)| {
-            samples.sort_by_key(|s| s.0);
-            samples.dedup_by_key(|s| s.0);
-            Series { labels, samples }
-        });
+        let blocks = &self.blocks;
         let block = block::write(
             &self.dir.join("blocks"),
-            series,
+            merged.into_iter().collect(),
+            |parts: &Vec<(usize, u32)>| {
+                let mut samples = Vec::new();
+                for &(b, index) in parts {
+                    samples.extend(blocks[b].samples(index, start, end - 1)?);
+                }
+                samples.sort_by_key(|s| s.0);
+                samples.dedup_by_key(|s| s.0);
+                Ok(samples)
+            },
             start,
             end,
             Compaction {

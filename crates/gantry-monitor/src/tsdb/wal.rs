@@ -276,16 +276,46 @@ impl Wal {
         }
         let dir = self.dir.clone();
         let previous = list_checkpoints(&dir)?;
-        let mut series: Vec<(u64, Labels)> = Vec::new();
+        let name = format!("checkpoint.{}", segment_name(upto));
+        let tmp = dir.join(format!("{name}.tmp"));
+        fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
+        // Records are copied in the order they were logged (a series
+        // before its samples), kept ones only, a batch of samples at a
+        // time: the checkpoint never holds the head's samples in memory.
+        let mut cp = Wal::create_segment(&tmp, 0)?;
         let mut samples: Vec<RefSample> = Vec::new();
-        let mut take = |rec: Record| match rec {
-            Record::Series(s) => series.extend(s.into_iter().filter(|(id, _)| keep_series(*id))),
-            Record::Samples(s) => {
-                samples.extend(s.into_iter().filter(|x| x.t >= min_t && keep_series(x.id)))
+        let mut failed: Option<WalError> = None;
+        let mut take = |rec: Record| {
+            if failed.is_some() {
+                return;
+            }
+            let result = match rec {
+                Record::Series(s) => {
+                    let kept: Vec<(u64, Labels)> =
+                        s.into_iter().filter(|(id, _)| keep_series(*id)).collect();
+                    if kept.is_empty() {
+                        Ok(())
+                    } else {
+                        // Samples already buffered were logged before
+                        // this record; keep them before it.
+                        flush(&mut cp, &mut samples).and_then(|_| cp.log(&Record::Series(kept)))
+                    }
+                }
+                Record::Samples(s) => {
+                    samples.extend(s.into_iter().filter(|x| x.t >= min_t && keep_series(x.id)));
+                    if samples.len() >= CHECKPOINT_BATCH {
+                        flush(&mut cp, &mut samples)
+                    } else {
+                        Ok(())
+                    }
+                }
+            };
+            if let Err(e) = result {
+                failed = Some(e);
             }
         };
-        if let Some(&cp) = previous.last() {
-            let cp_dir = dir.join(format!("checkpoint.{}", segment_name(cp)));
+        if let Some(&prev) = previous.last() {
+            let cp_dir = dir.join(format!("checkpoint.{}", segment_name(prev)));
             for seg in list_segments(&cp_dir)? {
                 let path = cp_dir.join(segment_name(seg));
                 if let (_, Some((offset, reason))) = read_segment(&path, &mut take)? {
@@ -311,19 +341,12 @@ impl Wal {
                 });
             }
         }
-        let name = format!("checkpoint.{}", segment_name(upto));
-        let tmp = dir.join(format!("{name}.tmp"));
-        fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
-        {
-            let mut cp = Wal::create_segment(&tmp, 0)?;
-            if !series.is_empty() {
-                cp.log(&Record::Series(series))?;
-            }
-            for batch in samples.chunks(10_000) {
-                cp.log(&Record::Samples(batch.to_vec()))?;
-            }
-            cp.sync()?;
+        if let Some(e) = failed {
+            return Err(e);
         }
+        flush(&mut cp, &mut samples)?;
+        cp.sync()?;
+        drop(cp);
         sync_dir(&tmp)?;
         let final_dir = dir.join(&name);
         fs::rename(&tmp, &final_dir).map_err(io_err(&final_dir))?;
@@ -338,6 +361,16 @@ impl Wal {
         }
         sync_dir(&dir)
     }
+}
+
+/// Samples per record written to a checkpoint.
+const CHECKPOINT_BATCH: usize = 10_000;
+
+fn flush(cp: &mut Wal, samples: &mut Vec<RefSample>) -> Result<(), WalError> {
+    if samples.is_empty() {
+        return Ok(());
+    }
+    cp.log(&Record::Samples(std::mem::take(samples)))
 }
 
 /// Reads a segment's records into `apply`. Returns how many were read and,
