@@ -14,5 +14,7 @@
 //! never leaves this crate unredacted.
 
 mod finding;
+pub mod posture;
 
 pub use finding::{Ecosystem, FileError, Finding, Kind, Location, Package, Severity};
+pub use posture::{PostureOptions, PostureReport, posture_checks, scan_account};
