@@ -721,8 +721,7 @@ fn unknown_operation_server() -> String {
             let mut buf = [0u8; 65536];
             let mut got = Vec::new();
             // Read the head and the body announced by content-length.
-            loop {
-                let Ok(n) = s.read(&mut buf) else { break };
+            while let Ok(n) = s.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
