@@ -1,17 +1,18 @@
 //! IAM checks: the root user, the password policy, console users and
 //! access keys.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use gantry_aws::service::iam::{self, AccessKey, PasswordPolicy};
 
 use super::catalog::{CONSOLE_MFA, KEY_ROTATION, KEY_UNUSED, PASSWORD_POLICY, ROOT_KEYS, ROOT_MFA};
-use super::{Ctx, Out, days};
+use super::{Ctx, Out, days, each};
 
 /// Keys older (or unused for longer) than this are reported.
 pub(crate) const KEY_MAX_AGE: Duration = Duration::from_secs(90 * 86_400);
 
-pub(crate) async fn run(ctx: &Ctx) -> Out {
+pub(crate) async fn run(ctx: Arc<Ctx>) -> Out {
     let mut out = Out::default();
     let c = &ctx.home;
     let root = format!("arn:{}:iam::{}:root", ctx.partition, ctx.account);
@@ -82,18 +83,29 @@ pub(crate) async fn run(ctx: &Ctx) -> Out {
             return out;
         }
     };
-    for user in &users {
-        console_mfa(c, user, &mut out).await;
-        match iam::list_access_keys(c, &user.name).await {
-            Ok(keys) => {
-                for key in keys.iter().filter(|k| k.status == "Active") {
-                    access_key(ctx, user, key, &mut out).await;
-                }
+    let per_user = each(users, |user| {
+        let ctx = ctx.clone();
+        async move { user_checks(&ctx, &user).await }
+    })
+    .await;
+    out.findings.extend(per_user.findings);
+    out.not_run.extend(per_user.not_run);
+    out
+}
+
+async fn user_checks(ctx: &Ctx, user: &iam::User) -> Out {
+    let mut out = Out::default();
+    let c = &ctx.home;
+    console_mfa(c, user, &mut out).await;
+    match iam::list_access_keys(c, &user.name).await {
+        Ok(keys) => {
+            for key in keys.iter().filter(|k| k.status == "Active") {
+                access_key(ctx, user, key, &mut out).await;
             }
-            Err(e) => {
-                out.failed(KEY_ROTATION, None, Some(&user.arn), &e);
-                out.failed(KEY_UNUSED, None, Some(&user.arn), &e);
-            }
+        }
+        Err(e) => {
+            out.failed(KEY_ROTATION, None, Some(&user.arn), &e);
+            out.failed(KEY_UNUSED, None, Some(&user.arn), &e);
         }
     }
     out

@@ -17,7 +17,12 @@ mod s3;
 mod trail;
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use gantry_aws::{Client, CredentialSource, Settings};
 use serde::Serialize;
@@ -151,53 +156,33 @@ pub async fn scan_account(opts: &PostureOptions) -> Result<PostureReport, Error>
     let me = gantry_aws::service::sts::get_caller_identity(&home)
         .await
         .map_err(Error::Identity)?;
-    let ctx = Ctx {
+    let ctx = Arc::new(Ctx {
         account: me.account.clone(),
         partition: home.partition().id.to_owned(),
         now: opts.now.unwrap_or_else(SystemTime::now),
         settings: opts.settings.clone(),
         credentials: opts.credentials.clone(),
         home,
-    };
+        clients: Mutex::new(BTreeMap::new()),
+    });
     let mut clients = BTreeMap::new();
     for r in &regions {
         clients.insert(r.clone(), ctx.client(r).map_err(Error::Client)?);
     }
-    let ctx = std::sync::Arc::new(ctx);
 
-    let mut tasks = tokio::task::JoinSet::new();
+    let mut tasks = JoinSet::new();
+    tasks.spawn(iam::run(ctx.clone()));
+    tasks.spawn(s3::run(ctx.clone()));
     {
-        let c = ctx.clone();
-        tasks.spawn(async move { iam::run(&c).await });
-        let c = ctx.clone();
-        tasks.spawn(async move { s3::run(&c).await });
-        let c = ctx.clone();
-        let cl = clients.clone();
+        let (c, cl) = (ctx.clone(), clients.clone());
         tasks.spawn(async move { trail::run(&c, &cl).await });
     }
     for (region, client) in &clients {
         let (c, r, cl) = (ctx.clone(), region.clone(), client.clone());
         tasks.spawn(async move { ec2::run(&c, &r, &cl).await });
-        let (c, r, cl) = (ctx.clone(), region.clone(), client.clone());
-        tasks.spawn(async move { kms::run(&c, &r, &cl).await });
+        tasks.spawn(kms::run(ctx.clone(), region.clone(), client.clone()));
     }
-    let mut out = Out::default();
-    while let Some(done) = tasks.join_next().await {
-        match done {
-            Ok(o) => {
-                out.findings.extend(o.findings);
-                out.not_run.extend(o.not_run);
-            }
-            Err(e) => out.not_run.push(NotRun {
-                check_id: "GNT-AWSP".into(),
-                region: None,
-                resource: None,
-                kind: NotRunKind::Failed,
-                error_code: None,
-                reason: format!("a check task stopped: {e}"),
-            }),
-        }
-    }
+    let mut out = join_all(tasks).await;
     out.findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -227,17 +212,28 @@ pub(crate) struct Ctx {
     credentials: CredentialSource,
     /// A client for the settings' region (global services, S3 listing).
     pub home: Client,
+    /// Clients of other regions, made on first use (each holds its own
+    /// connection pool and credential cache).
+    clients: Mutex<BTreeMap<String, Client>>,
 }
 
 impl Ctx {
-    /// A client for another region, same endpoints and credentials.
+    /// A client for a region, same endpoints and credentials.
     pub fn client(&self, region: &str) -> Result<Client, gantry_aws::Error> {
         if region == self.settings.region {
             return Ok(self.home.clone());
         }
+        // A poisoned lock only means another task panicked mid-insert; the
+        // map is still usable.
+        let mut map = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = map.get(region) {
+            return Ok(c.clone());
+        }
         let mut s = self.settings.clone();
         s.region = region.to_owned();
-        Client::new(s, self.credentials.clone())
+        let c = Client::new(s, self.credentials.clone())?;
+        map.insert(region.to_owned(), c.clone());
+        Ok(c)
     }
 
     /// `account/region`: the resource of a regional account setting.
@@ -249,6 +245,52 @@ impl Ctx {
     pub fn age(&self, t: SystemTime) -> Duration {
         self.now.duration_since(t).unwrap_or_default()
     }
+}
+
+/// How many resources of one kind are checked at once.
+const CONCURRENCY: usize = 8;
+
+/// Runs `check` on every item, [`CONCURRENCY`] at a time, and gathers
+/// what they report.
+pub(crate) async fn each<T, F, Fut>(items: Vec<T>, check: F) -> Out
+where
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = Out> + Send + 'static,
+{
+    let limit = Arc::new(Semaphore::new(CONCURRENCY));
+    let mut tasks = JoinSet::new();
+    for item in items {
+        let fut = check(item);
+        let limit = limit.clone();
+        tasks.spawn(async move {
+            // The semaphore is never closed, so acquiring cannot fail.
+            let _permit = limit.acquire_owned().await.ok();
+            fut.await
+        });
+    }
+    join_all(tasks).await
+}
+
+/// Waits for every task; a task that panicked becomes a not-run entry.
+async fn join_all(mut tasks: JoinSet<Out>) -> Out {
+    let mut out = Out::default();
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok(o) => {
+                out.findings.extend(o.findings);
+                out.not_run.extend(o.not_run);
+            }
+            Err(e) => out.not_run.push(NotRun {
+                check_id: "GNT-AWSP".into(),
+                region: None,
+                resource: None,
+                kind: NotRunKind::Failed,
+                error_code: None,
+                reason: format!("a check task stopped: {e}"),
+            }),
+        }
+    }
+    out
 }
 
 /// Findings and not-run entries one group of checks produced.

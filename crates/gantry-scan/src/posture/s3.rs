@@ -1,7 +1,7 @@
 //! S3 checks: public buckets (ACL, policy), public access blocks (bucket
 //! and account), default encryption.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use gantry_aws::Client;
 use gantry_aws::service::s3::{self, PUBLIC_ACCESS_BLOCK_FIELDS, PublicAccessBlock};
@@ -10,7 +10,7 @@ use super::catalog::{
     S3_ACCOUNT_PAB, S3_BUCKET_PAB, S3_ENCRYPTION, S3_PUBLIC_ACL, S3_PUBLIC_POLICY,
 };
 use super::policy::public_statements;
-use super::{Ctx, Out};
+use super::{Ctx, Out, each};
 
 const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
 const AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
@@ -19,7 +19,7 @@ const AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/Authen
 const IGNORE_PUBLIC_ACLS: usize = 1;
 const RESTRICT_PUBLIC_BUCKETS: usize = 3;
 
-pub(crate) async fn run(ctx: &Ctx) -> Out {
+pub(crate) async fn run(ctx: Arc<Ctx>) -> Out {
     let mut out = Out::default();
     let home = &ctx.home;
 
@@ -72,40 +72,42 @@ pub(crate) async fn run(ctx: &Ctx) -> Out {
             return out;
         }
     };
-    let mut clients: BTreeMap<String, Client> = BTreeMap::new();
-    for b in &buckets {
-        let arn = format!("arn:{}:s3:::{}", ctx.partition, b.name);
-        let all = [
-            S3_PUBLIC_ACL,
-            S3_PUBLIC_POLICY,
-            S3_BUCKET_PAB,
-            S3_ENCRYPTION,
-        ];
-        let region = match s3::get_bucket_location(home, &b.name).await {
-            Ok(r) => r,
-            Err(e) => {
-                for id in all {
-                    out.failed(id, None, Some(&arn), &e);
-                }
-                continue;
+    let per_bucket = each(buckets, |b| {
+        let ctx = ctx.clone();
+        async move { bucket_checks(&ctx, &b.name, account_pab).await }
+    })
+    .await;
+    out.findings.extend(per_bucket.findings);
+    out.not_run.extend(per_bucket.not_run);
+    out
+}
+
+async fn bucket_checks(ctx: &Ctx, name: &str, account_pab: Option<PublicAccessBlock>) -> Out {
+    let mut out = Out::default();
+    let arn = format!("arn:{}:s3:::{name}", ctx.partition);
+    let all = [
+        S3_PUBLIC_ACL,
+        S3_PUBLIC_POLICY,
+        S3_BUCKET_PAB,
+        S3_ENCRYPTION,
+    ];
+    // Bucket calls go to the bucket's own region.
+    let region = match s3::get_bucket_location(&ctx.home, name).await {
+        Ok(r) => r,
+        Err(e) => {
+            for id in all {
+                out.failed(id, None, Some(&arn), &e);
             }
-        };
-        let c = match clients.get(&region) {
-            Some(c) => c.clone(),
-            None => match ctx.client(&region) {
-                Ok(c) => {
-                    clients.insert(region.clone(), c.clone());
-                    c
-                }
-                Err(e) => {
-                    for id in all {
-                        out.failed(id, Some(&region), Some(&arn), &e);
-                    }
-                    continue;
-                }
-            },
-        };
-        bucket(&c, &b.name, &arn, account_pab, &mut out).await;
+            return out;
+        }
+    };
+    match ctx.client(&region) {
+        Ok(c) => bucket(&c, name, &arn, account_pab, &mut out).await,
+        Err(e) => {
+            for id in all {
+                out.failed(id, Some(&region), Some(&arn), &e);
+            }
+        }
     }
     out
 }
