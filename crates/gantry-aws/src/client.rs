@@ -750,6 +750,23 @@ mod tests {
     }
 
     #[test]
+    fn host_prefix_applies_to_named_hosts_only() {
+        let c = client(|_| None);
+        let mut r = Request::new("GetPublicAccessBlock", &S3CONTROL, reqwest::Method::GET);
+        r.host_prefix = Some("123456789012.".into());
+        r.path = "/v20180820/configuration/publicAccessBlock".into();
+        assert_eq!(
+            c.url(&r).unwrap().as_str(),
+            "https://123456789012.s3-control.eu-west-1.amazonaws.com/v20180820/configuration/publicAccessBlock"
+        );
+        let c = client(|_| Some("http://127.0.0.1:5000".into()));
+        assert_eq!(
+            c.url(&r).unwrap().as_str(),
+            "http://127.0.0.1:5000/v20180820/configuration/publicAccessBlock"
+        );
+    }
+
+    #[test]
     fn uri_encoding() {
         assert_eq!(uri_encode("a b/c~", false), "a%20b%2Fc~");
         assert_eq!(uri_encode("a b/c", true), "a%20b/c");

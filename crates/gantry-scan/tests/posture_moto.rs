@@ -868,3 +868,54 @@ fn unreachable_account_is_an_error_not_an_empty_report() {
         "invalid region \"US East\": expected a name like us-east-1"
     );
 }
+
+/// `PostureOptions::from_standard_chain` reads keys and region from the
+/// environment (run in a child process so the variables stay its own).
+#[test]
+fn credentials_and_region_from_the_standard_chain() {
+    const CHILD: &str = "GANTRY_POSTURE_CHAIN_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        return rt().block_on(async {
+            let opts = PostureOptions::from_standard_chain(None, None)
+                .await
+                .unwrap();
+            assert_eq!(opts.settings.region, "eu-west-1");
+            let r = scan_account(&opts).await.unwrap();
+            assert_eq!(r.account_id, ACCOUNT);
+            assert_eq!(r.regions, vec!["eu-west-1"]);
+            assert!(r.not_run.is_empty(), "{:#?}", r.not_run);
+            assert_eq!(
+                reported(&r, "GNT-AWSP-021"),
+                set(&[&format!("{ACCOUNT}/eu-west-1")])
+            );
+            println!("standard chain scan ok");
+        });
+    }
+    let moto = Moto::start();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "credentials_and_region_from_the_standard_chain",
+            "--nocapture",
+        ])
+        .env_clear()
+        .env(CHILD, "1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/gantry/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/gantry/credentials",
+        )
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("standard chain scan ok"),
+        "child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -352,6 +352,7 @@ impl Out {
 
 const DENIED: &[&str] = &[
     "AccessDenied",
+    "AuthFailure",
     "AccessDeniedException",
     "UnauthorizedOperation",
     "UnauthorizedAccess",
