@@ -758,7 +758,10 @@ fn denied_and_unsupported_checks_are_reported_as_not_run() {
         iam(&c, "CreateUser", &[("UserName", "auditor")]).await;
         let policy = json!({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": "*", "Resource": "*"},
-            {"Effect": "Deny", "Action": ["ec2:DescribeSecurityGroups", "kms:ListKeys"], "Resource": "*"}
+            {"Effect": "Deny", "Action": [
+                "ec2:DescribeSecurityGroups", "kms:ListKeys",
+                "s3:ListAllMyBuckets", "iam:GetAccountPasswordPolicy"
+            ], "Resource": "*"}
         ]})
         .to_string();
         iam(
@@ -800,15 +803,45 @@ fn denied_and_unsupported_checks_are_reported_as_not_run() {
             .collect();
         assert_eq!(
             denied,
-            ["GNT-AWSP-012", "GNT-AWSP-013", "GNT-AWSP-014", "GNT-AWSP-019"]
-                .into_iter()
-                .collect(),
+            [
+                "GNT-AWSP-003",
+                "GNT-AWSP-007",
+                "GNT-AWSP-008",
+                "GNT-AWSP-009",
+                "GNT-AWSP-011",
+                "GNT-AWSP-012",
+                "GNT-AWSP-013",
+                "GNT-AWSP-014",
+                "GNT-AWSP-019"
+            ]
+            .into_iter()
+            .collect(),
             "{:#?}",
             r.not_run
         );
-        for n in r.not_run.iter().filter(|n| n.kind == NotRunKind::AccessDenied) {
-            assert_eq!(n.region.as_deref(), Some("us-east-1"));
-            assert!(n.reason.contains("DescribeSecurityGroups") || n.reason.contains("ListKeys"), "{n:?}");
+        let regional = [
+            "GNT-AWSP-012",
+            "GNT-AWSP-013",
+            "GNT-AWSP-014",
+            "GNT-AWSP-019",
+        ];
+        let denied_ops = [
+            "DescribeSecurityGroups",
+            "ListKeys",
+            "ListBuckets",
+            "GetAccountPasswordPolicy",
+        ];
+        for n in r
+            .not_run
+            .iter()
+            .filter(|n| n.kind == NotRunKind::AccessDenied)
+        {
+            let region = regional
+                .contains(&n.check_id.as_str())
+                .then_some("us-east-1");
+            assert_eq!(n.region.as_deref(), region, "{n:?}");
+            assert_eq!(n.error_code.as_deref(), Some("AccessDenied"), "{n:?}");
+            assert!(denied_ops.iter().any(|op| n.reason.contains(op)), "{n:?}");
         }
         let unsupported: BTreeSet<&str> = r
             .not_run
@@ -818,16 +851,22 @@ fn denied_and_unsupported_checks_are_reported_as_not_run() {
             .collect();
         assert_eq!(
             unsupported,
-            ["GNT-AWSP-015", "GNT-AWSP-016", "GNT-AWSP-017", "GNT-AWSP-018"]
-                .into_iter()
-                .collect(),
+            [
+                "GNT-AWSP-015",
+                "GNT-AWSP-016",
+                "GNT-AWSP-017",
+                "GNT-AWSP-018"
+            ]
+            .into_iter()
+            .collect(),
             "{:#?}",
             r.not_run
         );
-        assert!(r
-            .not_run
-            .iter()
-            .all(|n| n.kind != NotRunKind::Failed), "{:#?}", r.not_run);
+        assert!(
+            r.not_run.iter().all(|n| n.kind != NotRunKind::Failed),
+            "{:#?}",
+            r.not_run
+        );
         // A check that could not run reports nothing, and is not a pass.
         for id in ["GNT-AWSP-012", "GNT-AWSP-015", "GNT-AWSP-019"] {
             assert!(!r.ran(id));
@@ -836,6 +875,8 @@ fn denied_and_unsupported_checks_are_reported_as_not_run() {
         // The permitted checks still ran and found what they find.
         assert!(r.ran("GNT-AWSP-002") && r.ran("GNT-AWSP-021"));
         assert_eq!(reported(&r, "GNT-AWSP-002").len(), 1);
+        // Listing buckets was denied, the account-level block was not.
+        assert_eq!(reported(&r, "GNT-AWSP-010"), set(&[ACCOUNT]));
         assert_eq!(r.caller_arn, format!("arn:aws:iam::{ACCOUNT}:user/auditor"));
     });
 }
