@@ -710,9 +710,9 @@ fn cloudtrail_and_kms_checks() {
     });
 }
 
-/// A one-shot HTTP server answering every request as an endpoint that
-/// does not know the operation.
-fn unknown_operation_server() -> String {
+/// An HTTP server on loopback answering every request with `status`
+/// and `body` (a JSON content type).
+fn fixed_answer_server(status: &'static str, body: &'static str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -738,15 +738,72 @@ fn unknown_operation_server() -> String {
                     }
                 }
             }
-            let body = r#"{"__type":"UnknownOperationException","message":"not here"}"#;
             let _ = write!(
                 s,
-                "HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                 body.len()
             );
         }
     });
     url
+}
+
+/// An endpoint that does not know the operation.
+fn unknown_operation_server() -> String {
+    fixed_answer_server(
+        "400 Bad Request",
+        r#"{"__type":"UnknownOperationException","message":"not here"}"#,
+    )
+}
+
+#[test]
+fn malformed_answers_are_not_run_not_passes() {
+    let moto = Moto::start();
+    let mut opts = moto.options();
+    // EC2 answers 200 with something that is not XML; KMS with JSON of
+    // the wrong shape; S3 with XML that is not a bucket listing.
+    opts.settings
+        .endpoints
+        .insert("ec2".into(), fixed_answer_server("200 OK", "<<< not xml"));
+    opts.settings.endpoints.insert(
+        "kms".into(),
+        fixed_answer_server("200 OK", r#"{"Keys": 5}"#),
+    );
+    opts.settings.endpoints.insert(
+        "s3".into(),
+        fixed_answer_server("200 OK", "<Unexpected><Buckets/></Unexpected>"),
+    );
+    let r = rt().block_on(scan_account(&opts)).unwrap();
+    let failed: BTreeSet<&str> = r
+        .not_run
+        .iter()
+        .filter(|n| n.kind == NotRunKind::Failed)
+        .map(|n| n.check_id.as_str())
+        .collect();
+    let expected: BTreeSet<&str> = [
+        "GNT-AWSP-007",
+        "GNT-AWSP-008",
+        "GNT-AWSP-009",
+        "GNT-AWSP-011",
+        "GNT-AWSP-012",
+        "GNT-AWSP-013",
+        "GNT-AWSP-014",
+        "GNT-AWSP-019",
+        "GNT-AWSP-020",
+        "GNT-AWSP-021",
+        "GNT-AWSP-022",
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(failed, expected, "{:#?}", r.not_run);
+    for n in &r.not_run {
+        assert!(n.reason.contains("unexpected response"), "{n:?}");
+    }
+    for id in expected {
+        assert!(reported(&r, id).is_empty(), "{id}");
+    }
+    // IAM, S3 Control and CloudTrail still answered from moto.
+    assert!(r.ran("GNT-AWSP-002") && r.ran("GNT-AWSP-010") && r.ran("GNT-AWSP-015"));
 }
 
 #[test]

@@ -225,13 +225,17 @@ pub async fn list_keys(c: &Client) -> Result<Vec<String>, Error> {
             input["Marker"] = json!(m);
         }
         let out = call(c, "ListKeys", input).await?;
-        ids.extend(
-            out.get("Keys")
-                .and_then(J::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|k| k.get("KeyId").and_then(J::as_str).map(str::to_owned)),
-        );
+        let keys = out
+            .get("Keys")
+            .and_then(J::as_array)
+            .ok_or_else(|| Error::response("ListKeys", "missing Keys list"))?;
+        for k in keys {
+            let id = k
+                .get("KeyId")
+                .and_then(J::as_str)
+                .ok_or_else(|| Error::response("ListKeys", "a key without KeyId"))?;
+            ids.push(id.to_owned());
+        }
         match (
             out.get("Truncated").and_then(J::as_bool),
             out.get("NextMarker").and_then(J::as_str),

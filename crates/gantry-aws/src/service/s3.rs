@@ -499,9 +499,13 @@ pub async fn list_buckets(c: &Client) -> Result<Vec<BucketSummary>, Error> {
         if let Some(t) = token.take() {
             r.query.push(("continuation-token".into(), t));
         }
-        let Some(doc) = rest_xml(c, r).await? else {
-            return Ok(out);
-        };
+        let doc = rest_xml(c, r).await?.unwrap_or_default();
+        if doc.name != "ListAllMyBucketsResult" {
+            return Err(Error::response(
+                "ListBuckets",
+                format!("expected ListAllMyBucketsResult, got {:?}", doc.name),
+            ));
+        }
         if let Some(buckets) = doc.child("Buckets") {
             out.extend(buckets.children_named("Bucket").map(|b| BucketSummary {
                 name: b.text_at("Name").unwrap_or_default().to_owned(),
