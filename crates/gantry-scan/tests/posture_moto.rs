@@ -21,7 +21,9 @@ use gantry_aws::protocol::{self, Params};
 use gantry_aws::service::s3 as s3api;
 use gantry_aws::xml::Element;
 use gantry_aws::{Client, Settings};
-use gantry_scan::posture::{NotRunKind, PostureOptions, PostureReport, scan_account};
+use gantry_scan::posture::{
+    NotRunKind, PostureOptions, PostureReport, enabled_regions, scan_account,
+};
 use serde_json::json;
 
 /// A moto server on a free loopback port, stopped on drop.
@@ -574,6 +576,14 @@ fn ec2_checks() {
         // EBS encryption by default on in us-east-1 only.
         ec2(&c, "EnableEbsEncryptionByDefault", &[]).await;
 
+        let enabled = enabled_regions(&moto.options()).await.unwrap();
+        assert!(
+            enabled.len() > 2
+                && enabled.is_sorted()
+                && enabled.iter().any(|r| r == "us-east-1")
+                && enabled.iter().any(|r| r == "eu-west-1"),
+            "{enabled:?}"
+        );
         let mut opts = moto.options();
         opts.regions = vec!["us-east-1".into(), "eu-west-1".into()];
         let r = scan_account(&opts).await.unwrap();
@@ -934,6 +944,26 @@ fn denied_and_unsupported_checks_are_reported_as_not_run() {
         assert_eq!(reported(&r, "GNT-AWSP-002").len(), 1);
         // Listing buckets was denied, the account-level block was not.
         assert_eq!(reported(&r, "GNT-AWSP-010"), set(&[ACCOUNT]));
+        // The JSON form names the reason kinds.
+        let j = serde_json::to_value(&r).unwrap();
+        assert_eq!(j["account_id"], ACCOUNT);
+        let kinds: BTreeSet<&str> = j["not_run"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n["kind"].as_str())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["access-denied", "unsupported"].into_iter().collect()
+        );
+        assert!(
+            j["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["kind"] == "posture" && f.get("location").is_none())
+        );
         assert_eq!(r.caller_arn, format!("arn:aws:iam::{ACCOUNT}:user/auditor"));
     });
 }

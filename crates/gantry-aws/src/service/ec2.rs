@@ -620,3 +620,20 @@ pub async fn describe_instances(c: &Client) -> Result<Vec<Element>, Error> {
         .flat_map(|r| r.list("instancesSet").into_iter().cloned())
         .collect())
 }
+
+/// The names of the regions enabled for the account (`DescribeRegions`
+/// without `AllRegions`), sorted.
+pub async fn describe_regions(c: &Client) -> Result<Vec<String>, Error> {
+    let e = call(c, "DescribeRegions", &Params::new()).await?;
+    if e.child("regionInfo").is_none() {
+        return Err(Error::response("DescribeRegions", "missing regionInfo"));
+    }
+    let mut names: Vec<String> = e
+        .list("regionInfo")
+        .into_iter()
+        .filter_map(|r| text(r, "regionName"))
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}

@@ -68,6 +68,16 @@ impl PostureOptions {
     }
 }
 
+/// The regions enabled for the account (EC2 `DescribeRegions` in the
+/// settings' region), sorted: what to put in [`PostureOptions::regions`]
+/// to scan every region.
+pub async fn enabled_regions(opts: &PostureOptions) -> Result<Vec<String>, Error> {
+    let c = Client::new(opts.settings.clone(), opts.credentials.clone()).map_err(Error::Client)?;
+    gantry_aws::service::ec2::describe_regions(&c)
+        .await
+        .map_err(Error::Regions)
+}
+
 /// Why a posture scan could not start at all.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -77,6 +87,8 @@ pub enum Error {
     Identity(gantry_aws::Error),
     #[error("invalid region {0:?}: expected a name like us-east-1")]
     Region(String),
+    #[error("cannot list the enabled regions (ec2 DescribeRegions): {0}")]
+    Regions(gantry_aws::Error),
     #[error("cannot build an AWS client: {0}")]
     Client(gantry_aws::Error),
 }
