@@ -69,8 +69,28 @@ service!(
 );
 service!(LAMBDA, "lambda", "lambda", "lambda", "LAMBDA", false);
 service!(ROUTE53, "route53", "route53", "route53", "ROUTE_53", true);
+service!(
+    CLOUDTRAIL,
+    "cloudtrail",
+    "cloudtrail",
+    "cloudtrail",
+    "CLOUDTRAIL",
+    false
+);
+// S3 Control is signed as `s3`; its requests carry the account id as a
+// host prefix ([`Request::host_prefix`]).
+service!(
+    S3CONTROL,
+    "s3control",
+    "s3",
+    "s3-control",
+    "S3_CONTROL",
+    false
+);
 
-/// Every service the client knows, for checking `endpoints` keys.
+/// Every service the provider's `endpoints` block accepts. (CloudTrail and
+/// S3 Control are only read by the posture checks, which take endpoint
+/// overrides through [`Settings::endpoints`] directly.)
 pub const SERVICES: &[&Service] = &[
     &S3,
     &SQS,
@@ -164,6 +184,42 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// Settings and credentials from aws-config's standard chain: the
+    /// environment, shared config and credentials files (`profile`, else
+    /// `AWS_PROFILE`), SSO, web identity, ECS and instance metadata; the
+    /// region from `region`, else the chain (`AWS_REGION`, the profile).
+    pub async fn from_standard_chain(
+        profile: Option<&str>,
+        region: Option<&str>,
+    ) -> Result<(Settings, CredentialSource), Error> {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(p) = profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = region {
+            loader = loader.region(aws_config::Region::new(r.to_owned()));
+        }
+        let sdk = loader.load().await;
+        let region = sdk.region().map(|r| r.as_ref().to_owned()).ok_or_else(|| {
+            Error::Credentials(
+                "the region is not set: pass a region, set AWS_REGION or configure one in the profile"
+                    .into(),
+            )
+        })?;
+        let provider = sdk.credentials_provider().ok_or_else(|| {
+            Error::Credentials(
+                "no credential source found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile"
+                    .into(),
+            )
+        })?;
+        Ok((
+            Settings::new(region),
+            CredentialSource::Chain(SharedCredentialsProvider::new(provider)),
+        ))
+    }
+}
+
 /// One request before signing.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -173,6 +229,9 @@ pub struct Request {
     pub method: reqwest::Method,
     /// S3: the bucket, addressed by host or by path.
     pub bucket: Option<String>,
+    /// Prepended to the endpoint's host (`123456789012.` for S3 Control),
+    /// except when the host is an IP address or `localhost` (an emulator).
+    pub host_prefix: Option<String>,
     /// The URI path after the endpoint (and bucket), already encoded;
     /// empty means `/`.
     pub path: String,
@@ -192,6 +251,7 @@ impl Request {
             service,
             method,
             bucket: None,
+            host_prefix: None,
             path: String::new(),
             query: Vec::new(),
             headers: Vec::new(),
@@ -357,12 +417,16 @@ impl Client {
             return Err(bad(format!("endpoint {base:?} has no host")));
         };
         let mut path = url.path().trim_end_matches('/').to_owned();
+        let literal_host = host.parse::<std::net::IpAddr>().is_ok()
+            || host.starts_with('[')
+            || host == "localhost";
+        if let Some(prefix) = req.host_prefix.as_deref().filter(|_| !literal_host) {
+            url.set_host(Some(&format!("{prefix}{host}")))
+                .map_err(|e| bad(format!("invalid host prefix {prefix:?}: {e}")))?;
+        }
         if let Some(bucket) = &req.bucket {
-            let path_style = self.inner.settings.s3_use_path_style
-                || bucket.contains('.')
-                || host.parse::<std::net::IpAddr>().is_ok()
-                || host.starts_with('[')
-                || host == "localhost";
+            let path_style =
+                self.inner.settings.s3_use_path_style || bucket.contains('.') || literal_host;
             if path_style {
                 path.push('/');
                 path.push_str(&uri_encode(bucket, false));
@@ -683,6 +747,23 @@ mod tests {
         assert!(!e.is_retryable());
         let e = api_error("X", 400, &h, b"<Response><Errors><Error><Code>RequestLimitExceeded</Code></Error></Errors></Response>");
         assert!(e.is_retryable());
+    }
+
+    #[test]
+    fn host_prefix_applies_to_named_hosts_only() {
+        let c = client(|_| None);
+        let mut r = Request::new("GetPublicAccessBlock", &S3CONTROL, reqwest::Method::GET);
+        r.host_prefix = Some("123456789012.".into());
+        r.path = "/v20180820/configuration/publicAccessBlock".into();
+        assert_eq!(
+            c.url(&r).unwrap().as_str(),
+            "https://123456789012.s3-control.eu-west-1.amazonaws.com/v20180820/configuration/publicAccessBlock"
+        );
+        let c = client(|_| Some("http://127.0.0.1:5000".into()));
+        assert_eq!(
+            c.url(&r).unwrap().as_str(),
+            "http://127.0.0.1:5000/v20180820/configuration/publicAccessBlock"
+        );
     }
 
     #[test]

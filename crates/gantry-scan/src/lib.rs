@@ -14,9 +14,11 @@
 //! never leaves this crate unredacted.
 
 mod finding;
+pub mod posture;
 
 pub use finding::{Ecosystem, FileError, Finding, Kind, Location, Package, Severity};
 pub mod output;
 mod report;
 
 pub use report::{Report, Suppressed};
+pub use posture::{PostureOptions, PostureReport, posture_checks, scan_account};

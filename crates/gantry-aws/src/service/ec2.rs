@@ -594,3 +594,46 @@ pub async fn describe_images(
     filters(&mut p, filter.iter().map(|(n, v)| (n.as_str(), &v[..])));
     describe_all(c, "DescribeImages", &p, "imagesSet").await
 }
+
+// ---- account posture reads
+
+/// Whether new EBS volumes in the region are encrypted by default.
+pub async fn get_ebs_encryption_by_default(c: &Client) -> Result<bool, Error> {
+    let e = call(c, "GetEbsEncryptionByDefault", &Params::new()).await?;
+    e.text_at("ebsEncryptionByDefault")
+        .map(|v| v.trim() == "true")
+        .ok_or_else(|| {
+            Error::response(
+                "GetEbsEncryptionByDefault",
+                "missing ebsEncryptionByDefault",
+            )
+        })
+}
+
+/// Every instance of the region (the `item`s of each reservation's
+/// `instancesSet`, all pages).
+pub async fn describe_instances(c: &Client) -> Result<Vec<Element>, Error> {
+    let reservations =
+        describe_all(c, "DescribeInstances", &Params::new(), "reservationSet").await?;
+    Ok(reservations
+        .iter()
+        .flat_map(|r| r.list("instancesSet").into_iter().cloned())
+        .collect())
+}
+
+/// The names of the regions enabled for the account (`DescribeRegions`
+/// without `AllRegions`), sorted.
+pub async fn describe_regions(c: &Client) -> Result<Vec<String>, Error> {
+    let e = call(c, "DescribeRegions", &Params::new()).await?;
+    if e.child("regionInfo").is_none() {
+        return Err(Error::response("DescribeRegions", "missing regionInfo"));
+    }
+    let mut names: Vec<String> = e
+        .list("regionInfo")
+        .into_iter()
+        .filter_map(|r| text(r, "regionName"))
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}

@@ -542,3 +542,175 @@ pub async fn untag_instance_profile(c: &Client, name: &str, keys: &[String]) -> 
         .await
         .map(drop)
 }
+
+// ---- account posture reads (summary, password policy, users, keys)
+
+/// Parses an IAM/ISO-8601 timestamp (`2024-01-02T03:04:05Z`, with or
+/// without fractional seconds or an offset).
+pub fn parse_timestamp(s: &str) -> Option<std::time::SystemTime> {
+    chrono::DateTime::parse_from_rfc3339(s.trim())
+        .ok()
+        .map(|t| std::time::SystemTime::from(t.with_timezone(&chrono::Utc)))
+}
+
+/// `GetAccountSummary`: the `SummaryMap` (`AccountMFAEnabled`,
+/// `AccountAccessKeysPresent`, `Users`, ...).
+pub async fn get_account_summary(
+    c: &Client,
+) -> Result<std::collections::BTreeMap<String, i64>, Error> {
+    let e = query(c, &IAM, "GetAccountSummary", VERSION, &Params::new()).await?;
+    let map = e
+        .child("SummaryMap")
+        .ok_or_else(|| Error::response("GetAccountSummary", "missing SummaryMap"))?;
+    Ok(map
+        .children_named("entry")
+        .filter_map(|en| {
+            let k = en.text_at("key")?;
+            let v = en.text_at("value")?.trim().parse().ok()?;
+            Some((k.to_owned(), v))
+        })
+        .collect())
+}
+
+/// The account's password policy as `GetAccountPasswordPolicy` gives it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PasswordPolicy {
+    pub minimum_password_length: Option<i64>,
+    pub require_symbols: bool,
+    pub require_numbers: bool,
+    pub require_uppercase_characters: bool,
+    pub require_lowercase_characters: bool,
+    pub allow_users_to_change_password: bool,
+    pub expire_passwords: bool,
+    pub max_password_age: Option<i64>,
+    pub password_reuse_prevention: Option<i64>,
+    pub hard_expiry: bool,
+}
+
+/// The password policy, or `None` when the account has none.
+pub async fn get_account_password_policy(c: &Client) -> Result<Option<PasswordPolicy>, Error> {
+    const OP: &str = "GetAccountPasswordPolicy";
+    let e = match query(c, &IAM, OP, VERSION, &Params::new()).await {
+        Ok(e) => e,
+        Err(e) if e.is(&["NoSuchEntity"]) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let p = e
+        .child("PasswordPolicy")
+        .ok_or_else(|| Error::response(OP, "missing PasswordPolicy"))?;
+    let flag = |k: &str| p.text_at(k) == Some("true");
+    let num = |k: &str| p.text_at(k).and_then(|v| v.trim().parse().ok());
+    Ok(Some(PasswordPolicy {
+        minimum_password_length: num("MinimumPasswordLength"),
+        require_symbols: flag("RequireSymbols"),
+        require_numbers: flag("RequireNumbers"),
+        require_uppercase_characters: flag("RequireUppercaseCharacters"),
+        require_lowercase_characters: flag("RequireLowercaseCharacters"),
+        allow_users_to_change_password: flag("AllowUsersToChangePassword"),
+        expire_passwords: flag("ExpirePasswords"),
+        max_password_age: num("MaxPasswordAge"),
+        password_reuse_prevention: num("PasswordReusePrevention"),
+        hard_expiry: flag("HardExpiry"),
+    }))
+}
+
+/// An IAM user as `ListUsers` lists it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct User {
+    pub name: String,
+    pub arn: String,
+    pub id: String,
+    pub create_date: String,
+    pub password_last_used: Option<String>,
+}
+
+/// Every IAM user (all pages).
+pub async fn list_users(c: &Client) -> Result<Vec<User>, Error> {
+    let mut out = Vec::new();
+    all_pages(c, "ListUsers", "PathPrefix", "/", |e| {
+        out.extend(e.list("Users").into_iter().map(|m| {
+            let t = |k: &str| m.text_at(k).unwrap_or_default().to_owned();
+            User {
+                name: t("UserName"),
+                arn: t("Arn"),
+                id: t("UserId"),
+                create_date: t("CreateDate"),
+                password_last_used: m
+                    .text_at("PasswordLastUsed")
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+            }
+        }));
+    })
+    .await?;
+    Ok(out)
+}
+
+/// The creation date of the user's console password, or `None` when the
+/// user has no console password.
+pub async fn get_login_profile(c: &Client, user: &str) -> Result<Option<String>, Error> {
+    let mut p = Params::new();
+    p.set("UserName", user);
+    match query(c, &IAM, "GetLoginProfile", VERSION, &p).await {
+        Ok(e) => Ok(Some(
+            e.text_at("LoginProfile/CreateDate")
+                .unwrap_or_default()
+                .to_owned(),
+        )),
+        Err(e) if e.is(&["NoSuchEntity"]) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Serial numbers of the user's MFA devices (all pages).
+pub async fn list_mfa_devices(c: &Client, user: &str) -> Result<Vec<String>, Error> {
+    let mut out = Vec::new();
+    all_pages(c, "ListMFADevices", "UserName", user, |e| {
+        out.extend(
+            e.list("MFADevices")
+                .into_iter()
+                .filter_map(|m| m.text_at("SerialNumber").map(str::to_owned)),
+        );
+    })
+    .await?;
+    Ok(out)
+}
+
+/// An access key's metadata (never its secret).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AccessKey {
+    pub id: String,
+    pub user: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    pub create_date: String,
+}
+
+/// The user's access keys (all pages).
+pub async fn list_access_keys(c: &Client, user: &str) -> Result<Vec<AccessKey>, Error> {
+    let mut out = Vec::new();
+    all_pages(c, "ListAccessKeys", "UserName", user, |e| {
+        out.extend(e.list("AccessKeyMetadata").into_iter().map(|m| {
+            let t = |k: &str| m.text_at(k).unwrap_or_default().to_owned();
+            AccessKey {
+                id: t("AccessKeyId"),
+                user: t("UserName"),
+                status: t("Status"),
+                create_date: t("CreateDate"),
+            }
+        }));
+    })
+    .await?;
+    Ok(out)
+}
+
+/// When the key was last used, or `None` when it never was.
+pub async fn get_access_key_last_used(c: &Client, key_id: &str) -> Result<Option<String>, Error> {
+    let mut p = Params::new();
+    p.set("AccessKeyId", key_id);
+    let e = query(c, &IAM, "GetAccessKeyLastUsed", VERSION, &p).await?;
+    Ok(e.text_at("AccessKeyLastUsed/LastUsedDate")
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && *s != "N/A")
+        .map(str::to_owned))
+}

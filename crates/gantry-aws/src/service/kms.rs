@@ -26,6 +26,10 @@ pub struct Key {
     /// `Enabled`, `Disabled`, `PendingDeletion`, ...
     pub key_state: String,
     pub multi_region: bool,
+    /// `CUSTOMER` or `AWS` (AWS-managed keys rotate on AWS's schedule).
+    pub key_manager: String,
+    /// `AWS_KMS`, `EXTERNAL`, `AWS_CLOUDHSM` or `EXTERNAL_KEY_STORE`.
+    pub origin: String,
 }
 
 fn key_of(op: &str, out: &J) -> Result<Key, Error> {
@@ -46,6 +50,8 @@ fn key_of(op: &str, out: &J) -> Result<Key, Error> {
         enabled: m.get("Enabled").and_then(J::as_bool).unwrap_or(false),
         key_state: s("KeyState"),
         multi_region: m.get("MultiRegion").and_then(J::as_bool).unwrap_or(false),
+        key_manager: s("KeyManager"),
+        origin: s("Origin"),
     })
 }
 
@@ -206,5 +212,36 @@ pub async fn schedule_key_deletion(c: &Client, key_id: &str, days: i64) -> Resul
         Err(e) if e.is(GONE) => Ok(()),
         Err(e) if e.is(&["KMSInvalidStateException"]) => Ok(()),
         r => r.map(drop),
+    }
+}
+
+/// The ids of every key in the region (all pages).
+pub async fn list_keys(c: &Client) -> Result<Vec<String>, Error> {
+    let mut ids = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let mut input = json!({});
+        if let Some(m) = &marker {
+            input["Marker"] = json!(m);
+        }
+        let out = call(c, "ListKeys", input).await?;
+        let keys = out
+            .get("Keys")
+            .and_then(J::as_array)
+            .ok_or_else(|| Error::response("ListKeys", "missing Keys list"))?;
+        for k in keys {
+            let id = k
+                .get("KeyId")
+                .and_then(J::as_str)
+                .ok_or_else(|| Error::response("ListKeys", "a key without KeyId"))?;
+            ids.push(id.to_owned());
+        }
+        match (
+            out.get("Truncated").and_then(J::as_bool),
+            out.get("NextMarker").and_then(J::as_str),
+        ) {
+            (Some(true), Some(m)) => marker = Some(m.to_owned()),
+            _ => return Ok(ids),
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Thin clients: exactly the operations the provider's resources need,
 //! each one function over [`crate::Client`] in its service's protocol.
 
+pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod dynamodb;
 pub mod ec2;

@@ -479,3 +479,108 @@ pub async fn list_keys(c: &Client, bucket: &str, prefix: &str) -> Result<Vec<Str
         };
     }
 }
+
+// ---- account posture reads
+
+/// One bucket as `ListBuckets` lists it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BucketSummary {
+    pub name: String,
+    pub creation_date: String,
+}
+
+/// Every bucket of the account (following `ContinuationToken` when S3
+/// pages the answer).
+pub async fn list_buckets(c: &Client) -> Result<Vec<BucketSummary>, Error> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut r = Request::new("ListBuckets", &S3, Method::GET);
+        if let Some(t) = token.take() {
+            r.query.push(("continuation-token".into(), t));
+        }
+        let doc = rest_xml(c, r).await?.unwrap_or_default();
+        if doc.name != "ListAllMyBucketsResult" {
+            return Err(Error::response(
+                "ListBuckets",
+                format!("expected ListAllMyBucketsResult, got {:?}", doc.name),
+            ));
+        }
+        if let Some(buckets) = doc.child("Buckets") {
+            out.extend(buckets.children_named("Bucket").map(|b| BucketSummary {
+                name: b.text_at("Name").unwrap_or_default().to_owned(),
+                creation_date: b.text_at("CreationDate").unwrap_or_default().to_owned(),
+            }));
+        }
+        match doc.text_at("ContinuationToken").filter(|t| !t.is_empty()) {
+            Some(t) => token = Some(t.to_owned()),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// One grant of a bucket ACL. A group grantee has `uri`, a canonical
+/// user `id`, an e-mail grantee `email`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Grant {
+    pub uri: Option<String>,
+    pub id: Option<String>,
+    pub email: Option<String>,
+    /// `READ`, `WRITE`, `READ_ACP`, `WRITE_ACP` or `FULL_CONTROL`.
+    pub permission: String,
+}
+
+/// The grants of the bucket's ACL.
+pub async fn get_bucket_acl(c: &Client, bucket: &str) -> Result<Vec<Grant>, Error> {
+    let doc = rest_xml(c, bucket_req("GetBucketAcl", Method::GET, bucket, "acl"))
+        .await?
+        .unwrap_or_default();
+    let opt = |e: &Element, k: &str| {
+        e.text_at(k)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    Ok(doc
+        .child("AccessControlList")
+        .map(|l| {
+            l.children_named("Grant")
+                .map(|g| {
+                    let grantee = g.child("Grantee").cloned().unwrap_or_default();
+                    Grant {
+                        uri: opt(&grantee, "URI"),
+                        id: opt(&grantee, "ID"),
+                        email: opt(&grantee, "EmailAddress"),
+                        permission: g.text_at("Permission").unwrap_or_default().to_owned(),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// The account-level public access block (S3 Control), or `None` when the
+/// account has none.
+pub async fn get_account_public_access_block(
+    c: &Client,
+    account_id: &str,
+) -> Result<Option<PublicAccessBlock>, Error> {
+    let mut r = Request::new(
+        "GetPublicAccessBlock",
+        &crate::client::S3CONTROL,
+        Method::GET,
+    )
+    .header("x-amz-account-id", account_id);
+    r.host_prefix = Some(format!("{account_id}."));
+    r.path = "/v20180820/configuration/publicAccessBlock".into();
+    let r = rest_xml(c, r).await;
+    let Some(doc) = absent(r, &["NoSuchPublicAccessBlockConfiguration"])?.flatten() else {
+        return Ok(None);
+    };
+    // The answer wraps the flags in `PublicAccessBlockConfiguration`.
+    let flags = doc.find("PublicAccessBlockConfiguration").unwrap_or(&doc);
+    Ok(Some(PAB_FIELDS.map(|f| flags.text_at(f) == Some("true"))))
+}
+
+/// Field names of a [`PublicAccessBlock`], in its order.
+pub const PUBLIC_ACCESS_BLOCK_FIELDS: [&str; 4] = PAB_FIELDS;
