@@ -20,5 +20,7 @@ pub use finding::{Ecosystem, FileError, Finding, Kind, Location, Package, Severi
 pub mod output;
 mod report;
 
-pub use report::{Report, Suppressed};
 pub use posture::{PostureOptions, PostureReport, posture_checks, scan_account};
+pub use report::{Report, Suppressed};
+pub mod suppress;
+pub mod walk;

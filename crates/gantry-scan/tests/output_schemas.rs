@@ -184,7 +184,12 @@ fn sarif_has_what_github_code_scanning_reads() {
     assert_eq!(loc["artifactLocation"]["uri"], "src/config.rs");
     assert_eq!(loc["region"]["startLine"], 12);
     assert_eq!(loc["region"]["startColumn"], 17);
-    assert!(!secret["message"]["text"].as_str().unwrap_or("").contains("not-a-real-token"));
+    assert!(
+        !secret["message"]["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not-a-real-token")
+    );
     let spaced = results
         .iter()
         .find(|r| {
@@ -193,9 +198,15 @@ fn sarif_has_what_github_code_scanning_reads() {
         })
         .expect("a path with a space is percent-encoded");
     assert_eq!(spaced["ruleId"], "RUSTSEC-2019-0009");
-    let medium = results.iter().find(|r| r["ruleId"] == "GNT-AWS-001").expect("misconfig");
+    let medium = results
+        .iter()
+        .find(|r| r["ruleId"] == "GNT-AWS-001")
+        .expect("misconfig");
     assert_eq!(medium["level"], "warning");
-    let crit = rules.iter().find(|r| r["id"] == "github-pat").expect("rule");
+    let crit = rules
+        .iter()
+        .find(|r| r["id"] == "github-pat")
+        .expect("rule");
     assert_eq!(crit["properties"]["security-severity"], "9.5");
 }
 
@@ -225,11 +236,21 @@ fn cyclonedx_lists_each_package_once_and_links_vulnerabilities() {
         serde_json::from_str(&cyclonedx(&report(), &Tool::default())).expect("json");
     let comps = doc["components"].as_array().expect("components");
     let purls: Vec<&str> = comps.iter().filter_map(|c| c["purl"].as_str()).collect();
-    assert_eq!(purls, ["pkg:cargo/smallvec@0.6.9", "pkg:cargo/serde@1.0.200"]);
+    assert_eq!(
+        purls,
+        ["pkg:cargo/smallvec@0.6.9", "pkg:cargo/serde@1.0.200"]
+    );
     let vulns = doc["vulnerabilities"].as_array().expect("vulnerabilities");
-    assert_eq!(vulns.len(), 1, "secrets and misconfigurations are not vulnerabilities");
+    assert_eq!(
+        vulns.len(),
+        1,
+        "secrets and misconfigurations are not vulnerabilities"
+    );
     assert_eq!(vulns[0]["id"], "RUSTSEC-2019-0009");
-    assert_eq!(vulns[0]["affects"], serde_json::json!([{"ref": "pkg:cargo/smallvec@0.6.9"}]));
+    assert_eq!(
+        vulns[0]["affects"],
+        serde_json::json!([{"ref": "pkg:cargo/smallvec@0.6.9"}])
+    );
     assert_eq!(vulns[0]["ratings"][0]["severity"], "high");
     assert_eq!(vulns[0]["references"][0]["id"], "CVE-2019-15551");
     assert_eq!(vulns[0]["recommendation"], "Upgrade to 0.6.10 or later.");
