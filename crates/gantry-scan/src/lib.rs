@@ -13,6 +13,8 @@
 //! [`FileError`] and the other files are still scanned. A secret's value
 //! never leaves this crate unredacted.
 
+pub mod deps;
 mod finding;
 
+pub use deps::{Database, DbError, ImportReport, LockfileKind, lockfile_kind, parse_lockfile};
 pub use finding::{Ecosystem, FileError, Finding, Kind, Location, Package, Severity};
