@@ -15,7 +15,10 @@ fn fixtures() -> std::path::PathBuf {
 #[test]
 fn every_fixture_parses_to_its_expected_packages() {
     let mut checked = Vec::new();
-    let mut dirs: Vec<_> = fs::read_dir(fixtures()).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut dirs: Vec<_> = fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     dirs.sort();
     for dir in dirs {
         let expected = fs::read_to_string(dir.join("expected.txt")).unwrap();
@@ -28,7 +31,8 @@ fn every_fixture_parses_to_its_expected_packages() {
         let kind = lockfile_kind(name).unwrap_or_else(|| panic!("{name} is not a lockfile name"));
         let rel = format!("sub/{name}");
         let content = fs::read_to_string(&lockfile).unwrap();
-        let packages = parse_lockfile(kind, &rel, &content).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let packages = parse_lockfile(kind, &rel, &content)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         let got: Vec<String> = packages
             .iter()
             .map(|p| format!("{}@{}:{}", p.name, p.version, p.location.line))
@@ -57,35 +61,123 @@ fn ecosystems_follow_the_format() {
 
 /// (format, content, what the error must contain)
 const CORRUPT: &[(LockfileKind, &str, &str)] = &[
-    (LockfileKind::CargoLock, "[[package]]\nname = \"a\"\nversion = ", "3:"),
-    (LockfileKind::CargoLock, "[[package]]\nname = \"a\"\n", "version"),
-    (LockfileKind::CargoLock, "[[package]]\nname = 5\nversion = \"1\"\n", "2:"),
-    (LockfileKind::NpmLock, "{\n  \"packages\": {\n    \"node_modules/a\": {\"version\": 1.0}\n  }\n}", "3:"),
-    (LockfileKind::NpmLock, "{\n  \"lockfileVersion\": 3,\n  \"packages\": {\n    \"node_modules/a\": {\"version\": \"1.0.0\"\n  }\n}", "6:"),
+    (
+        LockfileKind::CargoLock,
+        "[[package]]\nname = \"a\"\nversion = ",
+        "3:",
+    ),
+    (
+        LockfileKind::CargoLock,
+        "[[package]]\nname = \"a\"\n",
+        "version",
+    ),
+    (
+        LockfileKind::CargoLock,
+        "[[package]]\nname = 5\nversion = \"1\"\n",
+        "2:",
+    ),
+    (
+        LockfileKind::NpmLock,
+        "{\n  \"packages\": {\n    \"node_modules/a\": {\"version\": 1.0}\n  }\n}",
+        "3:",
+    ),
+    (
+        LockfileKind::NpmLock,
+        "{\n  \"lockfileVersion\": 3,\n  \"packages\": {\n    \"node_modules/a\": {\"version\": \"1.0.0\"\n  }\n}",
+        "6:",
+    ),
     (LockfileKind::NpmLock, "[1, 2]", "expected an object"),
-    (LockfileKind::YarnLock, "# yarn lockfile v1\n\nlodash@^4:\n  resolved \"x\"\n", "no version"),
+    (
+        LockfileKind::YarnLock,
+        "# yarn lockfile v1\n\nlodash@^4:\n  resolved \"x\"\n",
+        "no version",
+    ),
     (LockfileKind::YarnLock, "  version \"1.0.0\"\n", "1:3"),
-    (LockfileKind::YarnLock, "lodash@^4\n  version \"1.0.0\"\n", "1:1"),
-    (LockfileKind::PnpmLock, "packages:\n  /a@1.0.0:\n", "lockfileVersion"),
-    (LockfileKind::PnpmLock, "lockfileVersion: '6.0'\npackages:\n  /a@1.0.0 junk\n", "3:3"),
+    (
+        LockfileKind::YarnLock,
+        "lodash@^4\n  version \"1.0.0\"\n",
+        "1:1",
+    ),
+    (
+        LockfileKind::PnpmLock,
+        "packages:\n  /a@1.0.0:\n",
+        "lockfileVersion",
+    ),
+    (
+        LockfileKind::PnpmLock,
+        "lockfileVersion: '6.0'\npackages:\n  /a@1.0.0 junk\n",
+        "3:3",
+    ),
     (LockfileKind::PnpmLock, "lockfileVersion: banana\n", "1:"),
     (LockfileKind::Requirements, "django==3.2\n!!!\n", "2:1"),
     (LockfileKind::Requirements, "django[extra==3.2\n", "1:"),
-    (LockfileKind::PoetryLock, "[[package]]\nname = \"a\"\n", "no `version`"),
+    (
+        LockfileKind::PoetryLock,
+        "[[package]]\nname = \"a\"\n",
+        "no `version`",
+    ),
     (LockfileKind::PoetryLock, "[[package]\nname = \"a\"\n", "1:"),
-    (LockfileKind::UvLock, "version = 1\n[[package]]\nname = \"a\"\nsource = { registry = \"x\" }\n", "3:"),
-    (LockfileKind::PipfileLock, "{\"default\": {\"a\": {\"version\": 3}}}", "must be a string"),
-    (LockfileKind::PipfileLock, "{\"default\": []}", "must be an object"),
-    (LockfileKind::GoMod, "module x\n\nrequire (\n\tgithub.com/a/b\n)\n", "4:"),
-    (LockfileKind::GoMod, "module x\nrequire (\n\tgithub.com/a/b v1.0.0\n", "unterminated"),
-    (LockfileKind::GoMod, "module x\nrequire github.com/a/b 1.0.0\n", "2:"),
-    (LockfileKind::GoMod, "module x\nfrobnicate y\n", "2:1: unknown go.mod directive"),
+    (
+        LockfileKind::UvLock,
+        "version = 1\n[[package]]\nname = \"a\"\nsource = { registry = \"x\" }\n",
+        "3:",
+    ),
+    (
+        LockfileKind::PipfileLock,
+        "{\"default\": {\"a\": {\"version\": 3}}}",
+        "must be a string",
+    ),
+    (
+        LockfileKind::PipfileLock,
+        "{\"default\": []}",
+        "must be an object",
+    ),
+    (
+        LockfileKind::GoMod,
+        "module x\n\nrequire (\n\tgithub.com/a/b\n)\n",
+        "4:",
+    ),
+    (
+        LockfileKind::GoMod,
+        "module x\nrequire (\n\tgithub.com/a/b v1.0.0\n",
+        "unterminated",
+    ),
+    (
+        LockfileKind::GoMod,
+        "module x\nrequire github.com/a/b 1.0.0\n",
+        "2:",
+    ),
+    (
+        LockfileKind::GoMod,
+        "module x\nfrobnicate y\n",
+        "2:1: unknown go.mod directive",
+    ),
     (LockfileKind::GoMod, "replace a => \n", "1:"),
-    (LockfileKind::GemfileLock, "GEM\n  remote: x\n  specs:\n    rack 2.2.3\n", "4:5"),
-    (LockfileKind::GemfileLock, "GEM\n  specs:\n    rack (2.2.3\n", "3:"),
-    (LockfileKind::ComposerLock, "{\"packages\": [{\"name\": \"a/b\"}]}", "has no `version`"),
-    (LockfileKind::ComposerLock, "{\"packages\": {}}", "must be an array"),
-    (LockfileKind::ComposerLock, "{\n\"packages\": [\n{\"name\": \"a/b\", \"version\": \"1\",}\n]}", "3:"),
+    (
+        LockfileKind::GemfileLock,
+        "GEM\n  remote: x\n  specs:\n    rack 2.2.3\n",
+        "4:5",
+    ),
+    (
+        LockfileKind::GemfileLock,
+        "GEM\n  specs:\n    rack (2.2.3\n",
+        "3:",
+    ),
+    (
+        LockfileKind::ComposerLock,
+        "{\"packages\": [{\"name\": \"a/b\"}]}",
+        "has no `version`",
+    ),
+    (
+        LockfileKind::ComposerLock,
+        "{\"packages\": {}}",
+        "must be an array",
+    ),
+    (
+        LockfileKind::ComposerLock,
+        "{\n\"packages\": [\n{\"name\": \"a/b\", \"version\": \"1\",}\n]}",
+        "3:",
+    ),
 ];
 
 #[test]
@@ -95,7 +187,11 @@ fn corrupt_files_are_errors_with_positions() {
             Ok(p) => panic!("{kind:?} accepted {content:?}: {p:?}"),
             Err(e) => {
                 assert_eq!(e.path, "dir/lock");
-                assert!(e.message.contains(want), "{kind:?} {content:?}: `{}` lacks `{want}`", e.message);
+                assert!(
+                    e.message.contains(want),
+                    "{kind:?} {content:?}: `{}` lacks `{want}`",
+                    e.message
+                );
             }
         }
     }
@@ -114,7 +210,11 @@ fn unknown_and_empty_inputs() {
     ] {
         assert_eq!(parse_lockfile(k, "x", "").unwrap(), vec![], "{k:?}");
     }
-    for k in [LockfileKind::NpmLock, LockfileKind::PipfileLock, LockfileKind::ComposerLock] {
+    for k in [
+        LockfileKind::NpmLock,
+        LockfileKind::PipfileLock,
+        LockfileKind::ComposerLock,
+    ] {
         assert!(parse_lockfile(k, "x", "").is_err(), "{k:?}");
     }
 }
