@@ -449,9 +449,9 @@ impl Database {
                 old_stems.push(stem);
             }
             let stem = file_stem(name, &generation);
-            let (records, index) = encode(eco, &new)?;
-            write_atomic(&dir.join(format!("{stem}.records")), &records)?;
-            write_atomic(&dir.join(format!("{stem}.index")), &index.0)?;
+            let encoded = encode(eco, &new)?;
+            write_atomic(&dir.join(format!("{stem}.records")), &encoded.records)?;
+            write_atomic(&dir.join(format!("{stem}.index")), &encoded.index)?;
             report.ecosystems.insert(name.to_string(), new.len());
             meta.ecosystems.insert(
                 name.to_string(),
@@ -459,7 +459,7 @@ impl Database {
                     generation: generation.clone(),
                     records: new.len(),
                     withdrawn: new.values().filter(|a| a.withdrawn).count(),
-                    packages: index.1,
+                    packages: encoded.packages,
                     imported_at: now_secs(now),
                 },
             );
@@ -693,11 +693,16 @@ fn merge(slot: &mut BTreeMap<String, Advisory>, adv: Advisory) {
     }
 }
 
-/// The records file and the index (bytes, distinct package count).
-fn encode(
-    eco: Ecosystem,
-    records: &BTreeMap<String, Advisory>,
-) -> Result<(Vec<u8>, (Vec<u8>, usize)), DbError> {
+/// A generation's files, encoded.
+struct Encoded {
+    records: Vec<u8>,
+    index: Vec<u8>,
+    /// Distinct package names.
+    packages: usize,
+}
+
+/// The records file and the index.
+fn encode(eco: Ecosystem, records: &BTreeMap<String, Advisory>) -> Result<Encoded, DbError> {
     let mut out = Vec::new();
     let mut index: BTreeMap<String, Vec<[u64; 2]>> = BTreeMap::new();
     for adv in records.values() {
@@ -722,5 +727,9 @@ fn encode(
         path: PathBuf::from(eco.osv_name()),
         message: e.to_string(),
     })?;
-    Ok((out, (ix, packages)))
+    Ok(Encoded {
+        records: out,
+        index: ix,
+        packages,
+    })
 }

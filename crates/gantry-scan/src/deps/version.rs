@@ -150,13 +150,8 @@ fn parse_semver(s: &str) -> Option<SemverKey> {
         None => (s, None),
     };
     let mut parts = [0u64; 3];
-    let mut n = 0;
-    for part in core.split('.') {
-        if n == 3 {
-            return None;
-        }
-        parts[n] = num(part)?;
-        n += 1;
+    for (n, part) in core.split('.').enumerate() {
+        *parts.get_mut(n)? = num(part)?;
     }
     let pre = match pre {
         None => Vec::new(),

@@ -56,7 +56,7 @@ pub(super) fn package_lock(text: &str, out: &mut Sink<'_>) -> ParseResult {
         return Ok(());
     }
     if let Some(deps) = root.get("dependencies") {
-        v1_dependencies(deps, out, 0)?;
+        v1_dependencies(deps, out)?;
     }
     Ok(())
 }
@@ -75,7 +75,7 @@ fn version_of<'a>(entry: &'a Node, key: &str) -> Result<Option<&'a str>, String>
     }
 }
 
-fn v1_dependencies(deps: &Node, out: &mut Sink<'_>, depth: usize) -> ParseResult {
+fn v1_dependencies(deps: &Node, out: &mut Sink<'_>) -> ParseResult {
     let Some(members) = deps.as_object() else {
         return Err(at(deps.line, 1, "`dependencies` must be an object"));
     };
@@ -99,7 +99,7 @@ fn v1_dependencies(deps: &Node, out: &mut Sink<'_>, depth: usize) -> ParseResult
         }
         if let Some(nested) = entry.get("dependencies") {
             // The JSON reader bounds nesting, so recursion here is bounded too.
-            v1_dependencies(nested, out, depth + 1)?;
+            v1_dependencies(nested, out)?;
         }
     }
     Ok(())
