@@ -199,7 +199,7 @@ pub(super) fn yarn_lock(text: &str, out: &mut Sink<'_>) -> ParseResult {
                 out.push(name, version, e.line);
             }
         } else {
-            let Some((name, _range)) = split_at_version(e.spec) else {
+            let Some((name, _range)) = yarn_v1_name(e.spec) else {
                 return Err(at(
                     e.line,
                     1,
@@ -306,6 +306,16 @@ pub(super) fn pnpm_lock(text: &str, out: &mut Sink<'_>) -> ParseResult {
         }
     }
     Ok(())
+}
+
+/// `name@range`, or for an alias `alias@npm:real@range` the real name.
+fn yarn_v1_name(spec: &str) -> Option<(&str, &str)> {
+    let idx = spec.get(1..)?.find('@')? + 1;
+    let (name, range) = (&spec[..idx], &spec[idx + 1..]);
+    match range.strip_prefix("npm:").and_then(split_at_version) {
+        Some(real) => Some(real),
+        None => Some((name, range)),
+    }
 }
 
 fn pnpm_key(key: &str, lockfile_version: f64) -> Option<(&str, &str)> {
