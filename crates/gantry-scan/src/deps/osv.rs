@@ -605,6 +605,32 @@ mod tests {
         assert_eq!(info.severity, Severity::Info);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn no_panic_on_arbitrary_records(s in "\\PC{0,200}") {
+            let _ = parse_record(s.as_bytes());
+        }
+
+        #[test]
+        fn no_panic_matching_arbitrary_versions(
+            intro in "[0-9a-z.+\\-]{0,12}",
+            fixed in "[0-9a-z.+\\-]{0,12}",
+            installed in "[0-9a-zA-Z.+!\\-]{0,14}",
+            eco in 0usize..7,
+            semver in proptest::bool::ANY,
+        ) {
+            let kind = if semver { "SEMVER" } else { "ECOSYSTEM" };
+            let eco = Ecosystem::ALL[eco];
+            let json = serde_json::json!({"id": "P", "affected": [{"package": {"ecosystem": eco.osv_name(), "name": "n"},
+                "ranges": [{"type": kind, "events": [{"introduced": intro}, {"fixed": fixed}, {"limit": "*"}]}],
+                "versions": [installed.clone()]}]});
+            if let Parsed::Valid(a) = parse_record(json.to_string().as_bytes()) {
+                // The explicit versions list always contains the installed version.
+                proptest::prop_assert!(installed.trim().is_empty() || a.matches(&pkg(eco, "n", &installed)).is_some());
+            }
+        }
+    }
+
     #[test]
     fn invalid_records_say_why() {
         let reason = |j: &str| match parse_record(j.as_bytes()) {
