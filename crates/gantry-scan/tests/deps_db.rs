@@ -407,6 +407,15 @@ fn status_ages_and_staleness() {
     assert!(npm.size > 0);
     let later = Database::status_at(tmp.path(), t0 + STALE_AFTER + Duration::from_secs(1)).unwrap();
     assert!(later.stale && later.ecosystems.iter().all(|e| e.stale));
+    let db = Database::open(tmp.path()).unwrap();
+    assert!(!db.is_stale() && db.age() >= Duration::from_secs(3600));
+
+    // Imported eight days ago: stale for status and for an opened database.
+    let old = tempfile::tempdir().unwrap();
+    let t_old = SystemTime::now() - Duration::from_secs(8 * 24 * 3600);
+    Database::import_at(old.path(), &[fixture("osv/valid")], None, t_old).unwrap();
+    assert!(Database::status(old.path()).unwrap().stale);
+    assert!(Database::open(old.path()).unwrap().is_stale());
 }
 
 #[test]

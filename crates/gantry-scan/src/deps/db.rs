@@ -294,6 +294,26 @@ impl Database {
             .collect()
     }
 
+    /// How long ago the oldest ecosystem was imported.
+    pub fn age(&self) -> Duration {
+        let now = SystemTime::now();
+        self.meta
+            .ecosystems
+            .values()
+            .map(|m| {
+                now.duration_since(UNIX_EPOCH + Duration::from_secs(m.imported_at))
+                    .unwrap_or_default()
+            })
+            .max()
+            .unwrap_or_default()
+    }
+
+    /// Older than [`STALE_AFTER`]: the caller must warn (a stale database
+    /// is never a silent pass).
+    pub fn is_stale(&self) -> bool {
+        self.age() > STALE_AFTER
+    }
+
     /// Ecosystems of `packages` the database has no advisories for: the
     /// caller should warn that those packages were not checked.
     pub fn missing_ecosystems(&self, packages: &[Package]) -> Vec<Ecosystem> {
