@@ -542,3 +542,54 @@ fn known_answer_smallvec_and_time() {
     assert!(smallvec.aliases.contains(&"CVE-2019-15551".to_string()));
     assert_eq!(smallvec.severity, Severity::Critical);
 }
+
+#[test]
+fn directory_import_survives_symlink_loops() {
+    let src = tempfile::tempdir().unwrap();
+    let nested = src.path().join("a/b");
+    std::fs::create_dir_all(&nested).unwrap();
+    std::fs::copy(
+        fixture("osv/valid/GO-TEST-0002.json"),
+        nested.join("GO-TEST-0002.json"),
+    )
+    .unwrap();
+    std::fs::write(nested.join("README.md"), "not a record").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(src.path(), nested.join("loop")).unwrap();
+    let db_dir = tempfile::tempdir().unwrap();
+    let r = Database::import(db_dir.path(), &[src.path().to_path_buf()], None).unwrap();
+    assert_eq!((r.read, r.invalid.len()), (1, 0));
+    assert_eq!(r.ecosystems.get("Go"), Some(&1));
+}
+
+#[test]
+fn a_damaged_database_is_an_error_not_silence() {
+    let (tmp, db) = fixture_db();
+    let records = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let n = p.file_name().unwrap().to_string_lossy();
+            n.starts_with("npm-") && n.ends_with(".records")
+        })
+        .unwrap();
+    std::fs::write(&records, b"{}").unwrap();
+    let err = db
+        .scan(&[pkg(Ecosystem::Npm, "lodash", "4.17.15")])
+        .unwrap_err();
+    assert!(matches!(err, DbError::Corrupt { .. }), "{err}");
+    assert!(err.to_string().contains(".records"), "{err}");
+    // Other ecosystems still scan.
+    assert_eq!(
+        db.scan(&[pkg(Ecosystem::Go, "github.com/gin-gonic/gin", "v1.7.0")])
+            .unwrap()
+            .len(),
+        1
+    );
+    std::fs::remove_file(&records).unwrap();
+    let err = Database::open(tmp.path())
+        .unwrap()
+        .scan(&[pkg(Ecosystem::Npm, "lodash", "1.0.0")])
+        .unwrap_err();
+    assert!(matches!(err, DbError::Io { .. }), "{err}");
+}
