@@ -467,9 +467,10 @@ fn reimport_replaces_by_id_and_keeps_other_ecosystems() {
             .unwrap()
             .is_empty()
     );
-    // Old generations are cleaned up: one records file and one index per ecosystem.
+    // Old generations are cleaned up: meta.json, the import lock, and one
+    // records file and one index per ecosystem.
     let files = std::fs::read_dir(tmp.path()).unwrap().count();
-    assert_eq!(files, 1 + 2 * 6);
+    assert_eq!(files, 2 + 2 * 6);
     assert_eq!(
         db.missing_ecosystems(&[pkg(Ecosystem::CratesIo, "x", "1.0.0")]),
         vec![Ecosystem::CratesIo]
@@ -592,4 +593,35 @@ fn a_damaged_database_is_an_error_not_silence() {
         .scan(&[pkg(Ecosystem::Npm, "lodash", "1.0.0")])
         .unwrap_err();
     assert!(matches!(err, DbError::Io { .. }), "{err}");
+}
+
+#[test]
+fn concurrent_imports_leave_a_consistent_database() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| Database::import(tmp.path(), &[fixture("osv/valid")], None).unwrap());
+        }
+    });
+    let status = Database::status(tmp.path()).unwrap();
+    assert_eq!(status.records, 12);
+    let db = Database::open(tmp.path()).unwrap();
+    assert_eq!(
+        db.scan(&[pkg(Ecosystem::Npm, "lodash", "4.17.15")])
+            .unwrap()
+            .len(),
+        1
+    );
+    // Exactly one generation per ecosystem is left.
+    let records = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".records")
+        })
+        .count();
+    assert_eq!(records, 6);
 }

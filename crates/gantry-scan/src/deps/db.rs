@@ -444,6 +444,11 @@ impl Database {
         }
 
         fs::create_dir_all(dir).map_err(io(dir))?;
+        // One import at a time per database: the lock is held until this
+        // function returns (the OS releases it if the process dies).
+        let lock_path = dir.join(".import.lock");
+        let lock = File::create(&lock_path).map_err(io(&lock_path))?;
+        lock.lock().map_err(io(&lock_path))?;
         let mut meta = read_meta(dir)?.unwrap_or(Meta {
             format: FORMAT,
             ecosystems: BTreeMap::new(),
