@@ -454,10 +454,17 @@ impl Database {
             ecosystems: BTreeMap::new(),
         });
         let mut old_stems = Vec::new();
-        let generation = format!(
+        // Named by the clock under the lock, so each import's files differ
+        // from the live generation's.
+        let mut generation = format!(
             "{:x}",
-            now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
         );
+        if meta.ecosystems.values().any(|m| m.generation == generation) {
+            generation.push_str("-1");
+        }
         for (eco, mut new) in by_eco {
             let name = eco.osv_name();
             if let Some(old) = meta.ecosystems.get(name) {
