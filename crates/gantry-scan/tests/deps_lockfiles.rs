@@ -252,3 +252,35 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn huge_and_deep_inputs() {
+    // 100,000 packages in one package-lock.json: every one found, lines right.
+    let mut s = String::from("{\n\"lockfileVersion\": 3,\n\"packages\": {\n\"\": {}");
+    for i in 0..100_000 {
+        s.push_str(&format!(
+            ",\n\"node_modules/p{i}\": {{\"version\": \"1.0.{i}\"}}"
+        ));
+    }
+    s.push_str("\n}\n}\n");
+    let p = parse_lockfile(LockfileKind::NpmLock, "package-lock.json", &s).unwrap();
+    assert_eq!(p.len(), 100_000);
+    assert_eq!(
+        (p[99_999].name.as_str(), p[99_999].location.line),
+        ("p99999", 100_004)
+    );
+    // Nesting deep enough to overflow a naive recursive parser is an error.
+    let deep = format!(
+        "{{\"dependencies\": {}{}",
+        "{\"a\": {\"dependencies\": ".repeat(50_000),
+        "}".repeat(100_001)
+    );
+    let e = parse_lockfile(LockfileKind::NpmLock, "package-lock.json", &deep).unwrap_err();
+    assert!(e.message.contains("nesting"), "{}", e.message);
+    // A 1 MB line with no structure is a plain error.
+    let junk = "x".repeat(1 << 20);
+    for k in LockfileKind::ALL {
+        let _ = parse_lockfile(k, "x", &junk);
+    }
+    assert!(parse_lockfile(LockfileKind::GoMod, "go.mod", &junk).is_err());
+}
