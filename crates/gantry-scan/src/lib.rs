@@ -13,9 +13,11 @@
 //! [`FileError`] and the other files are still scanned. A secret's value
 //! never leaves this crate unredacted.
 
+pub mod deps;
 mod finding;
 pub mod posture;
 
+pub use deps::{Database, DbError, ImportReport, LockfileKind, lockfile_kind, parse_lockfile};
 pub use finding::{Ecosystem, FileError, Finding, Kind, Location, Package, Severity};
 pub mod output;
 mod report;
