@@ -19,7 +19,10 @@ fn scan_text(main_tf: &str) -> Vec<Finding> {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("main.tf"), main_tf).expect("write");
     let (findings, errors) = scan_terraform(dir.path(), "");
-    assert!(errors.is_empty(), "unexpected errors: {errors:?}\n{main_tf}");
+    assert!(
+        errors.is_empty(),
+        "unexpected errors: {errors:?}\n{main_tf}"
+    );
     findings
 }
 
@@ -49,15 +52,25 @@ fn trail(multi: bool, validation: bool, kms: bool) -> String {
   enable_log_file_validation = {validation}
   {}
 }}"#,
-        if kms { "kms_key_id = \"arn:aws:kms:us-east-1:111122223333:key/k\"" } else { "" }
+        if kms {
+            "kms_key_id = \"arn:aws:kms:us-east-1:111122223333:key/k\""
+        } else {
+            ""
+        }
     )
 }
 
 fn log_group(retention: Option<u32>, kms: bool) -> String {
     format!(
         "resource \"aws_cloudwatch_log_group\" \"g\" {{\n  name = \"g\"\n  {}\n  {}\n}}\n",
-        retention.map(|r| format!("retention_in_days = {r}")).unwrap_or_default(),
-        if kms { "kms_key_id = \"arn:aws:kms:us-east-1:111122223333:key/k\"" } else { "" }
+        retention
+            .map(|r| format!("retention_in_days = {r}"))
+            .unwrap_or_default(),
+        if kms {
+            "kms_key_id = \"arn:aws:kms:us-east-1:111122223333:key/k\""
+        } else {
+            ""
+        }
     )
 }
 
@@ -89,123 +102,271 @@ fn policy(resource_type: &str, action: &str, res: &str) -> String {
 fn cases() -> Vec<(&'static str, String, String)> {
     let s = |x: &str| x.to_owned();
     vec![
-        ("GNT-AWS-001",
-         s(r#"resource "aws_s3_bucket_acl" "a" { 
+        (
+            "GNT-AWS-001",
+            s(r#"resource "aws_s3_bucket_acl" "a" { 
   bucket = "x"
   acl = "public-read"
 }"#),
-         s(r#"resource "aws_s3_bucket_acl" "a" {
+            s(r#"resource "aws_s3_bucket_acl" "a" {
   bucket = "x"
   acl = "private"
-}"#)),
-        ("GNT-AWS-002",
-         s(r#"resource "aws_s3_bucket_policy" "p" {
+}"#),
+        ),
+        (
+            "GNT-AWS-002",
+            s(r#"resource "aws_s3_bucket_policy" "p" {
   bucket = "x"
   policy = jsonencode({ Statement = [{ Effect = "Allow", Principal = "*", Action = "s3:GetObject", Resource = "arn:aws:s3:::x/*" }] })
 }"#),
-         s(r#"resource "aws_s3_bucket_policy" "p" {
+            s(r#"resource "aws_s3_bucket_policy" "p" {
   bucket = "x"
   policy = jsonencode({ Statement = [{ Effect = "Allow", Principal = { AWS = "arn:aws:iam::111122223333:root" }, Action = "s3:GetObject", Resource = "arn:aws:s3:::x/*" }] })
-}"#)),
-        ("GNT-AWS-003",
-         s(r#"resource "aws_s3_bucket_public_access_block" "p" {
+}"#),
+        ),
+        (
+            "GNT-AWS-003",
+            s(r#"resource "aws_s3_bucket_public_access_block" "p" {
   bucket = "x"
   block_public_acls = true
   block_public_policy = false
   ignore_public_acls = true
   restrict_public_buckets = true
 }"#),
-         s(r#"resource "aws_s3_bucket_public_access_block" "p" {
+            s(r#"resource "aws_s3_bucket_public_access_block" "p" {
   bucket = "x"
   block_public_acls = true
   block_public_policy = true
   ignore_public_acls = true
   restrict_public_buckets = true
-}"#)),
-        ("GNT-AWS-004", s(BUCKET),
-         format!("{BUCKET}\nresource \"aws_s3_bucket_public_access_block\" \"p\" {{\n  bucket = aws_s3_bucket.b.id\n  block_public_acls = true\n  block_public_policy = true\n  ignore_public_acls = true\n  restrict_public_buckets = true\n}}\n")),
+}"#),
+        ),
+        (
+            "GNT-AWS-004",
+            s(BUCKET),
+            format!(
+                "{BUCKET}\nresource \"aws_s3_bucket_public_access_block\" \"p\" {{\n  bucket = aws_s3_bucket.b.id\n  block_public_acls = true\n  block_public_policy = true\n  ignore_public_acls = true\n  restrict_public_buckets = true\n}}\n"
+            ),
+        ),
         ("GNT-AWS-005", s(BUCKET), format!("{BUCKET}{SSE}")),
-        ("GNT-AWS-006",
-         format!("{BUCKET}\nresource \"aws_s3_bucket_versioning\" \"v\" {{\n  bucket = aws_s3_bucket.b.id\n  versioning_configuration {{\n    status = \"Suspended\"\n  }}\n}}\n"),
-         format!("{BUCKET}\nresource \"aws_s3_bucket_versioning\" \"v\" {{\n  bucket = aws_s3_bucket.b.bucket\n  versioning_configuration {{\n    status = \"Enabled\"\n  }}\n}}\n")),
-        ("GNT-AWS-007", s(BUCKET),
-         format!("{BUCKET}\nresource \"aws_s3_bucket_logging\" \"l\" {{\n  bucket = aws_s3_bucket.b.id\n  target_bucket = \"logs\"\n  target_prefix = \"b/\"\n}}\n")),
-        ("GNT-AWS-008",
-         s("resource \"aws_ebs_volume\" \"v\" {\n  availability_zone = \"us-east-1a\"\n  size = 10\n}\n"),
-         s("resource \"aws_ebs_volume\" \"v\" {\n  availability_zone = \"us-east-1a\"\n  size = 10\n  encrypted = true\n}\n")),
-        ("GNT-AWS-009",
-         instance("root_block_device {\n    encrypted = false\n  }"),
-         instance("root_block_device {\n    encrypted = true\n  }")),
-        ("GNT-AWS-010",
-         s("resource \"aws_ebs_encryption_by_default\" \"d\" {\n  enabled = false\n}\n"),
-         s("resource \"aws_ebs_encryption_by_default\" \"d\" {\n  enabled = true\n}\n")),
-        ("GNT-AWS-011",
-         s("resource \"aws_db_instance\" \"d\" {\n  instance_class = \"db.t3.micro\"\n}\n"),
-         s("resource \"aws_db_instance\" \"d\" {\n  instance_class = \"db.t3.micro\"\n  storage_encrypted = true\n}\n")),
-        ("GNT-AWS-012",
-         s("resource \"aws_rds_cluster\" \"c\" {\n  engine = \"aurora-postgresql\"\n}\n"),
-         s("resource \"aws_rds_cluster\" \"c\" {\n  engine = \"aurora-postgresql\"\n  storage_encrypted = true\n}\n")),
-        ("GNT-AWS-013",
-         s("resource \"aws_db_instance\" \"d\" {\n  storage_encrypted = true\n  publicly_accessible = true\n}\n"),
-         s("resource \"aws_db_instance\" \"d\" {\n  storage_encrypted = true\n  publicly_accessible = false\n}\n")),
+        (
+            "GNT-AWS-006",
+            format!(
+                "{BUCKET}\nresource \"aws_s3_bucket_versioning\" \"v\" {{\n  bucket = aws_s3_bucket.b.id\n  versioning_configuration {{\n    status = \"Suspended\"\n  }}\n}}\n"
+            ),
+            format!(
+                "{BUCKET}\nresource \"aws_s3_bucket_versioning\" \"v\" {{\n  bucket = aws_s3_bucket.b.bucket\n  versioning_configuration {{\n    status = \"Enabled\"\n  }}\n}}\n"
+            ),
+        ),
+        (
+            "GNT-AWS-007",
+            s(BUCKET),
+            format!(
+                "{BUCKET}\nresource \"aws_s3_bucket_logging\" \"l\" {{\n  bucket = aws_s3_bucket.b.id\n  target_bucket = \"logs\"\n  target_prefix = \"b/\"\n}}\n"
+            ),
+        ),
+        (
+            "GNT-AWS-008",
+            s(
+                "resource \"aws_ebs_volume\" \"v\" {\n  availability_zone = \"us-east-1a\"\n  size = 10\n}\n",
+            ),
+            s(
+                "resource \"aws_ebs_volume\" \"v\" {\n  availability_zone = \"us-east-1a\"\n  size = 10\n  encrypted = true\n}\n",
+            ),
+        ),
+        (
+            "GNT-AWS-009",
+            instance("root_block_device {\n    encrypted = false\n  }"),
+            instance("root_block_device {\n    encrypted = true\n  }"),
+        ),
+        (
+            "GNT-AWS-010",
+            s("resource \"aws_ebs_encryption_by_default\" \"d\" {\n  enabled = false\n}\n"),
+            s("resource \"aws_ebs_encryption_by_default\" \"d\" {\n  enabled = true\n}\n"),
+        ),
+        (
+            "GNT-AWS-011",
+            s("resource \"aws_db_instance\" \"d\" {\n  instance_class = \"db.t3.micro\"\n}\n"),
+            s(
+                "resource \"aws_db_instance\" \"d\" {\n  instance_class = \"db.t3.micro\"\n  storage_encrypted = true\n}\n",
+            ),
+        ),
+        (
+            "GNT-AWS-012",
+            s("resource \"aws_rds_cluster\" \"c\" {\n  engine = \"aurora-postgresql\"\n}\n"),
+            s(
+                "resource \"aws_rds_cluster\" \"c\" {\n  engine = \"aurora-postgresql\"\n  storage_encrypted = true\n}\n",
+            ),
+        ),
+        (
+            "GNT-AWS-013",
+            s(
+                "resource \"aws_db_instance\" \"d\" {\n  storage_encrypted = true\n  publicly_accessible = true\n}\n",
+            ),
+            s(
+                "resource \"aws_db_instance\" \"d\" {\n  storage_encrypted = true\n  publicly_accessible = false\n}\n",
+            ),
+        ),
         ("GNT-AWS-014", sg(22, "0.0.0.0/0"), sg(22, "10.0.0.0/8")),
-        ("GNT-AWS-015",
-         s("resource \"aws_security_group_rule\" \"r\" {\n  type = \"ingress\"\n  from_port = 3389\n  to_port = 3389\n  protocol = \"tcp\"\n  ipv6_cidr_blocks = [\"::/0\"]\n  security_group_id = \"sg-1\"\n}\n"),
-         s("resource \"aws_security_group_rule\" \"r\" {\n  type = \"ingress\"\n  from_port = 3389\n  to_port = 3389\n  protocol = \"tcp\"\n  cidr_blocks = [\"10.1.0.0/16\"]\n  security_group_id = \"sg-1\"\n}\n")),
-        ("GNT-AWS-016",
-         s("resource \"aws_vpc_security_group_ingress_rule\" \"r\" {\n  security_group_id = \"sg-1\"\n  ip_protocol = \"-1\"\n  cidr_ipv4 = \"0.0.0.0/0\"\n}\n"),
-         s("resource \"aws_vpc_security_group_ingress_rule\" \"r\" {\n  security_group_id = \"sg-1\"\n  ip_protocol = \"-1\"\n  cidr_ipv4 = \"10.0.0.0/8\"\n}\n")),
+        (
+            "GNT-AWS-015",
+            s(
+                "resource \"aws_security_group_rule\" \"r\" {\n  type = \"ingress\"\n  from_port = 3389\n  to_port = 3389\n  protocol = \"tcp\"\n  ipv6_cidr_blocks = [\"::/0\"]\n  security_group_id = \"sg-1\"\n}\n",
+            ),
+            s(
+                "resource \"aws_security_group_rule\" \"r\" {\n  type = \"ingress\"\n  from_port = 3389\n  to_port = 3389\n  protocol = \"tcp\"\n  cidr_blocks = [\"10.1.0.0/16\"]\n  security_group_id = \"sg-1\"\n}\n",
+            ),
+        ),
+        (
+            "GNT-AWS-016",
+            s(
+                "resource \"aws_vpc_security_group_ingress_rule\" \"r\" {\n  security_group_id = \"sg-1\"\n  ip_protocol = \"-1\"\n  cidr_ipv4 = \"0.0.0.0/0\"\n}\n",
+            ),
+            s(
+                "resource \"aws_vpc_security_group_ingress_rule\" \"r\" {\n  security_group_id = \"sg-1\"\n  ip_protocol = \"-1\"\n  cidr_ipv4 = \"10.0.0.0/8\"\n}\n",
+            ),
+        ),
         ("GNT-AWS-017", sg(5432, "0.0.0.0/0"), sg(443, "0.0.0.0/0")),
-        ("GNT-AWS-018",
-         s("resource \"aws_default_security_group\" \"d\" {\n  vpc_id = \"vpc-1\"\n  ingress {\n    protocol = -1\n    self = true\n    from_port = 0\n    to_port = 0\n  }\n}\n"),
-         s("resource \"aws_default_security_group\" \"d\" {\n  vpc_id = \"vpc-1\"\n}\n")),
-        ("GNT-AWS-019",
-         policy("aws_iam_policy", "*", "*"),
-         policy("aws_iam_policy", "s3:GetObject", "arn:aws:s3:::x/*")),
-        ("GNT-AWS-020",
-         s("data \"aws_iam_policy_document\" \"d\" {\n  statement {\n    actions = [\"s3:*\"]\n    resources = [\"arn:aws:s3:::x\"]\n  }\n}\n"),
-         s("data \"aws_iam_policy_document\" \"d\" {\n  statement {\n    actions = [\"s3:GetObject\"]\n    resources = [\"arn:aws:s3:::x\"]\n  }\n}\n")),
-        ("GNT-AWS-021",
-         s("resource \"aws_iam_role_policy\" \"p\" {\n  role = \"r\"\n  policy = <<JSON\n{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"s3:PutObject\"], \"Resource\": \"*\"}]}\nJSON\n}\n"),
-         s("resource \"aws_iam_role_policy\" \"p\" {\n  role = \"r\"\n  policy = <<JSON\n{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"s3:PutObject\"], \"Resource\": \"arn:aws:s3:::x/*\"}]}\nJSON\n}\n")),
-        ("GNT-AWS-022",
-         s("resource \"aws_iam_role_policy_attachment\" \"a\" {\n  role = \"r\"\n  policy_arn = \"arn:aws:iam::aws:policy/AdministratorAccess\"\n}\n"),
-         s("resource \"aws_iam_role_policy_attachment\" \"a\" {\n  role = \"r\"\n  policy_arn = \"arn:aws:iam::aws:policy/ReadOnlyAccess\"\n}\n")),
-        ("GNT-AWS-023", trail(false, true, true), trail(true, true, true)),
-        ("GNT-AWS-024", trail(true, false, true), trail(true, true, true)),
-        ("GNT-AWS-025", trail(true, true, false), trail(true, true, true)),
-        ("GNT-AWS-026",
-         s("resource \"aws_kms_key\" \"k\" {\n  description = \"k\"\n}\n"),
-         s("resource \"aws_kms_key\" \"k\" {\n  description = \"k\"\n  enable_key_rotation = true\n}\n")),
-        ("GNT-AWS-027",
-         s("resource \"aws_instance\" \"i\" {\n  ami = \"ami-1\"\n  metadata_options {\n    http_tokens = \"optional\"\n  }\n}\n"),
-         instance("")),
-        ("GNT-AWS-028",
-         s("resource \"aws_vpc\" \"v\" {\n  cidr_block = \"10.0.0.0/16\"\n}\n"),
-         s("resource \"aws_vpc\" \"v\" {\n  cidr_block = \"10.0.0.0/16\"\n}\nresource \"aws_flow_log\" \"f\" {\n  vpc_id = aws_vpc.v.id\n  traffic_type = \"ALL\"\n  log_destination = \"arn:aws:s3:::logs\"\n  log_destination_type = \"s3\"\n}\n")),
-        ("GNT-AWS-029",
-         s("provider \"aws\" {\n  region = \"us-east-1\"\n  access_key = \"AKIAIOSFODNN7EXAMPLE\"\n  secret_key = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"\n}\n"),
-         s("provider \"aws\" {\n  region = \"us-east-1\"\n}\n")),
-        ("GNT-AWS-030",
-         instance("user_data = \"#!/bin/sh\\nexport AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\\n\""),
-         instance("user_data = \"#!/bin/sh\\napt-get update\\n\"")),
-        ("GNT-AWS-031",
-         s("resource \"aws_lambda_function\" \"f\" {\n  function_name = \"f\"\n  environment {\n    variables = {\n      DB_PASSWORD = \"hunter2hunter2\"\n    }\n  }\n}\n"),
-         s("resource \"aws_lambda_function\" \"f\" {\n  function_name = \"f\"\n  environment {\n    variables = {\n      DB_PASSWORD_ARN = \"arn:aws:secretsmanager:us-east-1:1:secret:x\"\n    }\n  }\n}\n")),
-        ("GNT-AWS-032",
-         s("resource \"aws_sqs_queue\" \"q\" {\n  name = \"q\"\n  sqs_managed_sse_enabled = false\n}\n"),
-         s("resource \"aws_sqs_queue\" \"q\" {\n  name = \"q\"\n  sqs_managed_sse_enabled = false\n  kms_master_key_id = \"alias/q\"\n}\n")),
-        ("GNT-AWS-033",
-         s("resource \"aws_sns_topic\" \"t\" {\n  name = \"t\"\n}\n"),
-         s("resource \"aws_sns_topic\" \"t\" {\n  name = \"t\"\n  kms_master_key_id = \"alias/aws/sns\"\n}\n")),
-        ("GNT-AWS-034", ecr(false, "IMMUTABLE"), ecr(true, "IMMUTABLE")),
+        (
+            "GNT-AWS-018",
+            s(
+                "resource \"aws_default_security_group\" \"d\" {\n  vpc_id = \"vpc-1\"\n  ingress {\n    protocol = -1\n    self = true\n    from_port = 0\n    to_port = 0\n  }\n}\n",
+            ),
+            s("resource \"aws_default_security_group\" \"d\" {\n  vpc_id = \"vpc-1\"\n}\n"),
+        ),
+        (
+            "GNT-AWS-019",
+            policy("aws_iam_policy", "*", "*"),
+            policy("aws_iam_policy", "s3:GetObject", "arn:aws:s3:::x/*"),
+        ),
+        (
+            "GNT-AWS-020",
+            s(
+                "data \"aws_iam_policy_document\" \"d\" {\n  statement {\n    actions = [\"s3:*\"]\n    resources = [\"arn:aws:s3:::x\"]\n  }\n}\n",
+            ),
+            s(
+                "data \"aws_iam_policy_document\" \"d\" {\n  statement {\n    actions = [\"s3:GetObject\"]\n    resources = [\"arn:aws:s3:::x\"]\n  }\n}\n",
+            ),
+        ),
+        (
+            "GNT-AWS-021",
+            s(
+                "resource \"aws_iam_role_policy\" \"p\" {\n  role = \"r\"\n  policy = <<JSON\n{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"s3:PutObject\"], \"Resource\": \"*\"}]}\nJSON\n}\n",
+            ),
+            s(
+                "resource \"aws_iam_role_policy\" \"p\" {\n  role = \"r\"\n  policy = <<JSON\n{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"s3:PutObject\"], \"Resource\": \"arn:aws:s3:::x/*\"}]}\nJSON\n}\n",
+            ),
+        ),
+        (
+            "GNT-AWS-022",
+            s(
+                "resource \"aws_iam_role_policy_attachment\" \"a\" {\n  role = \"r\"\n  policy_arn = \"arn:aws:iam::aws:policy/AdministratorAccess\"\n}\n",
+            ),
+            s(
+                "resource \"aws_iam_role_policy_attachment\" \"a\" {\n  role = \"r\"\n  policy_arn = \"arn:aws:iam::aws:policy/ReadOnlyAccess\"\n}\n",
+            ),
+        ),
+        (
+            "GNT-AWS-023",
+            trail(false, true, true),
+            trail(true, true, true),
+        ),
+        (
+            "GNT-AWS-024",
+            trail(true, false, true),
+            trail(true, true, true),
+        ),
+        (
+            "GNT-AWS-025",
+            trail(true, true, false),
+            trail(true, true, true),
+        ),
+        (
+            "GNT-AWS-026",
+            s("resource \"aws_kms_key\" \"k\" {\n  description = \"k\"\n}\n"),
+            s(
+                "resource \"aws_kms_key\" \"k\" {\n  description = \"k\"\n  enable_key_rotation = true\n}\n",
+            ),
+        ),
+        (
+            "GNT-AWS-027",
+            s(
+                "resource \"aws_instance\" \"i\" {\n  ami = \"ami-1\"\n  metadata_options {\n    http_tokens = \"optional\"\n  }\n}\n",
+            ),
+            instance(""),
+        ),
+        (
+            "GNT-AWS-028",
+            s("resource \"aws_vpc\" \"v\" {\n  cidr_block = \"10.0.0.0/16\"\n}\n"),
+            s(
+                "resource \"aws_vpc\" \"v\" {\n  cidr_block = \"10.0.0.0/16\"\n}\nresource \"aws_flow_log\" \"f\" {\n  vpc_id = aws_vpc.v.id\n  traffic_type = \"ALL\"\n  log_destination = \"arn:aws:s3:::logs\"\n  log_destination_type = \"s3\"\n}\n",
+            ),
+        ),
+        (
+            "GNT-AWS-029",
+            s(
+                "provider \"aws\" {\n  region = \"us-east-1\"\n  access_key = \"AKIAIOSFODNN7EXAMPLE\"\n  secret_key = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"\n}\n",
+            ),
+            s("provider \"aws\" {\n  region = \"us-east-1\"\n}\n"),
+        ),
+        (
+            "GNT-AWS-030",
+            instance(
+                "user_data = \"#!/bin/sh\\nexport AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\\n\"",
+            ),
+            instance("user_data = \"#!/bin/sh\\napt-get update\\n\""),
+        ),
+        (
+            "GNT-AWS-031",
+            s(
+                "resource \"aws_lambda_function\" \"f\" {\n  function_name = \"f\"\n  environment {\n    variables = {\n      DB_PASSWORD = \"hunter2hunter2\"\n    }\n  }\n}\n",
+            ),
+            s(
+                "resource \"aws_lambda_function\" \"f\" {\n  function_name = \"f\"\n  environment {\n    variables = {\n      DB_PASSWORD_ARN = \"arn:aws:secretsmanager:us-east-1:1:secret:x\"\n    }\n  }\n}\n",
+            ),
+        ),
+        (
+            "GNT-AWS-032",
+            s(
+                "resource \"aws_sqs_queue\" \"q\" {\n  name = \"q\"\n  sqs_managed_sse_enabled = false\n}\n",
+            ),
+            s(
+                "resource \"aws_sqs_queue\" \"q\" {\n  name = \"q\"\n  sqs_managed_sse_enabled = false\n  kms_master_key_id = \"alias/q\"\n}\n",
+            ),
+        ),
+        (
+            "GNT-AWS-033",
+            s("resource \"aws_sns_topic\" \"t\" {\n  name = \"t\"\n}\n"),
+            s(
+                "resource \"aws_sns_topic\" \"t\" {\n  name = \"t\"\n  kms_master_key_id = \"alias/aws/sns\"\n}\n",
+            ),
+        ),
+        (
+            "GNT-AWS-034",
+            ecr(false, "IMMUTABLE"),
+            ecr(true, "IMMUTABLE"),
+        ),
         ("GNT-AWS-035", ecr(true, "MUTABLE"), ecr(true, "IMMUTABLE")),
-        ("GNT-AWS-036", log_group(None, true), log_group(Some(400), true)),
-        ("GNT-AWS-037", log_group(Some(30), true), log_group(Some(365), true)),
-        ("GNT-AWS-038", log_group(Some(400), false), log_group(Some(400), true)),
-        ("GNT-AWS-039",
-         instance("associate_public_ip_address = true"),
-         instance("associate_public_ip_address = false")),
+        (
+            "GNT-AWS-036",
+            log_group(None, true),
+            log_group(Some(400), true),
+        ),
+        (
+            "GNT-AWS-037",
+            log_group(Some(30), true),
+            log_group(Some(365), true),
+        ),
+        (
+            "GNT-AWS-038",
+            log_group(Some(400), false),
+            log_group(Some(400), true),
+        ),
+        (
+            "GNT-AWS-039",
+            instance("associate_public_ip_address = true"),
+            instance("associate_public_ip_address = false"),
+        ),
     ]
 }
 
@@ -241,7 +402,11 @@ fn every_terraform_check_has_a_failing_and_a_passing_case() {
         assert!(
             !found.iter().any(|f| f.rule_id == *id),
             "{id}: the passing case was reported: {:?}\n{good}",
-            found.iter().filter(|f| f.rule_id == *id).map(|f| &f.message).collect::<Vec<_>>()
+            found
+                .iter()
+                .filter(|f| f.rule_id == *id)
+                .map(|f| &f.message)
+                .collect::<Vec<_>>()
         );
     }
 }
@@ -267,9 +432,11 @@ fn evaluation_follows_variables_locals_modules_and_for_each() {
     // The CIDR comes from terraform.tfvars, the port from a default.
     assert_eq!(m["GNT-AWS-014"], vec!["aws_security_group.ssh"]);
     // An unknown CIDR decides nothing.
-    assert!(!findings
-        .iter()
-        .any(|f| f.resource.as_deref() == Some("aws_security_group.undecided")));
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f.resource.as_deref() == Some("aws_security_group.undecided"))
+    );
     // count on a module, with an input overriding a default.
     assert_eq!(
         m["GNT-AWS-032"],
@@ -279,7 +446,10 @@ fn evaluation_follows_variables_locals_modules_and_for_each() {
         ]
     );
     // for_each on a module: only the instance whose input is true.
-    assert_eq!(m["GNT-AWS-013"], vec!["module.db[\"a\"].aws_db_instance.this"]);
+    assert_eq!(
+        m["GNT-AWS-013"],
+        vec!["module.db[\"a\"].aws_db_instance.this"]
+    );
     let db = findings
         .iter()
         .find(|f| f.rule_id == "GNT-AWS-013")
@@ -291,7 +461,10 @@ fn evaluation_follows_variables_locals_modules_and_for_each() {
     // policy that refers to it.
     assert_eq!(
         m["GNT-AWS-019"],
-        vec!["aws_iam_policy.from_doc", "data.aws_iam_policy_document.admin"]
+        vec![
+            "aws_iam_policy.from_doc",
+            "data.aws_iam_policy_document.admin"
+        ]
     );
 }
 
@@ -307,7 +480,10 @@ fn a_broken_file_is_an_error_and_the_rest_is_scanned() {
     std::fs::write(dir.path().join("c.tf"), [0xff, 0xfe, 0x00]).expect("write");
     let (findings, errors) = scan_terraform(dir.path(), "");
     assert!(findings.iter().any(|f| f.rule_id == "GNT-AWS-033"));
-    let b = errors.iter().find(|e| e.path == "b.tf").expect("b.tf error");
+    let b = errors
+        .iter()
+        .find(|e| e.path == "b.tf")
+        .expect("b.tf error");
     let pos: Vec<&str> = b.message.splitn(3, ':').collect();
     assert!(
         pos.len() == 3 && pos[0].parse::<u32>().is_ok() && pos[1].parse::<u32>().is_ok(),
@@ -328,7 +504,9 @@ fn evaluation_errors_are_reported_with_positions() {
     // The topic is still checked; its name is unknown.
     assert!(findings.iter().any(|f| f.rule_id == "GNT-AWS-033"));
     assert!(
-        errors.iter().any(|e| e.path == "main.tf" && e.message.starts_with("2:")),
+        errors
+            .iter()
+            .any(|e| e.path == "main.tf" && e.message.starts_with("2:")),
         "{errors:?}"
     );
 }
@@ -376,8 +554,20 @@ fn planned_values_are_checked_with_config_locations() {
     let plan = Plan {
         mode: PlanMode::Normal,
         changes: vec![
-            Change::new(addr(0), Action::Create, None, Some(obj(Value::from("public-read-write"))), provider.clone()),
-            Change::new(addr(1), Action::Create, None, Some(obj(Value::Unknown(Type::String))), provider.clone()),
+            Change::new(
+                addr(0),
+                Action::Create,
+                None,
+                Some(obj(Value::from("public-read-write"))),
+                provider.clone(),
+            ),
+            Change::new(
+                addr(1),
+                Action::Create,
+                None,
+                Some(obj(Value::Unknown(Type::String))),
+                provider.clone(),
+            ),
         ],
         drift: Vec::new(),
         outputs: BTreeMap::new(),

@@ -46,7 +46,10 @@ const KEYWORDS: [&str; 18] = [
 /// an unterminated heredoc, a continuation at the end of the file) carry
 /// `line:col`.
 pub fn parse_dockerfile(text: &str) -> Result<Vec<Instruction>, (usize, usize, String)> {
-    let lines: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
+    let lines: Vec<&str> = text
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect();
     let mut escape = '\\';
     let mut i = 0;
     // Parser directives: `# directive=value` lines at the very top.
@@ -119,11 +122,7 @@ pub fn parse_dockerfile(text: &str) -> Result<Vec<Instruction>, (usize, usize, S
             None => (joined.trim().to_ascii_uppercase(), String::new()),
         };
         if !KEYWORDS.contains(&kw.as_str()) {
-            return Err((
-                start + 1,
-                col,
-                format!("unknown instruction {kw:?}"),
-            ));
+            return Err((start + 1, col, format!("unknown instruction {kw:?}")));
         }
         let mut args = args;
         // Heredocs: `<<EOF`, `<<-EOF`, `<<"EOF"`: bodies follow the line.
@@ -189,7 +188,12 @@ fn heredoc_tags(args: &str) -> Vec<String> {
                 .unwrap_or(after.len());
             (after[..e].to_owned(), &after[e..])
         };
-        if !tag.is_empty() && tag.chars().next().is_some_and(|ch| ch.is_ascii_alphabetic()) {
+        if !tag.is_empty()
+            && tag
+                .chars()
+                .next()
+                .is_some_and(|ch| ch.is_ascii_alphabetic())
+        {
             tags.push(tag);
         }
         rest = tail;
@@ -296,7 +300,9 @@ pub(super) fn scan(path: &str, text: &str) -> Result<Vec<Finding>, FileError> {
         let mut words = rest.split_whitespace();
         let image = words.next().unwrap_or("");
         let alias = match (words.next(), words.next()) {
-            (Some(a), Some(name)) if a.eq_ignore_ascii_case("as") => Some(name.to_ascii_lowercase()),
+            (Some(a), Some(name)) if a.eq_ignore_ascii_case("as") => {
+                Some(name.to_ascii_lowercase())
+            }
             _ => None,
         };
         let is_stage = stage_names.iter().any(|s| s.eq_ignore_ascii_case(image));
@@ -333,7 +339,11 @@ pub(super) fn scan(path: &str, text: &str) -> Result<Vec<Finding>, FileError> {
         let final_stage = &ins[last_start..];
         let last_user = final_stage.iter().rev().find(|i| i.keyword == "USER");
         let (bad, at, what) = match last_user {
-            None => (true, &ins[last_start], "the final stage sets no USER".to_owned()),
+            None => (
+                true,
+                &ins[last_start],
+                "the final stage sets no USER".to_owned(),
+            ),
             Some(u) => {
                 let user = u.args.split(':').next().unwrap_or("").trim();
                 (
@@ -437,7 +447,9 @@ mod tests {
     #[test]
     fn errors_have_positions() {
         assert_eq!(
-            parse_dockerfile("FROM a:1\n  BOGUS x\n").err().map(|e| (e.0, e.1)),
+            parse_dockerfile("FROM a:1\n  BOGUS x\n")
+                .err()
+                .map(|e| (e.0, e.1)),
             Some((2, 3))
         );
         assert!(parse_dockerfile("FROM a:1\nRUN <<EOF\nx\n").is_err());

@@ -66,7 +66,11 @@ fn documents(text: &str) -> Vec<String> {
             cur.clear();
             start = i + 1;
             // `--- key: value` starts the document on the separator line.
-            if is_sep && line.len() > 3 && !line[3..].trim().is_empty() && !line[3..].trim().starts_with('#') {
+            if is_sep
+                && line.len() > 3
+                && !line[3..].trim().is_empty()
+                && !line[3..].trim().starts_with('#')
+            {
                 start = i;
                 cur.push_str(line[3..].trim_start());
                 cur.push('\n');
@@ -86,7 +90,11 @@ fn documents(text: &str) -> Vec<String> {
 fn pod_spec<'n>(kind: &str, doc: &'n Node) -> Option<&'n Node> {
     match kind {
         "Pod" => child(doc, "spec"),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job"
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
         | "ReplicationController" => path(doc, &["spec", "template", "spec"]),
         "CronJob" => path(doc, &["spec", "jobTemplate", "spec", "template", "spec"]),
         _ => None,

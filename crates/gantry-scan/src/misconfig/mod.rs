@@ -38,8 +38,8 @@ pub fn check(id: &str) -> Option<&'static CheckInfo> {
 fn file_kind(rel_path: &str) -> Option<Target> {
     let name = rel_path.rsplit('/').next().unwrap_or(rel_path);
     let lower = name.to_ascii_lowercase();
-    let in_workflows = rel_path.starts_with(".github/workflows/")
-        || rel_path.contains("/.github/workflows/");
+    let in_workflows =
+        rel_path.starts_with(".github/workflows/") || rel_path.contains("/.github/workflows/");
     if in_workflows && (lower.ends_with(".yml") || lower.ends_with(".yaml")) {
         let dir = &rel_path[..rel_path.len() - name.len()];
         // Only files directly in the workflows folder are workflows.
@@ -99,7 +99,12 @@ pub(crate) fn report(
 }
 
 /// A file error at `line:col`.
-pub(crate) fn file_error(path: &str, line: usize, col: usize, message: impl AsRef<str>) -> FileError {
+pub(crate) fn file_error(
+    path: &str,
+    line: usize,
+    col: usize,
+    message: impl AsRef<str>,
+) -> FileError {
     FileError {
         path: path.to_owned(),
         message: format!("{line}:{col}: {}", message.as_ref()),
@@ -141,7 +146,14 @@ pub(crate) fn literal_secret(value: &str) -> bool {
     }
     let lower = v.to_ascii_lowercase();
     const PLACEHOLDERS: [&str; 8] = [
-        "changeme", "change-me", "example", "placeholder", "xxxx", "<", "none", "null",
+        "changeme",
+        "change-me",
+        "example",
+        "placeholder",
+        "xxxx",
+        "<",
+        "none",
+        "null",
     ];
     !PLACEHOLDERS.iter().any(|p| lower.starts_with(p)) && lower != "true" && lower != "false"
 }

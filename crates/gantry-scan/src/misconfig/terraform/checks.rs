@@ -104,10 +104,9 @@ fn strings(v: &Value, path: &str) -> Option<Vec<String>> {
         F::Unknown => None,
         F::Val(x) => match x {
             Value::String(s) => Some(vec![s.clone()]),
-            Value::List(xs) | Value::Set(xs) | Value::Tuple(xs) => xs
-                .iter()
-                .map(|x| x.as_str().map(str::to_owned))
-                .collect(),
+            Value::List(xs) | Value::Set(xs) | Value::Tuple(xs) => {
+                xs.iter().map(|x| x.as_str().map(str::to_owned)).collect()
+            }
             _ => None,
         },
     }
@@ -163,10 +162,10 @@ impl<'r> Ctx<'r> {
                 linked.push(comp);
                 continue;
             }
-            let refers_to_type = comp
-                .refs
-                .get(arg)
-                .is_some_and(|rs| rs.iter().any(|r| r.starts_with(&format!("{}.", target.type_name))));
+            let refers_to_type = comp.refs.get(arg).is_some_and(|rs| {
+                rs.iter()
+                    .any(|r| r.starts_with(&format!("{}.", target.type_name)))
+            });
             let known = matches!(string(&comp.values, arg), S::Val(_));
             if !known && !refers_to_type {
                 undecided = true;
@@ -197,11 +196,16 @@ pub fn check_resources(resources: &[TfResource]) -> Vec<Finding> {
     messaging_and_ecr(&mut cx);
     let mut out = cx.out;
     out.sort_by(|a, b| {
-        (&a.location.as_ref().map(|l| (&l.path, l.line)), &a.rule_id, &a.resource).cmp(&(
-            &b.location.as_ref().map(|l| (&l.path, l.line)),
-            &b.rule_id,
-            &b.resource,
-        ))
+        (
+            &a.location.as_ref().map(|l| (&l.path, l.line)),
+            &a.rule_id,
+            &a.resource,
+        )
+            .cmp(&(
+                &b.location.as_ref().map(|l| (&l.path, l.line)),
+                &b.rule_id,
+                &b.resource,
+            ))
     });
     out
 }
@@ -231,13 +235,19 @@ fn s3(cx: &mut Ctx<'_>) {
         let grants = match get(&r.values, "access_control_policy") {
             F::Val(acp) => block_list(Some(acp))
                 .into_iter()
-                .flat_map(|a| block_list(a.get_attr("grant").as_ref()).into_iter().cloned().collect::<Vec<_>>())
+                .flat_map(|a| {
+                    block_list(a.get_attr("grant").as_ref())
+                        .into_iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                })
                 .collect::<Vec<Value>>(),
             _ => Vec::new(),
         };
         for g in &grants {
             if let S::Val(uri) = string(g, "grantee.uri")
-                && (uri.ends_with("/global/AllUsers") || uri.ends_with("/global/AuthenticatedUsers"))
+                && (uri.ends_with("/global/AllUsers")
+                    || uri.ends_with("/global/AuthenticatedUsers"))
             {
                 let perm = match string(g, "permission") {
                     S::Val(p) => p.to_owned(),
@@ -383,11 +393,12 @@ fn s3(cx: &mut Ctx<'_>) {
             }
         }
         // Access logging (log target buckets themselves are not asked to log).
-        let is_log_target = cx.of("aws_s3_bucket_logging").any(|l| {
-            l.points_to("target_bucket", b, ids)
-        }) || cx
-            .of("aws_s3_bucket")
-            .any(|o| o.module == b.module && logging_target_is(o, b));
+        let is_log_target = cx
+            .of("aws_s3_bucket_logging")
+            .any(|l| l.points_to("target_bucket", b, ids))
+            || cx
+                .of("aws_s3_bucket")
+                .any(|o| o.module == b.module && logging_target_is(o, b));
         let inline_logging = !matches!(get(&b.values, "logging"), F::Absent);
         if !inline_logging && !is_log_target {
             let (linked, undecided) = cx.companions("aws_s3_bucket_logging", "bucket", b, ids);
@@ -406,7 +417,10 @@ fn s3(cx: &mut Ctx<'_>) {
 
 /// Whether bucket `o`'s inline logging block targets bucket `b`.
 fn logging_target_is(o: &TfResource, b: &TfResource) -> bool {
-    match (string(&o.values, "logging.target_bucket"), string(&b.values, "bucket")) {
+    match (
+        string(&o.values, "logging.target_bucket"),
+        string(&b.values, "bucket"),
+    ) {
         (S::Val(t), S::Val(name)) => t == name,
         _ => false,
     }
@@ -456,7 +470,10 @@ fn ebs_ec2(cx: &mut Ctx<'_>) {
         }
         for m in block_list(r.values.get_attr("block_device_mappings").as_ref()) {
             for e in block_list(m.get_attr("ebs").as_ref()) {
-                devices.push(("block_device_mappings.ebs".to_owned(), boolean(e, "encrypted")));
+                devices.push((
+                    "block_device_mappings.ebs".to_owned(),
+                    boolean(e, "encrypted"),
+                ));
             }
         }
         if let Some((kind, _)) = devices
@@ -472,7 +489,8 @@ fn ebs_ec2(cx: &mut Ctx<'_>) {
             );
         }
         // IMDSv1.
-        let endpoint_off = string(&r.values, "metadata_options.http_endpoint") == S::Val("disabled");
+        let endpoint_off =
+            string(&r.values, "metadata_options.http_endpoint") == S::Val("disabled");
         match string(&r.values, "metadata_options.http_tokens") {
             S::Val("required") | S::Unknown => {}
             _ if endpoint_off => {}
@@ -743,13 +761,18 @@ fn security_groups(cx: &mut Ctx<'_>) {
 
 fn read_only(action: &str) -> bool {
     let verb = action.rsplit(':').next().unwrap_or(action);
-    ["Get", "List", "Describe", "BatchGet", "Head", "View", "Search", "Query", "Select", "Scan"]
-        .iter()
-        .any(|p| verb.starts_with(p) && verb != "*")
+    [
+        "Get", "List", "Describe", "BatchGet", "Head", "View", "Search", "Query", "Select", "Scan",
+    ]
+    .iter()
+    .any(|p| verb.starts_with(p) && verb != "*")
 }
 
 fn policy_findings(cx: &mut Ctx<'_>, r: &TfResource, stmts: &[Stmt]) {
-    let allows: Vec<&Stmt> = stmts.iter().filter(|s| s.allow && !s.any_principal).collect();
+    let allows: Vec<&Stmt> = stmts
+        .iter()
+        .filter(|s| s.allow && !s.any_principal)
+        .collect();
     let star_res = |s: &Stmt| s.resources.iter().any(|x| x == "*");
     if let Some(s) = allows
         .iter()
@@ -765,9 +788,10 @@ fn policy_findings(cx: &mut Ctx<'_>, r: &TfResource, stmts: &[Stmt]) {
         );
         return;
     }
-    if let Some(s) = allows.iter().find(|s| {
-        s.not_action || s.actions.iter().any(|a| a == "*" || a.ends_with(":*"))
-    }) {
+    if let Some(s) = allows
+        .iter()
+        .find(|s| s.not_action || s.actions.iter().any(|a| a == "*" || a.ends_with(":*")))
+    {
         let what = if s.not_action {
             format!("Allow with NotAction {}", s.actions.join(", "))
         } else {
@@ -802,7 +826,11 @@ fn policy_findings(cx: &mut Ctx<'_>, r: &TfResource, stmts: &[Stmt]) {
             &c::IAM_WILDCARD_RESOURCE,
             None,
             r,
-            format!("{} allows {} on Resource \"*\"", r.address, writes.join(", ")),
+            format!(
+                "{} allows {} on Resource \"*\"",
+                r.address,
+                writes.join(", ")
+            ),
             &writes.join(","),
         );
     }
@@ -1011,7 +1039,9 @@ fn script_secret(text: &str) -> Option<String> {
         let name = name.trim();
         if name.is_empty()
             || name.contains(' ')
-            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
             continue;
         }
@@ -1042,7 +1072,11 @@ fn secrets(cx: &mut Ctx<'_>) {
                 &c::PROVIDER_CREDENTIALS,
                 None,
                 p,
-                format!("{} sets {} to a literal value", p.address, set.join(" and ")),
+                format!(
+                    "{} sets {} to a literal value",
+                    p.address,
+                    set.join(" and ")
+                ),
                 &set.join(","),
             );
         }

@@ -31,7 +31,15 @@ const MAX_DEPTH: usize = 16;
 pub(super) fn evaluate(tree: &ModuleNode, dir: &Path) -> (Vec<TfResource>, Vec<FileError>) {
     let errors = Mutex::new(Vec::new());
     let vars = root_vars(tree, dir, &errors);
-    let ctx = ModCtx::new(tree, dir.to_path_buf(), dir, String::new(), vars, &errors, 0);
+    let ctx = ModCtx::new(
+        tree,
+        dir.to_path_buf(),
+        dir,
+        String::new(),
+        vars,
+        &errors,
+        0,
+    );
     let mut out = Vec::new();
     collect(&ctx, &mut out);
     drop(ctx);

@@ -113,10 +113,9 @@ fn str_list(v: Option<&Value>) -> Option<Vec<String>> {
         None | Some(Value::Null) => Some(Vec::new()),
         Some(x) => match x.unmarked() {
             Value::String(s) => Some(vec![s.clone()]),
-            Value::List(xs) | Value::Set(xs) | Value::Tuple(xs) => xs
-                .iter()
-                .map(|x| x.as_str().map(str::to_owned))
-                .collect(),
+            Value::List(xs) | Value::Set(xs) | Value::Tuple(xs) => {
+                xs.iter().map(|x| x.as_str().map(str::to_owned)).collect()
+            }
             _ => None,
         },
     }
@@ -182,7 +181,10 @@ fn render_document(v: &Value) -> Option<J> {
                 o.insert(js.into(), one_or_many(xs));
             }
         }
-        for (tf, js) in [("principals", "Principal"), ("not_principals", "NotPrincipal")] {
+        for (tf, js) in [
+            ("principals", "Principal"),
+            ("not_principals", "NotPrincipal"),
+        ] {
             let blocks = block_list(attr(s, tf));
             if blocks.is_empty() {
                 continue;
@@ -289,17 +291,16 @@ mod tests {
                 "actions".to_owned(),
                 Value::Set(vec![Value::from("s3:GetObject")]),
             ),
-            (
-                "resources".to_owned(),
-                Value::List(vec![Value::from("*")]),
-            ),
+            ("resources".to_owned(), Value::List(vec![Value::from("*")])),
         ]));
         let doc = Value::Object(BTreeMap::from([(
             "statement".to_owned(),
             Value::List(vec![stmt]),
         )]));
         let o = document_object(&doc);
-        let json = o.get_attr("json").and_then(|j| j.as_str().map(str::to_owned));
+        let json = o
+            .get_attr("json")
+            .and_then(|j| j.as_str().map(str::to_owned));
         let parsed = json.as_deref().and_then(parse_policy).unwrap_or_default();
         assert_eq!(parsed.len(), 1);
         assert_eq!(parsed[0].actions, ["s3:GetObject"]);
