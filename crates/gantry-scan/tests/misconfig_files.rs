@@ -304,6 +304,15 @@ fn cronjob_pod_template_is_found() {
 }
 
 #[test]
+fn list_items_are_checked() {
+    let text = "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Pod\n    metadata:\n      name: a\n    spec:\n      hostIPC: true\n      containers: []\n";
+    assert_eq!(
+        results("list.yaml", text),
+        vec![("GNT-K8S-003".to_owned(), 9)]
+    );
+}
+
+#[test]
 fn bad_input_is_an_error_with_a_position() {
     let e = scan_file(".github/workflows/x.yml", "jobs:\n  a: [\n")
         .expect("a workflow")

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use gantry_scan::misconfig::{Target, check_planned, checks, scan_terraform};
+use gantry_scan::misconfig::{Target, check_planned, checks, scan_terraform, terraform_roots};
 use gantry_scan::{Finding, Kind};
 
 fn fixture(name: &str) -> PathBuf {
@@ -469,6 +469,24 @@ fn evaluation_follows_variables_locals_modules_and_for_each() {
 }
 
 #[test]
+fn called_modules_are_not_roots() {
+    let root = fixture("");
+    let dirs: Vec<String> = [
+        "evaluated",
+        "evaluated/modules/queue",
+        "evaluated/modules/db",
+        "other",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(
+        terraform_roots(&root, &dirs),
+        vec!["evaluated".to_owned(), "other".to_owned()]
+    );
+}
+
+#[test]
 fn a_broken_file_is_an_error_and_the_rest_is_scanned() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
@@ -585,4 +603,18 @@ fn planned_values_are_checked_with_config_locations() {
     assert_eq!(f.resource.as_deref(), Some("aws_s3_bucket_acl.a[0]"));
     let loc = f.location.as_ref().expect("location");
     assert_eq!((loc.path.as_str(), loc.line), ("infra/main.tf", 2));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+    #[test]
+    fn arbitrary_terraform_never_panics(tail in "\\PC{0,200}", attr in "[a-z_]{1,12}", value in "\\PC{0,40}") {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text = format!(
+            "resource \"aws_s3_bucket\" \"b\" {{\n  {attr} = \"{}\"\n}}\n{tail}",
+            value.replace(['"', '\\', '$', '%'], "")
+        );
+        std::fs::write(dir.path().join("main.tf"), text).expect("write");
+        let _ = scan_terraform(dir.path(), "");
+    }
 }

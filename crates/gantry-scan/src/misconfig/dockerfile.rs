@@ -11,9 +11,8 @@ use crate::misconfig::{file_error, literal_secret, report, secret_name};
 pub struct Instruction {
     /// Upper-cased: `FROM`, `RUN`, ...
     pub keyword: String,
-    /// The arguments with continuations joined (a space where a line
-    /// ended with the escape character), heredoc bodies appended after a
-    /// newline.
+    /// The arguments with continuations joined (the escape character and
+    /// the newline removed), heredoc bodies appended after a newline.
     pub args: String,
     /// 1-based line where the instruction starts.
     pub line: u32,
@@ -96,8 +95,9 @@ pub fn parse_dockerfile(text: &str) -> Result<Vec<Instruction>, (usize, usize, S
         loop {
             let t = cur.trim_end();
             if let Some(body) = t.strip_suffix(escape) {
+                // As Docker does: the escape and the newline go, nothing
+                // else (the next line's indentation stays).
                 joined.push_str(body);
-                joined.push(' ');
                 i += 1;
                 // Skip comment and empty lines inside a continuation.
                 while i < lines.len() {

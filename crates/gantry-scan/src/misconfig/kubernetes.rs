@@ -123,12 +123,23 @@ pub(super) fn scan(file: &str, text: &str) -> Option<Result<Vec<Finding>, FileEr
             continue;
         };
         any = true;
-        let name = path(&doc, &["metadata", "name"])
-            .and_then(scalar)
-            .unwrap_or("unnamed");
-        let resource = format!("{kind}/{name}");
-        if let Some(spec) = pod_spec(kind, &doc) {
-            check_pod(&mut out, file, &resource, spec);
+        // `kind: List` (kubectl get -o yaml) holds its objects in `items`.
+        let objects: Vec<&Node> = if kind == "List" {
+            seq(child(&doc, "items")).iter().collect()
+        } else {
+            vec![&doc]
+        };
+        for obj in objects {
+            let Some(kind) = child(obj, "kind").and_then(scalar) else {
+                continue;
+            };
+            let name = path(obj, &["metadata", "name"])
+                .and_then(scalar)
+                .unwrap_or("unnamed");
+            let resource = format!("{kind}/{name}");
+            if let Some(spec) = pod_spec(kind, obj) {
+                check_pod(&mut out, file, &resource, spec);
+            }
         }
     }
     if !any {

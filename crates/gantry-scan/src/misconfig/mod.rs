@@ -22,7 +22,7 @@ use crate::finding::{FileError, Finding, Kind, Location, Severity};
 
 pub use catalog::{CheckInfo, Target};
 pub use dockerfile::{Instruction, parse_dockerfile};
-pub use terraform::{TfResource, check_planned, check_resources, scan_terraform};
+pub use terraform::{TfResource, check_planned, check_resources, scan_terraform, terraform_roots};
 
 /// Every check Gantry runs, in ID order.
 pub fn checks() -> &'static [CheckInfo] {

@@ -656,9 +656,7 @@ fn body_value(
         }
     }
     for (k, items) in blocks {
-        if !out.contains_key(&k) {
-            out.insert(k, Value::List(items));
-        }
+        out.entry(k).or_insert(Value::List(items));
     }
     Value::Object(out)
 }

@@ -117,6 +117,53 @@ pub fn scan_terraform(root: &Path, dir_rel: &str) -> (Vec<Finding>, Vec<FileErro
     (check_resources(&resources), errors)
 }
 
+/// Of the directories holding `.tf` files (relative to `root`, `/`
+/// separators), those that no other listed directory calls as a local
+/// module: each is scanned with [`scan_terraform`], which evaluates the
+/// modules it calls with their inputs (scanning a called module on its own
+/// too would report its resources twice, once with unknown inputs).
+pub fn terraform_roots(root: &Path, dirs: &[String]) -> Vec<String> {
+    let norm = |d: &str| join_display("", d);
+    let mut called: Vec<String> = Vec::new();
+    for d in dirs {
+        let dir = root.join(d);
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.filter_map(Result::ok) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !name.ends_with(".tf") {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(e.path()) else {
+                continue;
+            };
+            let Ok((_, body)) = gantry_iac::syntax::parse_file(&name, &text) else {
+                continue;
+            };
+            for s in body.iter() {
+                let Structure::Block(b) = s else { continue };
+                if b.ident.value().as_str() != "module" {
+                    continue;
+                }
+                let source = b.body.get_attribute("source").and_then(|a| match &a.value {
+                    hcl_edit::expr::Expression::String(s) => Some(s.value().to_string()),
+                    _ => None,
+                });
+                if let Some(src) = source
+                    && (src.starts_with("./") || src.starts_with("../"))
+                {
+                    called.push(join_display(&norm(d), &src));
+                }
+            }
+        }
+    }
+    dirs.iter()
+        .filter(|d| !called.contains(&norm(d)))
+        .cloned()
+        .collect()
+}
+
 /// Loads the module in `dir` (files shown as `prefix` + name) and its local
 /// module calls, skipping files that fail to parse.
 fn load_node(
