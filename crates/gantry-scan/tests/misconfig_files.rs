@@ -304,6 +304,26 @@ fn cronjob_pod_template_is_found() {
 }
 
 #[test]
+fn from_uses_global_arg_defaults() {
+    let text = "ARG BASE=alpine\nARG TAG=latest\nFROM ${BASE}:$TAG\nUSER app\n";
+    assert_eq!(
+        results("Dockerfile", text),
+        vec![("GNT-DF-002".to_owned(), 3)]
+    );
+    let text = "ARG BASE=alpine\nARG TAG=3.19\nFROM ${BASE}:$TAG\nFROM $UNSET\nUSER app\n";
+    assert!(results("Dockerfile", text).is_empty());
+}
+
+#[test]
+fn github_script_injection() {
+    let text = format!(
+        "{WF_HEAD}      - uses: actions/github-script@60a0d83039c74a4aee543508d2ffcb1c3799cdea\n        with:\n          script: |\n            console.log(\"${{{{ github.event.comment.body }}}}\")\n"
+    );
+    let got = results(".github/workflows/ci.yml", &text);
+    assert_eq!(got, vec![("GNT-GHA-001".to_owned(), 11)]);
+}
+
+#[test]
 fn list_items_are_checked() {
     let text = "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Pod\n    metadata:\n      name: a\n    spec:\n      hostIPC: true\n      containers: []\n";
     assert_eq!(

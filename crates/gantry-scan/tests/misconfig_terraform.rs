@@ -618,3 +618,18 @@ proptest::proptest! {
         let _ = scan_terraform(dir.path(), "");
     }
 }
+
+#[test]
+fn base64_user_data_is_decoded() {
+    let tpl = |script: &str| {
+        format!(
+            "resource \"aws_launch_template\" \"t\" {{\n  metadata_options {{\n    http_tokens = \"required\"\n  }}\n  user_data = base64encode(\"{script}\")\n}}\n"
+        )
+    };
+    let bad = scan_text(&tpl(
+        "#!/bin/sh\\nexport AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\\n",
+    ));
+    assert!(bad.iter().any(|f| f.rule_id == "GNT-AWS-030"), "{bad:?}");
+    let good = scan_text(&tpl("#!/bin/sh\\necho hello world\\n"));
+    assert!(!good.iter().any(|f| f.rule_id == "GNT-AWS-030"));
+}

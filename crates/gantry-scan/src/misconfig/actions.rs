@@ -254,7 +254,16 @@ pub(super) fn scan(path: &str, text: &str) -> Result<Vec<Finding>, FileError> {
                 .map(str::to_owned)
                 .unwrap_or_else(|| format!("steps[{n}]"));
             let resource = format!("{jid}.{label}");
-            if let Some(run) = child(step, "run")
+            let uses_name = child(step, "uses").and_then(scalar).unwrap_or("");
+            // `run:` scripts, and `actions/github-script`'s JavaScript.
+            let script_node = child(step, "run").or_else(|| {
+                uses_name
+                    .to_ascii_lowercase()
+                    .starts_with("actions/github-script@")
+                    .then(|| child(step, "with").and_then(|w| child(w, "script")))
+                    .flatten()
+            });
+            if let Some(run) = script_node
                 && let Some(script) = scalar(run)
             {
                 for (off, expr) in expressions(script) {
@@ -266,10 +275,7 @@ pub(super) fn scan(path: &str, text: &str) -> Result<Vec<Finding>, FileError> {
                     out.push(report(
                         &c::GHA_SCRIPT_INJECTION,
                         None,
-                        format!(
-                            "step {resource} expands {} into its run script",
-                            bad.join(", ")
-                        ),
+                        format!("step {resource} expands {} into its script", bad.join(", ")),
                         Location::new(path, line),
                         &resource,
                         &bad.join(","),

@@ -274,6 +274,34 @@ fn pairs(args: &str, legacy: bool) -> Vec<(String, Option<String>)> {
     out
 }
 
+/// `$NAME` / `${NAME}` replaced by the ARG defaults; None when a name has
+/// no default (or the syntax is more than plain substitution).
+fn substitute(s: &str, args: &[(String, String)]) -> Option<String> {
+    if !s.contains('$') {
+        return Some(s.to_owned());
+    }
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(p) = rest.find('$') {
+        out.push_str(&rest[..p]);
+        let after = &rest[p + 1..];
+        let (name, tail) = if let Some(b) = after.strip_prefix('{') {
+            let e = b.find('}')?;
+            (&b[..e], &b[e + 1..])
+        } else {
+            let e = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            (&after[..e], &after[e..])
+        };
+        let (_, v) = args.iter().rev().find(|(k, _)| k == name)?;
+        out.push_str(v);
+        rest = tail;
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 fn unquote(s: &str) -> String {
     let t = s.trim();
     for q in ['"', '\''] {
@@ -291,14 +319,25 @@ pub(super) fn scan(path: &str, text: &str) -> Result<Vec<Finding>, FileError> {
     // Stages: names and where each starts.
     let mut stage_names: Vec<String> = Vec::new();
     let mut stage_starts: Vec<usize> = Vec::new();
+    // ARGs before the first FROM may be used in FROM lines.
+    let mut global_args: Vec<(String, String)> = Vec::new();
     for (n, i) in ins.iter().enumerate() {
+        if i.keyword == "ARG" && stage_starts.is_empty() {
+            for (k, v) in pairs(&i.args, false) {
+                if let Some(v) = v {
+                    global_args.push((k, v));
+                }
+            }
+        }
         if i.keyword != "FROM" {
             continue;
         }
         stage_starts.push(n);
         let rest = strip_flags(&i.args);
         let mut words = rest.split_whitespace();
-        let image = words.next().unwrap_or("");
+        let written = words.next().unwrap_or("");
+        let substituted = substitute(written, &global_args);
+        let image = substituted.as_deref().unwrap_or(written);
         let alias = match (words.next(), words.next()) {
             (Some(a), Some(name)) if a.eq_ignore_ascii_case("as") => {
                 Some(name.to_ascii_lowercase())

@@ -1052,6 +1052,19 @@ fn script_secret(text: &str) -> Option<String> {
     None
 }
 
+/// The text a base64 string decodes to, when it is base64 of UTF-8.
+fn decode_base64(s: &str) -> Option<String> {
+    use base64::Engine as _;
+    let compact: String = s.split_whitespace().collect();
+    if compact.len() < 8 || compact.len() % 4 != 0 {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
+
 fn secrets(cx: &mut Ctx<'_>) {
     let providers: Vec<&TfResource> = cx
         .all
@@ -1087,9 +1100,15 @@ fn secrets(cx: &mut Ctx<'_>) {
         .chain(cx.of("aws_launch_template"))
         .collect();
     for r in hosts {
-        if let S::Val(ud) = string(&r.values, "user_data")
-            && let Some(what) = script_secret(ud)
-        {
+        let found = ["user_data", "user_data_base64"].iter().find_map(|field| {
+            let S::Val(ud) = string(&r.values, field) else {
+                return None;
+            };
+            // Launch templates (and `base64encode(...)`) carry user data
+            // base64-encoded: look at the decoded script too.
+            script_secret(ud).or_else(|| decode_base64(ud).and_then(|t| script_secret(&t)))
+        });
+        if let Some(what) = found {
             cx.emit(
                 &c::USER_DATA_SECRETS,
                 None,
