@@ -1056,7 +1056,7 @@ fn script_secret(text: &str) -> Option<String> {
 fn decode_base64(s: &str) -> Option<String> {
     use base64::Engine as _;
     let compact: String = s.split_whitespace().collect();
-    if compact.len() < 8 || compact.len() % 4 != 0 {
+    if compact.len() < 8 || !compact.len().is_multiple_of(4) {
         return None;
     }
     let bytes = base64::engine::general_purpose::STANDARD
