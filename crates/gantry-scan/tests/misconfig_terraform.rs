@@ -633,3 +633,66 @@ fn base64_user_data_is_decoded() {
     let good = scan_text(&tpl("#!/bin/sh\\necho hello world\\n"));
     assert!(!good.iter().any(|f| f.rule_id == "GNT-AWS-030"));
 }
+
+#[test]
+fn companions_in_modules_or_under_for_each_are_linked_or_undecided() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("ver")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"
+resource "aws_s3_bucket" "b" {
+  for_each = toset(["a", "b"])
+  bucket   = "data-${each.key}"
+}
+
+resource "aws_s3_bucket_versioning" "v" {
+  for_each = aws_s3_bucket.b
+  bucket   = each.value.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket" "lone" {
+  bucket = "lone"
+}
+
+module "ver" {
+  source    = "./ver"
+  bucket_id = aws_s3_bucket.lone.id
+}
+"#,
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("ver/main.tf"),
+        r#"
+variable "bucket_id" {
+  type = string
+}
+
+resource "aws_s3_bucket_logging" "l" {
+  bucket        = var.bucket_id
+  target_bucket = "logs"
+}
+"#,
+    )
+    .expect("write");
+    let (findings, errors) = scan_terraform(dir.path(), "");
+    assert!(errors.is_empty(), "{errors:?}");
+    // `for_each = aws_s3_bucket.b` with `each.value.id`: the reference
+    // names the buckets, so versioning is found for both.
+    let versioning: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.rule_id == "GNT-AWS-006")
+        .filter_map(|f| f.resource.as_deref())
+        .collect();
+    assert_eq!(versioning, vec!["aws_s3_bucket.lone"]);
+    // A logging resource in a module whose bucket is not known could be
+    // for any bucket: no bucket is reported for missing logging.
+    assert!(
+        !findings.iter().any(|f| f.rule_id == "GNT-AWS-007"),
+        "{findings:?}"
+    );
+}

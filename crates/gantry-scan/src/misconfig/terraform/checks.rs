@@ -162,10 +162,8 @@ impl<'r> Ctx<'r> {
                 linked.push(comp);
                 continue;
             }
-            let refers_to_type = comp.refs.get(arg).is_some_and(|rs| {
-                rs.iter()
-                    .any(|r| r.starts_with(&format!("{}.", target.type_name)))
-            });
+            let prefix = format!("{}.", target.type_name);
+            let refers_to_type = comp.arg_refs(arg).any(|r| r.starts_with(&prefix));
             let known = matches!(string(&comp.values, arg), S::Val(_));
             if !known && !refers_to_type {
                 undecided = true;

@@ -18,7 +18,7 @@ use gantry_iac::value::{Type, Value};
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Body, Structure};
 
-use super::{TfResource, body_refs, diag_error, key_suffix};
+use super::{TfResource, diag_error, key_suffix, resource_refs};
 use crate::finding::{FileError, Location};
 
 /// More instances than this from one `count`/`for_each` are not expanded
@@ -362,7 +362,7 @@ impl<'a> ModCtx<'a> {
         let reps = self.expand(r.count.as_ref(), r.for_each.as_ref());
         let s = r.loc.src.span(&r.loc.range);
         let location = Location::new(r.loc.src.path.clone(), s.line as u32);
-        let refs = body_refs(&r.body.body);
+        let refs = resource_refs(r);
         let prefix = if self.module.is_empty() {
             String::new()
         } else {

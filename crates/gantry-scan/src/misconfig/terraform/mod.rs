@@ -61,17 +61,22 @@ impl TfResource {
         }
     }
 
+    /// The resources argument `arg` refers to, with those of `for_each`.
+    fn arg_refs(&self, arg: &str) -> impl Iterator<Item = &String> {
+        self.refs
+            .get(arg)
+            .into_iter()
+            .chain(self.refs.get("for_each"))
+            .flatten()
+    }
+
     /// Whether argument `arg` refers to `other` (by expression) or holds
     /// one of `other`'s known identifying values.
     fn points_to(&self, arg: &str, other: &TfResource, other_ids: &[&str]) -> bool {
         if self.module != other.module {
             return false;
         }
-        if self
-            .refs
-            .get(arg)
-            .is_some_and(|rs| rs.iter().any(|r| *r == other.config_key()))
-        {
+        if self.arg_refs(arg).any(|r| *r == other.config_key()) {
             return true;
         }
         match self.values.get_attr(arg).as_ref().and_then(|v| v.as_str()) {
@@ -320,35 +325,53 @@ fn join_display(prefix: &str, source: &str) -> String {
     }
 }
 
-/// For each top-level argument of a block body, the resources it refers
-/// to.
+/// For each top-level argument of a resource, the resources it refers to;
+/// the references of `for_each`/`count` are under `for_each` (an argument
+/// set from `each.value` refers to what the for_each iterates).
+fn resource_refs(r: &gantry_iac::syntax::Resource) -> BTreeMap<String, Vec<String>> {
+    let mut out = body_refs(&r.body.body);
+    for e in r.for_each.iter().chain(&r.count) {
+        let keys = expr_refs(&e.expr);
+        if !keys.is_empty() {
+            out.insert("for_each".to_owned(), keys);
+        }
+    }
+    out
+}
+
 fn body_refs(body: &hcl_edit::structure::Body) -> BTreeMap<String, Vec<String>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for s in body.iter() {
         if let Structure::Attribute(a) = s {
-            let mut keys: Vec<String> = Vec::new();
-            for r in references(&a.value) {
-                if let Root::Resource {
-                    mode,
-                    type_name,
-                    name,
-                } = r.root
-                {
-                    let k = match mode {
-                        Mode::Managed => format!("{type_name}.{name}"),
-                        Mode::Data => format!("data.{type_name}.{name}"),
-                    };
-                    if !keys.contains(&k) {
-                        keys.push(k);
-                    }
-                }
-            }
+            let keys = expr_refs(&a.value);
             if !keys.is_empty() {
                 out.insert(a.key.value().as_str().to_owned(), keys);
             }
         }
     }
     out
+}
+
+/// The resources an expression refers to (`TYPE.NAME`, `data.TYPE.NAME`).
+fn expr_refs(e: &hcl_edit::expr::Expression) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for r in references(e) {
+        if let Root::Resource {
+            mode,
+            type_name,
+            name,
+        } = r.root
+        {
+            let k = match mode {
+                Mode::Managed => format!("{type_name}.{name}"),
+                Mode::Data => format!("data.{type_name}.{name}"),
+            };
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
+    keys
 }
 
 /// Runs the checks on the planned values of a plan (the apply gate).
@@ -391,7 +414,7 @@ pub fn check_planned(plan: &Plan, tree: &ModuleNode, dir_rel: &str) -> Vec<Findi
             name: r.name.clone(),
             values: after.clone(),
             location,
-            refs: config.map(|c| body_refs(&c.body.body)).unwrap_or_default(),
+            refs: config.map(resource_refs).unwrap_or_default(),
         });
     }
     check_resources(&resources)
