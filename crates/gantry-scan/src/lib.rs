@@ -16,6 +16,7 @@
 pub mod deps;
 mod finding;
 pub mod posture;
+pub mod misconfig;
 
 pub use deps::{Database, DbError, ImportReport, LockfileKind, lockfile_kind, parse_lockfile};
 pub use finding::{Ecosystem, FileError, Finding, Kind, Location, Package, Severity};
