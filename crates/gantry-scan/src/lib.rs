@@ -14,5 +14,6 @@
 //! never leaves this crate unredacted.
 
 mod finding;
+pub mod secrets;
 
 pub use finding::{Ecosystem, FileError, Finding, Kind, Location, Package, Severity};
