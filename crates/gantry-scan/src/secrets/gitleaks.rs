@@ -151,6 +151,8 @@ pub(crate) fn load(text: &str, path: &Path, depth: usize) -> Result<Rules, Confi
     }
 
     let mut rules: Vec<Rule> = Vec::new();
+    // Where each rule starts, for errors found after parsing.
+    let mut rule_spans: Vec<Option<Range<usize>>> = Vec::new();
     let mut allowlists: Vec<Allowlist> = Vec::new();
 
     if let Some(item) = root.get("allowlist") {
@@ -184,12 +186,29 @@ pub(crate) fn load(text: &str, path: &Path, depth: usize) -> Result<Rules, Confi
 
     if let Some(item) = root.get("rules") {
         for (t, span) in tables(&cx, item, None, "rules")? {
-            let rule = parse_rule(&cx, t, span)?;
+            let rule = parse_rule(&cx, t, span.clone())?;
             if rules.iter().any(|r| r.id == rule.id) {
                 let id_span = t.get("id").and_then(Item::span);
                 return Err(cx.invalid(id_span, Some(&rule.id), "id", "duplicate rule id"));
             }
             rules.push(rule);
+            rule_spans.push(span);
+        }
+    }
+
+    // A rule needs a regex or a path of its own, unless it refines a rule
+    // of the configuration it extends.
+    for (rule, span) in rules.iter().zip(&rule_spans) {
+        let refines = base.as_ref().is_some_and(|b| {
+            b.rules.iter().any(|r| r.id == rule.id) && !disabled.contains(&rule.id)
+        });
+        if rule.regex.is_none() && rule.path.is_none() && !refines {
+            return Err(cx.invalid(
+                span.clone(),
+                Some(&rule.id),
+                "regex",
+                "a rule needs a `regex` or a `path`",
+            ));
         }
     }
 
@@ -362,9 +381,6 @@ fn parse_rule(
             }
             None => None,
         };
-    if regex.is_none() && path.is_none() {
-        return Err(cx.invalid(span, rid, "regex", "a rule needs a `regex` or a `path`"));
-    }
     let secret_group = match t.get("secretGroup") {
         Some(v) => {
             let n = v.as_integer().filter(|n| *n >= 0).ok_or_else(|| {
