@@ -93,6 +93,7 @@ pub fn scan_git_history(
         "log",
         "--all",
         "--reverse",
+        "--topo-order",
         "-p",
         "-U0",
         "--no-color",
@@ -246,6 +247,8 @@ impl Parser<'_> {
                 }
             }
         } else if let Some(rest) = line.strip_prefix(b"+++ ") {
+            // git ends an unquoted name holding a space with a tab.
+            let rest = rest.strip_suffix(b"\t").unwrap_or(rest);
             if rest != b"/dev/null" {
                 let p = unquote(rest);
                 f.path = Some(p.strip_prefix("b/").unwrap_or(&p).to_string());
