@@ -263,13 +263,16 @@ fn merge(base: &mut Rule, over: Rule) {
     base.allowlists.extend(over.allowlists);
 }
 
+/// A table and where it starts in the text.
+type SpannedTable<'a> = (&'a dyn TableLike, Option<Range<usize>>);
+
 /// An array of tables: `[[x]]` sections or an inline `x = [{...}]`.
 fn tables<'a>(
     cx: &Ctx<'_>,
     item: &'a Item,
     rule: Option<&str>,
     field: &str,
-) -> Result<Vec<(&'a dyn TableLike, Option<Range<usize>>)>, ConfigError> {
+) -> Result<Vec<SpannedTable<'a>>, ConfigError> {
     if let Some(aot) = item.as_array_of_tables() {
         return Ok(aot
             .iter()

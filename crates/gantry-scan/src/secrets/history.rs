@@ -253,12 +253,12 @@ impl Parser<'_> {
                 let p = unquote(rest);
                 f.path = Some(p.strip_prefix("b/").unwrap_or(&p).to_string());
             }
-        } else if line.starts_with(b"@@ ") {
-            if let Some((old, new, start)) = parse_hunk(line) {
-                f.old_left = old;
-                f.new_left = new;
-                f.next_new = start;
-            }
+        } else if line.starts_with(b"@@ ")
+            && let Some((old, new, start)) = parse_hunk(line)
+        {
+            f.old_left = old;
+            f.new_left = new;
+            f.next_new = start;
         }
     }
 
