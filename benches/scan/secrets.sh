@@ -73,9 +73,12 @@ echo "== gantry on the subset (1 thread)"
 GS=$(run scan "$WORK/subset.txt" 1)
 
 echo "== detect-secrets 1.5.0 on the subset (--all-files, default plugins)"
-cd "$WORK"
+# detect-secrets only scans paths under its working directory: run it from
+# the corpus root with relative package paths.
+cd "$CORPUS"
+sed "s|^$CORPUS/||" "$WORK/subset-dirs.txt" > "$WORK/subset-rel.txt"
 /usr/bin/time -f "%e %U %S" -o "$WORK/ds.time" \
-  "$DS_VENV/bin/detect-secrets" scan --all-files $(cat "$WORK/subset-dirs.txt") > "$WORK/ds.json"
+  "$DS_VENV/bin/detect-secrets" scan --all-files $(cat "$WORK/subset-rel.txt") > "$WORK/ds.json"
 read -r DS_WALL DS_USER DS_SYS < "$WORK/ds.time"
 DS_CPU=$(echo "$DS_USER + $DS_SYS" | bc -l)
 DS_FOUND=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(sum(len(v) for v in d['results'].values()))" "$WORK/ds.json")

@@ -33,6 +33,8 @@ fn main() {
         return;
     }
 
+    // SECRETS_BENCH_LIST=1 prints each finding (redacted) to stderr.
+    let list_findings = std::env::var_os("SECRETS_BENCH_LIST").is_some();
     let next = AtomicUsize::new(0);
     let bytes = AtomicUsize::new(0);
     let findings = AtomicUsize::new(0);
@@ -57,6 +59,13 @@ fn main() {
                                 p.file_name().and_then(|n| n.to_str()).unwrap_or(""),
                             );
                             if let Ok(found) = scanner.scan_file(dir, name) {
+                                if list_findings {
+                                    for x in &found {
+                                        let l = x.location.as_ref().map(|l| l.line).unwrap_or(0);
+                                        let r = x.redacted.as_deref().unwrap_or("");
+                                        eprintln!("{f}:{l} {} {r}", x.rule_id);
+                                    }
+                                }
                                 findings.fetch_add(found.len(), Ordering::Relaxed);
                             }
                             bytes.fetch_add(len, Ordering::Relaxed);
@@ -90,27 +99,50 @@ fn per_rule(files: &[&str]) {
     for (p, d) in &data {
         n += all.scan_bytes(p, d).len();
     }
-    println!("all rules in memory: {:.3}s ({n} findings)", t.elapsed().as_secs_f64());
-    let mut kws: Vec<String> = Rules::builtin().iter().flat_map(|r| r.keywords.clone()).collect();
+    println!(
+        "all rules in memory: {:.3}s ({n} findings)",
+        t.elapsed().as_secs_f64()
+    );
+    let mut kws: Vec<String> = Rules::builtin()
+        .iter()
+        .flat_map(|r| r.keywords.clone())
+        .collect();
     kws.sort();
     kws.dedup();
-    let ac = aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(&kws).unwrap();
+    let ac = aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(&kws)
+        .unwrap();
     let t = Instant::now();
     let mut hits = 0usize;
     for (_, d) in &data {
         hits += ac.find_overlapping_iter(d).count();
     }
-    println!("gate only (overlapping): {:.3}s, {hits} keyword hits", t.elapsed().as_secs_f64());
+    println!(
+        "gate only (overlapping): {:.3}s, {hits} keyword hits",
+        t.elapsed().as_secs_f64()
+    );
     let t = Instant::now();
     let mut hits = 0usize;
     for (_, d) in &data {
         hits += ac.find_iter(d).count();
     }
-    println!("gate only (non-overlapping): {:.3}s, {hits} keyword hits", t.elapsed().as_secs_f64());
+    println!(
+        "gate only (non-overlapping): {:.3}s, {hits} keyword hits",
+        t.elapsed().as_secs_f64()
+    );
     for (label, kind, pre) in [
-        ("dfa+prefilter", Some(aho_corasick::AhoCorasickKind::DFA), true),
+        (
+            "dfa+prefilter",
+            Some(aho_corasick::AhoCorasickKind::DFA),
+            true,
+        ),
         ("dfa", Some(aho_corasick::AhoCorasickKind::DFA), false),
-        ("contiguous", Some(aho_corasick::AhoCorasickKind::ContiguousNFA), false),
+        (
+            "contiguous",
+            Some(aho_corasick::AhoCorasickKind::ContiguousNFA),
+            false,
+        ),
     ] {
         let ac2 = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
@@ -123,12 +155,17 @@ fn per_rule(files: &[&str]) {
         for (_, d) in &data {
             hits += ac2.find_overlapping_iter(d).count();
         }
-        println!("gate {label}: {:.3}s, {hits} hits", t.elapsed().as_secs_f64());
+        println!(
+            "gate {label}: {:.3}s, {hits} hits",
+            t.elapsed().as_secs_f64()
+        );
     }
     let mut counts: std::collections::HashMap<String, usize> = Default::default();
     for (_, d) in &data {
         for m in ac.find_overlapping_iter(d) {
-            *counts.entry(kws[m.pattern().as_usize()].clone()).or_default() += 1;
+            *counts
+                .entry(kws[m.pattern().as_usize()].clone())
+                .or_default() += 1;
         }
     }
     let mut c: Vec<_> = counts.into_iter().collect();

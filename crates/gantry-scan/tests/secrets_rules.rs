@@ -790,6 +790,18 @@ const CASES: &[(&str, &str, &str)] = &[
         "api_key = \"{A24}7\"",
         "api_key = \"aaaaaaaaaaaaaaaaaaaaaaaa7\"",
     ),
+    // Extra rows for the generic rule: config-style unquoted values count,
+    // code-style unquoted values (followed by `;` or `,`) do not.
+    (
+        "generic-api-key",
+        "client_secret: {A24}7  # prod",
+        "out->secret_len = SHA256_DIGEST_LENGTH_{A20}7;",
+    ),
+    (
+        "generic-api-key",
+        "TOKEN={A30}9",
+        "pub history_token: D3DKMT_{U24}9,",
+    ),
 ];
 
 fn scan(scanner: &Scanner, sample: &str) -> Vec<gantry_scan::Finding> {
@@ -803,7 +815,7 @@ fn scan(scanner: &Scanner, sample: &str) -> Vec<gantry_scan::Finding> {
 fn every_builtin_rule_has_samples() {
     let rules = Rules::builtin();
     let table: HashSet<&str> = CASES.iter().map(|c| c.0).collect();
-    assert_eq!(table.len(), CASES.len(), "a rule is listed twice");
+    // A rule may have several rows; each row is checked on its own.
     let ids: HashSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
     let missing: Vec<_> = ids.difference(&table).collect();
     let unknown: Vec<_> = table.difference(&ids).collect();

@@ -299,6 +299,27 @@ fn small_chunks_agree_with_a_whole_read() {
 }
 
 #[test]
+fn scanner_is_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Scanner>();
+    let s = builtin();
+    let tok = ghp("Zq8Lm2Rt7Vx4Nc1Kp9Ws3Hd6Jf0Ab5Ey2Tg7");
+    let counts: Vec<usize> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..4)
+            .map(|i| {
+                let (s, tok) = (&s, &tok);
+                sc.spawn(move || {
+                    s.scan_bytes(&format!("f{i}"), format!("t={tok}").as_bytes())
+                        .len()
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(counts, [1, 1, 1, 1]);
+}
+
+#[test]
 fn redact_keeps_four_characters() {
     assert_eq!(redact(b"abcdefgh"), "abcd…");
     assert_eq!(redact(b"ab"), "ab…");

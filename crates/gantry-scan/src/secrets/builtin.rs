@@ -327,9 +327,12 @@ pub(crate) fn specs() -> Vec<Spec> {
         r("resend-api-key", High, "Resend API key", r"\bre_[A-Za-z0-9]{8}_[A-Za-z0-9]{24}\b", &["re_"]).entropy(3.5),
         // --- generic
         r("generic-api-key", Medium, "Generic secret assigned to a credential-like name (high entropy)",
-          r#"(?im)(?:api[_\-.]?key|secret|token|passw(?:or)?d|pwd|auth[_\-.]?key|access[_\-.]?key|credentials?)[\w.\-]{0,20}?[ \t'"]{0,3}(?:=|:=|=>|:|\?=)[ \t'"`]{0,5}([A-Za-z0-9_\-+/=.~]{16,128})(?:['"`\s;,)\]}<]|\\[nr]|$)"#,
+          // The value is quoted, or unquoted and alone up to the end of
+          // the line (a config file); an unquoted value followed by `;`,
+          // `,` or `)` is code (`len = SHA256_DIGEST_LENGTH;`).
+          r#"(?im)(?:api[_\-.]?key|secret|token|passw(?:or)?d|pwd|auth[_\-.]?key|access[_\-.]?key|credentials?)[\w.\-]{0,20}?[ \t'"]{0,3}(?:=|:=|=>|:|\?=)[ \t]{0,5}(?:['"`]([A-Za-z0-9_\-+/=.~]{16,128})['"`]|([A-Za-z0-9_\-+/=.~]{16,128})[ \t]*(?:#.*)?\r?$)"#,
           &["api_key", "api-key", "apikey", "api.key", "secret", "token", "passwd", "password", "pwd", "auth_key", "auth-key", "access_key", "access-key", "credential"])
-          .group(1).entropy(3.7).placeholders(),
+          .entropy(3.7).placeholders(),
     ]
 }
 
