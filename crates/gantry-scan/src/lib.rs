@@ -17,6 +17,7 @@ pub mod deps;
 mod finding;
 pub mod posture;
 pub mod misconfig;
+pub mod secrets;
 
 pub use deps::{Database, DbError, ImportReport, LockfileKind, lockfile_kind, parse_lockfile};
 pub use finding::{Ecosystem, FileError, Finding, Kind, Location, Package, Severity};
