@@ -28,3 +28,6 @@ pub use posture::{PostureOptions, PostureReport, posture_checks, scan_account};
 pub use report::{Report, Suppressed};
 pub mod suppress;
 pub mod walk;
+pub mod scan;
+
+pub use scan::{ScanError, ScanOptions, scan_tree};

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use gantry_core::Role;
 
-use crate::{CmdResult, client, drift, run_cmd, server_cmd, tf_cmd, validate};
+use crate::{CmdResult, client, drift, run_cmd, scan_cmd, server_cmd, tf_cmd, validate};
 
 #[derive(Parser)]
 #[command(
@@ -94,6 +94,12 @@ pub enum Command {
         after_help = "Examples:\n  gantry drift\n  gantry drift -C infra/network --json\n\nExit codes: 0 no drift, 2 drift found, 1 error (the check could not run)."
     )]
     Drift(DriftArgs),
+    /// Scan for vulnerable dependencies, secrets and misconfigurations (and AWS posture with --cloud).
+    #[command(
+        args_conflicts_with_subcommands = true,
+        after_help = "Examples:\n  gantry scan db import osv/crates.io.zip osv/npm.zip\n  gantry scan\n  gantry scan --secrets --git --fail-on high\n  gantry scan infra --misconfig --format sarif --output gantry.sarif\n  gantry scan --deps --format cyclonedx --output sbom.json\n  gantry scan --cloud --fail-on critical\n\nWith no scanner flags: --deps --secrets --misconfig. Findings in .gantry/scanignore.yml (id, path, reason, expires) are left out.\nExit codes: 0 nothing at or above --fail-on (or no --fail-on), 1 findings reach it, 2 usage or configuration errors, or nothing could be scanned."
+    )]
+    Scan(ScanArgs),
     /// Evaluate a PromQL expression on a running server.
     #[command(
         after_help = "Examples:\n  gantry query up\n  gantry query 'sum by (job) (rate(gantry_http_requests_total[5m]))' --start -1h --step 1m\n  gantry query 'up == 0' --time 2026-12-04T10:00:00Z --json\n\nTimes are Unix seconds, RFC 3339, `now` or `-DURATION` (before now). A range (--start) prints a chart per series.\nExit codes: 0 ok, 1 the server refused the query or is unreachable, 2 invalid arguments."
@@ -212,6 +218,70 @@ pub struct DriftArgs {
     /// The report as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args)]
+pub struct ScanArgs {
+    #[command(subcommand)]
+    pub db: Option<ScanDbCmd>,
+    /// The directory or file to scan [default: .].
+    pub path: Option<PathBuf>,
+    /// Vulnerable dependencies in lockfiles (needs an advisory database: gantry scan db).
+    #[arg(long)]
+    pub deps: bool,
+    /// Secrets in files.
+    #[arg(long)]
+    pub secrets: bool,
+    /// Also every commit's added lines, for secrets.
+    #[arg(long)]
+    pub git: bool,
+    /// Misconfigurations in Terraform, workflows, Dockerfiles and Kubernetes manifests.
+    #[arg(long)]
+    pub misconfig: bool,
+    /// The posture of the AWS account the standard credential chain reaches (read-only).
+    #[arg(long)]
+    pub cloud: bool,
+    /// Secret rules in gitleaks' TOML format instead of the built-in ones (`[extend] useDefault = true` adds to them).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// table, json, sarif or cyclonedx.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    /// Write the report here instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a finding is at or above this severity (info, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// A JSON report of an earlier scan: report only findings not in it.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// The data dir holding the advisory database (scan/osv) and the event log.
+    #[arg(long, env = "GANTRY_DATA_DIR", default_value = ".gantry", global = true)]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum ScanDbCmd {
+    /// Import OSV exports (an ecosystem's all.zip) or directories of OSV JSON records.
+    Import {
+        #[arg(required = true, value_name = "FILE.zip|DIR")]
+        files: Vec<PathBuf>,
+    },
+    /// Download OSV's exports and import them (needs network access).
+    Update {
+        /// An ecosystem to update (repeatable): crates.io, npm, PyPI, Go, RubyGems, Packagist, Maven [default: all].
+        #[arg(long = "ecosystem", value_name = "E")]
+        ecosystems: Vec<String>,
+        /// Where the exports are: BASE/ECOSYSTEM/all.zip.
+        #[arg(long, env = "GANTRY_OSV_URL", default_value = gantry_scan::deps::DEFAULT_BASE_URL)]
+        base_url: String,
+    },
+    /// Records per ecosystem and their age.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]
@@ -401,6 +471,7 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::Fmt(a) => tf_cmd::run(with_command("fmt", a)),
         Command::ForceUnlock(a) => tf_cmd::run(with_command("force-unlock", a)),
         Command::Drift(a) => drift::run(a),
+        Command::Scan(a) => scan_cmd::run(a),
         Command::Query(a) => client::query(a),
         Command::Monitors(a) => client::monitors(a),
         Command::Rules(RulesCmd::Check { files }) => validate::rules_check(&files),

@@ -6,6 +6,7 @@ mod cli;
 mod client;
 mod drift;
 mod run_cmd;
+mod scan_cmd;
 mod server_cmd;
 mod tf_args;
 mod tf_cmd;
