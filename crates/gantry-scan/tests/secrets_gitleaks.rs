@@ -328,7 +328,7 @@ fn fixture_extends_a_relative_path_and_merges_rules() {
     assert_eq!(count("pkg/testdata/prod.env", &format!("KEY={key}")), 0);
     // AND allowlist: a .md file AND the line says rotated
     assert_eq!(count("docs/keys.md", &format!("{key} (rotated)")), 0);
-    assert_eq!(count("docs/keys.md", &format!("{key}")), 1);
+    assert_eq!(count("docs/keys.md", &key), 1);
     assert_eq!(count("docs/keys.txt", &format!("{key} (rotated)")), 1);
     // legacy per-rule stopword
     let sample = pieces(&["acmd_", "0000sample1a2b3c4d5e6f7g8h9i0j1k"]);
