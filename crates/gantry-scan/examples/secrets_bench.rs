@@ -181,7 +181,7 @@ fn per_rule(files: &[&str]) {
         }
     }
     let mut c: Vec<_> = counts.into_iter().collect();
-    c.sort_by(|a, b| b.1.cmp(&a.1));
+    c.sort_by_key(|x| std::cmp::Reverse(x.1));
     println!("top keywords: {:?}", &c[..c.len().min(15)]);
     let mut times = Vec::new();
     for rule in Rules::builtin().iter() {
