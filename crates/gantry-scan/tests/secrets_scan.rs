@@ -199,6 +199,12 @@ fn scan_file_reads_and_reports_errors() {
     assert!(e.message.contains("cannot read"), "{e}");
     let e = s.scan_file(dir.path(), "sub").unwrap_err();
     assert!(e.message.contains("directory"), "{e}");
+    // A FIFO is refused instead of blocking the scan.
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo (coreutils) failed");
+    let e = s.scan_file(dir.path(), "pipe").unwrap_err();
+    assert!(e.message.contains("special file"), "{e}");
 }
 
 /// A 50 MB file streamed in 8 MiB chunks: secrets right before, across

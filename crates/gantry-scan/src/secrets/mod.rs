@@ -277,10 +277,16 @@ impl Scanner {
             return Ok(Vec::new());
         }
         let meta = std::fs::metadata(&full).map_err(err)?;
-        if meta.is_dir() {
+        if !meta.is_file() {
+            // Directories, FIFOs (reading one would block), sockets, devices.
+            let what = if meta.is_dir() {
+                "a directory"
+            } else {
+                "a special file"
+            };
             return Err(FileError {
                 path: rel_path.to_string(),
-                message: "is a directory, not a file".into(),
+                message: format!("is {what}, not a regular file"),
             });
         }
         let mut out = self.path_findings(rel_path, None);
