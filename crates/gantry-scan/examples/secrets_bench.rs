@@ -27,7 +27,19 @@ fn main() {
     };
     let threads: usize = args.get(3).and_then(|t| t.parse().ok()).unwrap_or(1).max(1);
     let files: Vec<&str> = list.lines().filter(|l| !l.is_empty()).collect();
-    let scanner = Scanner::new(Rules::builtin());
+    // SECRETS_BENCH_CONFIG=FILE scans with a gitleaks configuration instead
+    // of the built-in rules.
+    let rules = match std::env::var_os("SECRETS_BENCH_CONFIG") {
+        Some(cfg) => match Rules::from_gitleaks_file(Path::new(&cfg)) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(2);
+            }
+        },
+        None => Rules::builtin(),
+    };
+    let scanner = Scanner::new(rules);
     if mode == "rules" {
         per_rule(&files);
         return;
@@ -169,7 +181,7 @@ fn per_rule(files: &[&str]) {
         }
     }
     let mut c: Vec<_> = counts.into_iter().collect();
-    c.sort_by(|a, b| b.1.cmp(&a.1));
+    c.sort_by_key(|x| std::cmp::Reverse(x.1));
     println!("top keywords: {:?}", &c[..c.len().min(15)]);
     let mut times = Vec::new();
     for rule in Rules::builtin().iter() {

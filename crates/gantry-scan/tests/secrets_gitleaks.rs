@@ -293,3 +293,44 @@ mod no_panic {
         }
     }
 }
+
+#[test]
+fn fixture_extends_a_relative_path_and_merges_rules() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/secrets");
+    let rules =
+        Rules::from_gitleaks_file(&dir.join("extending.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let mut ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, ["acme-deploy-key", "acme-session"]);
+    let key = rules.get("acme-deploy-key").unwrap();
+    assert_eq!(key.description, "ACME deploy key");
+    assert_eq!(key.tags, ["internal", "deploy"]);
+    assert_eq!(key.secret_group, 1);
+    assert_eq!(
+        key.allowlist_count(),
+        2,
+        "legacy allowlist + the extension's"
+    );
+    assert_eq!(rules.allowlists().len(), 2);
+
+    let s = Scanner::new(rules);
+    let key = pieces(&["acmd_", "q8w7e6r5t4y3u2i1o0p9a8s7d6f5g4h3"]);
+    let count = |path: &str, line: &str| {
+        s.scan_bytes(path, format!("{line}\n").as_bytes())
+            .iter()
+            .filter(|f| f.rule_id == "acme-deploy-key")
+            .count()
+    };
+    assert_eq!(count("deploy/prod.env", &format!("KEY={key}")), 1);
+    // global path allowlist from the base file
+    assert_eq!(count("vendor/x/prod.env", &format!("KEY={key}")), 0);
+    // targeted global allowlist from the extension
+    assert_eq!(count("pkg/testdata/prod.env", &format!("KEY={key}")), 0);
+    // AND allowlist: a .md file AND the line says rotated
+    assert_eq!(count("docs/keys.md", &format!("{key} (rotated)")), 0);
+    assert_eq!(count("docs/keys.md", &key), 1);
+    assert_eq!(count("docs/keys.txt", &format!("{key} (rotated)")), 1);
+    // legacy per-rule stopword
+    let sample = pieces(&["acmd_", "0000sample1a2b3c4d5e6f7g8h9i0j1k"]);
+    assert_eq!(count("a.env", &format!("KEY={sample}")), 0);
+}

@@ -55,6 +55,27 @@ fn finding_shape_position_and_redaction() {
 }
 
 #[test]
+fn several_hits_on_a_line_have_their_own_columns() {
+    let s = builtin();
+    let (a, b, c) = (
+        ghp("Zq8Lm2Rt7Vx4Nc1Kp9Ws3Hd6Jf0Ab5Ey2Tg7"),
+        ghp("Mn3Pq7Rs1Tu5Vw9Xy2Za4Bc6De8Fg0Hi"),
+        ghp("Pp1Oo2Ii3Uu4Yy5Tt6Rr7Ee8Ww9Qq0Aa"),
+    );
+    let text = format!("é {a} ü {b}\nxx {c}\n");
+    let pos: Vec<(u32, u32)> = s
+        .scan_bytes("f", text.as_bytes())
+        .iter()
+        .map(|f| {
+            let l = f.location.as_ref().unwrap();
+            (l.line, l.column)
+        })
+        .collect();
+    // "é " is 2 characters, the token 40, " ü " 3: the second token is at 46.
+    assert_eq!(pos, [(1, 3), (1, 46), (2, 4)]);
+}
+
+#[test]
 fn multi_line_secret_has_an_end_line() {
     let s = builtin();
     let body = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0";
@@ -178,6 +199,12 @@ fn scan_file_reads_and_reports_errors() {
     assert!(e.message.contains("cannot read"), "{e}");
     let e = s.scan_file(dir.path(), "sub").unwrap_err();
     assert!(e.message.contains("directory"), "{e}");
+    // A FIFO is refused instead of blocking the scan.
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo (coreutils) failed");
+    let e = s.scan_file(dir.path(), "pipe").unwrap_err();
+    assert!(e.message.contains("special file"), "{e}");
 }
 
 /// A 50 MB file streamed in 8 MiB chunks: secrets right before, across

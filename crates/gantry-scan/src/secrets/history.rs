@@ -198,7 +198,7 @@ impl Parser<'_> {
                         f.fragment.extend_from_slice(&line[1..]);
                         f.line_map.push(f.next_new);
                     }
-                    f.next_new += 1;
+                    f.next_new = f.next_new.saturating_add(1);
                     f.new_left -= 1;
                     return;
                 }
@@ -369,6 +369,94 @@ mod tests {
         assert_eq!(parse_hunk(b"@@ -4 +5 @@ fn x()"), Some((1, 1, 5)));
         assert_eq!(parse_hunk(b"@@ -4,2 +3,0 @@"), Some((2, 0, 3)));
         assert_eq!(parse_hunk(b"@@ garbage"), None);
+    }
+
+    fn parser_over(lines: &[Vec<u8>]) -> usize {
+        let scanner = Scanner::new(crate::secrets::Rules::builtin());
+        let mut p = Parser {
+            scanner: &scanner,
+            seen_blobs: HashSet::new(),
+            findings: Vec::new(),
+            commit: None,
+            file: None,
+            done: 0,
+            total: 0,
+        };
+        let mut calls = 0;
+        for l in lines {
+            p.line(l, &mut |_| calls += 1);
+        }
+        p.finish_commit(&mut |_| calls += 1);
+        p.findings.len()
+    }
+
+    #[test]
+    fn parser_maps_lines_through_hunks() {
+        let tok = ["gh", "p_", "Zq8Lm2Rt7Vx4Nc1Kp9Ws3Hd6Jf0Ab5Ey2Tg7"].concat();
+        let lines: Vec<Vec<u8>> = [
+            "\x01gantry-commit abc".to_string(),
+            "diff --git a/f b/f".into(),
+            "index 1111111..2222222 100644".into(),
+            "--- a/f".into(),
+            "+++ b/f".into(),
+            "@@ -3,2 +3,1 @@".into(),
+            "-old".into(),
+            "-old".into(),
+            "+new".into(),
+            "@@ -40 +39,2 @@".into(),
+            "-x".into(),
+            "+y".into(),
+            format!("+t = {tok}"),
+        ]
+        .into_iter()
+        .map(String::into_bytes)
+        .collect();
+        let scanner = Scanner::new(crate::secrets::Rules::builtin());
+        let mut p = Parser {
+            scanner: &scanner,
+            seen_blobs: HashSet::new(),
+            findings: Vec::new(),
+            commit: None,
+            file: None,
+            done: 0,
+            total: 0,
+        };
+        for l in &lines {
+            p.line(l, &mut |_| {});
+        }
+        p.finish_commit(&mut |_| {});
+        assert_eq!(p.findings.len(), 1);
+        let loc = p.findings[0].location.as_ref().unwrap();
+        assert_eq!((loc.path.as_str(), loc.line), ("f", 40));
+        assert_eq!(p.findings[0].commit.as_deref(), Some("abc"));
+    }
+
+    mod no_panic {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn line() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                Just(b"\x01gantry-commit 0123".to_vec()),
+                Just(b"diff --git a/x b/x".to_vec()),
+                "index [0-9a-f]{0,8}\\.\\.[0-9a-f]{0,8}( 100644)?".prop_map(String::into_bytes),
+                Just(b"+++ b/x".to_vec()),
+                Just(b"+++ /dev/null".to_vec()),
+                "\\+\\+\\+ \"[a-z\\\\0-9]{0,6}\"?".prop_map(String::into_bytes),
+                "@@ -[0-9]{1,11}(,[0-9]{1,11})? \\+[0-9]{1,11}(,[0-9]{1,11})? @@"
+                    .prop_map(String::into_bytes),
+                "[+-][ -~]{0,40}".prop_map(String::into_bytes),
+                proptest::collection::vec(any::<u8>(), 0..40),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(300))]
+            #[test]
+            fn arbitrary_patch_streams_never_panic(lines in proptest::collection::vec(line(), 0..60)) {
+                let _ = parser_over(&lines);
+            }
+        }
     }
 
     #[test]

@@ -46,6 +46,10 @@ pub const DEFAULT_CHUNK_OVERLAP: usize = 64 << 10;
 /// How many leading bytes are inspected for a NUL to call a file binary.
 const BINARY_SNIFF: usize = 8 << 10;
 
+/// How far before and after a match its "line" extends at most, for inline
+/// allow markers and `regexTarget = "line"` (64 KiB).
+const LINE_REACH: usize = 64 << 10;
+
 /// Markers that allow every finding on their line.
 const INLINE_ALLOW: [&[u8]; 2] = [b"gantry:allow", b"gitleaks:allow"];
 
@@ -273,10 +277,16 @@ impl Scanner {
             return Ok(Vec::new());
         }
         let meta = std::fs::metadata(&full).map_err(err)?;
-        if meta.is_dir() {
+        if !meta.is_file() {
+            // Directories, FIFOs (reading one would block), sockets, devices.
+            let what = if meta.is_dir() {
+                "a directory"
+            } else {
+                "a special file"
+            };
             return Err(FileError {
                 path: rel_path.to_string(),
-                message: "is a directory, not a file".into(),
+                message: format!("is {what}, not a regular file"),
             });
         }
         let mut out = self.path_findings(rel_path, None);
@@ -441,19 +451,21 @@ impl Scanner {
         }
         self.drop_generic_duplicates(&mut hits);
         hits.sort_by_key(|h| (h.secret.start, h.rule));
+        // Line and column advance incrementally over the sorted hits, so a
+        // huge single-line file with many hits stays linear.
         let mut line = first_line;
         let mut pos = 0usize;
+        let mut column = 1u32;
         for h in hits {
-            line += count_newlines(&data[pos..h.secret.start]);
+            let gap = &data[pos..h.secret.start];
+            match gap.iter().rposition(|&b| b == b'\n') {
+                Some(last_nl) => {
+                    line += count_newlines(gap);
+                    column = 1 + count_chars(&gap[last_nl + 1..]);
+                }
+                None => column += count_chars(gap),
+            }
             pos = h.secret.start;
-            let line_start = data[..h.secret.start]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |p| p + 1);
-            let column = String::from_utf8_lossy(&data[line_start..h.secret.start])
-                .chars()
-                .count() as u32
-                + 1;
             let end_line = line + count_newlines(&data[h.secret.clone()]);
             let rule = &self.rules.rules[h.rule];
             let secret = &data[h.secret.clone()];
@@ -502,14 +514,18 @@ impl Scanner {
         if rule.id.starts_with("generic") && !s.iter().any(u8::is_ascii_digit) {
             return;
         }
-        let line_start = data[..matched.start]
+        // The match's line(s), looking at most LINE_REACH bytes either way
+        // so a giant minified line does not make every hit quadratic.
+        let back_from = matched.start.saturating_sub(LINE_REACH);
+        let line_start = data[back_from..matched.start]
             .iter()
             .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1);
-        let line_end = data[matched.end..]
+            .map_or(back_from, |p| back_from + p + 1);
+        let fwd_to = matched.end.saturating_add(LINE_REACH).min(data.len());
+        let line_end = data[matched.end..fwd_to]
             .iter()
             .position(|&b| b == b'\n')
-            .map_or(data.len(), |p| matched.end + p);
+            .map_or(fwd_to, |p| matched.end + p);
         let line = &data[line_start..line_end];
         if INLINE_ALLOW.iter().any(|m| rule::contains_bytes(line, m)) {
             return;
@@ -629,6 +645,11 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(filled)
+}
+
+/// UTF-8 characters in `data` (bytes that do not continue a character).
+fn count_chars(data: &[u8]) -> u32 {
+    data.iter().filter(|&&b| b & 0xC0 != 0x80).count() as u32
 }
 
 fn count_newlines(data: &[u8]) -> u32 {

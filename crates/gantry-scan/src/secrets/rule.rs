@@ -368,6 +368,18 @@ mod tests {
     }
 
     #[test]
+    fn go_literal_braces_match_like_go() {
+        // Shapes from gitleaks' default configuration.
+        let (r, _) =
+            compile_bytes(r#"import[ \t]+{[ \t\w,]+}[ \t]+from[ \t]+['"][^'"]+['"]"#).unwrap();
+        assert!(r.is_match(b"import { a, b } from 'x'"));
+        let (r, _) = compile_bytes(r#"['"]?\$?{{[^}]+}}['"]?:['"]?\$?{{[^}]+}}['"]?"#).unwrap();
+        assert!(r.is_match(b"'{{ user }}':'${{ secrets.PW }}'"));
+        let (r, _) = compile_bytes(r"^\$(?:\d+|{\d+})$").unwrap();
+        assert!(r.is_match(b"${12}") && r.is_match(b"$3") && !r.is_match(b"${x}"));
+    }
+
+    #[test]
     fn quoting_and_classes() {
         assert_eq!(translate_go_regex(r"\Qa.b\E+"), r"a\.b+");
         assert_eq!(translate_go_regex(r"[[:alnum:]]{3}"), r"[[:alnum:]]{3}");
