@@ -15,8 +15,8 @@
 
 pub mod deps;
 mod finding;
-pub mod posture;
 pub mod misconfig;
+pub mod posture;
 pub mod secrets;
 
 pub use deps::{Database, DbError, ImportReport, LockfileKind, lockfile_kind, parse_lockfile};
@@ -26,8 +26,8 @@ mod report;
 
 pub use posture::{PostureOptions, PostureReport, posture_checks, scan_account};
 pub use report::{Report, Suppressed};
+pub mod scan;
 pub mod suppress;
 pub mod walk;
-pub mod scan;
 
 pub use scan::{ScanError, ScanOptions, scan_tree};

@@ -177,7 +177,9 @@ pub fn scan_tree(root: &Path, opts: ScanOptions) -> Result<Report, ScanError> {
     let ignore_file = IgnoreFile::load(&scan_root.join(suppress::IGNORE_FILE))?;
     let scanner = if opts.secrets {
         Some(Scanner::new(
-            opts.secret_rules.clone().unwrap_or_else(secrets::Rules::builtin),
+            opts.secret_rules
+                .clone()
+                .unwrap_or_else(secrets::Rules::builtin),
         ))
     } else {
         None

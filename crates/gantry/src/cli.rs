@@ -223,7 +223,7 @@ pub struct DriftArgs {
 #[derive(Args)]
 pub struct ScanArgs {
     #[command(subcommand)]
-    pub db: Option<ScanDbCmd>,
+    pub sub: Option<ScanSub>,
     /// The directory or file to scan [default: .].
     pub path: Option<PathBuf>,
     /// Vulnerable dependencies in lockfiles (needs an advisory database: gantry scan db).
@@ -257,8 +257,20 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// The data dir holding the advisory database (scan/osv) and the event log.
-    #[arg(long, env = "GANTRY_DATA_DIR", default_value = ".gantry", global = true)]
+    #[arg(
+        long,
+        env = "GANTRY_DATA_DIR",
+        default_value = ".gantry",
+        global = true
+    )]
     pub data_dir: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum ScanSub {
+    /// Manage the offline advisory database (OSV) under the data dir.
+    #[command(subcommand)]
+    Db(ScanDbCmd),
 }
 
 #[derive(Subcommand)]

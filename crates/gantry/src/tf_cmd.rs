@@ -176,6 +176,7 @@ const PLAN_BOOLS: &[&str] = &[
     "no-color",
     "compact-warnings",
     "auto-approve",
+    "allow-findings",
 ];
 
 fn load_config(dir: &Path) -> Result<Config, String> {
@@ -594,6 +595,7 @@ async fn apply_locked(
             if s.config_digest != config_digest(&cfg.tree) {
                 return Err("saved plan does not match the configuration: the configuration has changed since the plan was created; run plan again".into());
             }
+            findings_gate(a, cfg, &s.plan)?;
             s.plan
         }
         None => {
@@ -632,6 +634,7 @@ async fn apply_locked(
                 }
                 return Ok(0);
             }
+            findings_gate(a, cfg, &plan)?;
             if !a.flag("auto-approve") && !confirm(opts.mode)? {
                 println!("\nApply cancelled.");
                 return Ok(1);
@@ -694,6 +697,50 @@ async fn apply_locked(
             Ok(1)
         }
     }
+}
+
+/// The misconfiguration gate before an apply: the security checks run on
+/// the planned values, and a critical finding stops the apply unless
+/// `-allow-findings` is given. Destroying is never gated.
+fn findings_gate(a: &Args, cfg: &Config, plan: &Plan) -> Result<(), String> {
+    if plan.mode == PlanMode::Destroy {
+        return Ok(());
+    }
+    let findings = gantry_scan::misconfig::check_planned(plan, &cfg.tree, "");
+    let critical: Vec<_> = findings
+        .iter()
+        .filter(|f| f.severity == gantry_scan::Severity::Critical)
+        .collect();
+    if critical.is_empty() {
+        return Ok(());
+    }
+    eprintln!();
+    for f in &critical {
+        eprintln!(
+            "critical: {} {}: {} ({})",
+            f.rule_id,
+            f.resource.as_deref().unwrap_or(""),
+            f.title,
+            f.location
+                .as_ref()
+                .map(|l| l.to_string())
+                .unwrap_or_default()
+        );
+        if let Some(r) = &f.remediation {
+            eprintln!("  fix: {r}");
+        }
+    }
+    if a.flag("allow-findings") {
+        eprintln!(
+            "warning: applying with {} critical finding(s), as -allow-findings asks",
+            critical.len()
+        );
+        return Ok(());
+    }
+    Err(format!(
+        "error: refusing to apply: the plan has {} critical misconfiguration finding(s) (listed above); fix them, or pass -allow-findings to apply anyway",
+        critical.len()
+    ))
 }
 
 fn print_outputs(world: &World) {
