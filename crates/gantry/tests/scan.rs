@@ -11,8 +11,9 @@ use common::moto::{Moto, Stack, block_on};
 
 /// A secret-shaped value assembled at run time, so this file holds none.
 fn github_token() -> String {
-    let body: String = "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8".chars().collect();
-    format!("{}{}", "gh", format!("p_{body}"))
+    let body = "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8";
+    let prefix = ["g", "h", "p", "_"].concat();
+    format!("{prefix}{body}")
 }
 
 const OSV_SMALLVEC: &str = r#"{
