@@ -87,22 +87,15 @@ impl Run {
     }
 }
 
+/// Prepares the state dir before the run (e.g. imports an advisory database).
+type PrepareState = Box<dyn FnOnce(&Path)>;
+
+#[derive(Default)]
 struct Setup {
     secrets: BTreeMap<String, String>,
-    /// Prepares the state dir (e.g. imports an advisory database).
-    state: Option<Box<dyn FnOnce(&Path)>>,
+    state: Option<PrepareState>,
     /// Files in the repository: (relative path, contents).
     repo_files: Vec<(String, String)>,
-}
-
-impl Default for Setup {
-    fn default() -> Self {
-        Setup {
-            secrets: BTreeMap::new(),
-            state: None,
-            repo_files: Vec::new(),
-        }
-    }
 }
 
 async fn run(yaml: &str) -> Run {
@@ -375,7 +368,12 @@ async fn log_lines_are_masked_like_other_step_output() {
         },
     )
     .await;
-    assert_eq!(r.finished("scan")["conclusion"], "success", "{:#?}", r.logs());
+    assert_eq!(
+        r.finished("scan")["conclusion"],
+        "success",
+        "{:#?}",
+        r.logs()
+    );
     assert_eq!(r.output("scan", "medium").as_deref(), Some("1"));
     assert!(r.has_log("GNT-DF-001"), "{:#?}", r.logs());
     assert!(

@@ -257,7 +257,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// The data dir holding the advisory database (scan/osv) and the event log.
-    #[arg(long, env = "GANTRY_DATA_DIR", default_value = ".gantry", global = true)]
+    #[arg(
+        long,
+        env = "GANTRY_DATA_DIR",
+        default_value = ".gantry",
+        global = true
+    )]
     pub data_dir: PathBuf,
 }
 

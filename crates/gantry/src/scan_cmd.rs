@@ -52,7 +52,10 @@ pub fn run(args: ScanArgs) -> CmdResult {
     };
     let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     if !path.exists() {
-        return Err(usage(format!("{}: no such file or directory", path.display())));
+        return Err(usage(format!(
+            "{}: no such file or directory",
+            path.display()
+        )));
     }
     // No scanner named: deps, secrets and misconfig (not the cloud).
     let any = args.deps || args.secrets || args.misconfig || args.cloud;
@@ -62,7 +65,9 @@ pub fn run(args: ScanArgs) -> CmdResult {
         (true, true, true)
     };
     if args.git && !secrets {
-        return Err(usage("--git scans history for secrets: it needs --secrets (or no scanner flags)"));
+        return Err(usage(
+            "--git scans history for secrets: it needs --secrets (or no scanner flags)",
+        ));
     }
     let secret_rules = match &args.config {
         Some(file) => Some(
@@ -145,7 +150,10 @@ pub fn run(args: ScanArgs) -> CmdResult {
     }
     record(&args.data_dir, &report);
     if scanned_nothing {
-        eprintln!("error: none of the {} files could be scanned", report.files_scanned);
+        eprintln!(
+            "error: none of the {} files could be scanned",
+            report.files_scanned
+        );
         return Err(Failure::Reported(2));
     }
     if let Some(t) = fail_on
@@ -292,7 +300,12 @@ fn run_db(cmd: ScanDbCmd, data_dir: &Path) -> CmdResult {
                     b.set_position(done as u64);
                 }
             };
-            let r = rt.block_on(gantry_scan::Database::update(&dir, &base_url, &ecos, Some(&progress)));
+            let r = rt.block_on(gantry_scan::Database::update(
+                &dir,
+                &base_url,
+                &ecos,
+                Some(&progress),
+            ));
             if let Ok(Some(b)) = pb.lock().map(|mut s| s.take()) {
                 b.finish_and_clear();
             }
@@ -305,7 +318,10 @@ fn run_db(cmd: ScanDbCmd, data_dir: &Path) -> CmdResult {
             if json {
                 println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
             } else {
-                println!("{:<12} {:>9} {:>9} {:>9} {:>10}  imported", "ecosystem", "records", "withdrawn", "packages", "size");
+                println!(
+                    "{:<12} {:>9} {:>9} {:>9} {:>10}  imported",
+                    "ecosystem", "records", "withdrawn", "packages", "size"
+                );
                 for e in &s.ecosystems {
                     println!(
                         "{:<12} {:>9} {:>9} {:>9} {:>10}  {} ago{}",
@@ -336,7 +352,10 @@ fn print_import(r: &gantry_scan::ImportReport) {
         eprintln!(
             "warning: skipped invalid record {}{}: {}",
             inv.source,
-            inv.id.as_deref().map(|i| format!(" ({i})")).unwrap_or_default(),
+            inv.id
+                .as_deref()
+                .map(|i| format!(" ({i})"))
+                .unwrap_or_default(),
             inv.reason
         );
     }
