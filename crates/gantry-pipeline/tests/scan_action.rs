@@ -468,6 +468,93 @@ async fn a_bad_value_from_an_expression_fails_the_step_naming_the_input() {
 }
 
 #[tokio::test]
+async fn an_error_quoting_a_secret_input_is_masked() {
+    let yaml = workflow_with(
+        "scanners: secrets\npath: app\nfail-on: ${{ secrets.LEVEL }}",
+        "",
+    );
+    let r = run_with(
+        &yaml,
+        Setup {
+            secrets: BTreeMap::from([("LEVEL".into(), "hush-hush-level".into())]),
+            ..Setup::default()
+        },
+    )
+    .await;
+    assert_eq!(r.finished("scan")["conclusion"], "failure");
+    assert!(r.has_log("input `fail-on` is `***`"), "{:#?}", r.logs());
+    assert!(!r.has_log("hush-hush-level"), "{:#?}", r.logs());
+}
+
+#[tokio::test]
+async fn a_baseline_from_an_earlier_scan_leaves_only_new_findings() {
+    let yaml = workflow_with(
+        "scanners: secrets,misconfig\npath: app\nformat: json\noutput: before.json",
+        r#"      - run: printf 'FROM alpine\n' > app/Dockerfile.extra
+      - name: again
+        id: again
+        uses: gantry/scan
+        with:
+          scanners: secrets,misconfig
+          path: app
+          baseline: before.json
+          fail-on: high
+"#,
+    );
+    let r = run(&yaml).await;
+    assert_eq!(r.output("scan", "total").as_deref(), Some("2"));
+    assert_eq!(
+        r.finished("again")["conclusion"],
+        "success",
+        "{:#?}",
+        r.logs()
+    );
+    // Only the new Dockerfile's findings (medium), not the baseline's
+    // high secret, so `fail-on: high` passes.
+    assert_eq!(r.output("again", "high").as_deref(), Some("0"));
+    let total: usize = r.output("again", "total").unwrap().parse().unwrap();
+    assert!(total >= 1, "the new Dockerfile's findings are reported");
+    assert!(r.has_log("Dockerfile.extra"), "{:#?}", r.logs());
+}
+
+#[tokio::test]
+async fn config_replaces_the_secret_rules() {
+    let yaml = workflow_with(
+        "scanners: secrets\npath: app\nconfig: rules/gitleaks.toml",
+        "",
+    )
+    .replace(
+        "mkdir -p app\n",
+        "mkdir -p app rules\n          printf '[[rules]]\\nid = \"acme-key\"\\ndescription = \"ACME key\"\\nregex = \"acme_[0-9]{8}\"\\nkeywords = [\"acme_\"]\\n' > rules/gitleaks.toml\n          echo 'key = acme_12345678' > app/acme.txt\n",
+    );
+    let r = run(&yaml).await;
+    assert_eq!(
+        r.finished("scan")["conclusion"],
+        "success",
+        "{:#?}",
+        r.logs()
+    );
+    // The custom rule finds its key; the built-in rules are not loaded, so
+    // the GitHub token goes unreported.
+    assert_eq!(
+        r.output("scan", "total").as_deref(),
+        Some("1"),
+        "{:#?}",
+        r.logs()
+    );
+    assert!(r.has_log("acme-key"), "{:#?}", r.logs());
+    assert!(!r.has_log("github-pat"));
+}
+
+#[tokio::test]
+async fn a_broken_config_fails_the_step_naming_the_input() {
+    let yaml = workflow_with("scanners: secrets\npath: app\nconfig: missing.toml", "");
+    let r = run(&yaml).await;
+    assert_eq!(r.finished("scan")["conclusion"], "failure");
+    assert!(r.has_log("input `config`"), "{:#?}", r.logs());
+}
+
+#[tokio::test]
 async fn git_without_secrets_is_refused() {
     let yaml = workflow_with("scanners: misconfig\npath: app\ngit: true", "");
     let r = run(&yaml).await;

@@ -959,10 +959,12 @@ async fn run_leg(
         let ran = match ran {
             Ok(ran) => ran,
             Err(reason) => {
+                // The reason may quote an input rendered from a secret.
+                let masker = exec::Masker::new(state.masks.iter());
                 send(RunEvent::Log {
                     job: id.to_string(),
                     leg: leg_name.clone(),
-                    line: LogLine::Err(format!("error: {reason}")),
+                    line: LogLine::Err(masker.mask(&format!("error: {reason}"))),
                 });
                 Some(StepRun {
                     outcome: Conclusion::Failure,
