@@ -437,4 +437,37 @@ mod tests {
         );
         assert!(check_input("output", "anything/at/all.sarif").is_ok());
     }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Arbitrary `with:` maps never panic; every refusal names the
+        /// input it is about.
+        #[test]
+        fn arbitrary_inputs_never_panic(
+            pairs in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![
+                        proptest::sample::select(INPUTS.to_vec()).prop_map(String::from),
+                        "[a-z-]{1,10}",
+                    ],
+                    ".{0,40}",
+                ),
+                0..6,
+            )
+        ) {
+            let dir = std::env::temp_dir();
+            let roots = Roots { workspace: dir.clone(), home: Some(dir) };
+            let with: BTreeMap<String, String> = pairs.into_iter().collect();
+            for (k, v) in &with {
+                if let Err(e) = check_input(k, v) {
+                    prop_assert!(e.contains(&format!("`{k}`")), "{e}");
+                }
+            }
+            if let Err(e) = Request::parse(&with, &roots) {
+                prop_assert!(e.starts_with("gantry/scan: "), "{e}");
+                prop_assert!(e.contains("input `"), "{e}");
+            }
+        }
+    }
 }
