@@ -555,6 +555,58 @@ async fn a_broken_config_fails_the_step_naming_the_input() {
 }
 
 #[tokio::test]
+async fn git_also_scans_history() {
+    // The token is committed, then deleted: only history still has it.
+    let history = r#"      - name: history
+        env:
+          GIT_AUTHOR_NAME: t
+          GIT_AUTHOR_EMAIL: t@example.invalid
+          GIT_COMMITTER_NAME: t
+          GIT_COMMITTER_EMAIL: t@example.invalid
+        run: |
+          cd app
+          git init -q -b main
+          git add settings.toml
+          git commit -q -m token
+          git rm -q settings.toml
+          git commit -q -m gone
+"#;
+    let scan_with = |git: &str| {
+        workflow_with(&format!("scanners: secrets\npath: app\ngit: {git}"), "").replace(
+            "      - name: scan\n",
+            &format!("{history}      - name: scan\n"),
+        )
+    };
+    let r = run(&scan_with("false")).await;
+    assert_eq!(
+        r.finished("history")["conclusion"],
+        "success",
+        "{:#?}",
+        r.logs()
+    );
+    assert_eq!(
+        r.output("scan", "total").as_deref(),
+        Some("0"),
+        "{:#?}",
+        r.logs()
+    );
+    let r = run(&scan_with("true")).await;
+    assert_eq!(
+        r.finished("scan")["conclusion"],
+        "success",
+        "{:#?}",
+        r.logs()
+    );
+    assert_eq!(
+        r.output("scan", "high").as_deref(),
+        Some("1"),
+        "{:#?}",
+        r.logs()
+    );
+    assert!(r.has_log("github-pat"), "{:#?}", r.logs());
+}
+
+#[tokio::test]
 async fn git_without_secrets_is_refused() {
     let yaml = workflow_with("scanners: misconfig\npath: app\ngit: true", "");
     let r = run(&yaml).await;
