@@ -27,6 +27,20 @@ use context::{Ctx, object};
 
 pub use actions::BUILT_IN_ACTIONS;
 
+/// The inputs of a built-in action whose `with:` is checked when the
+/// workflow loads (`gantry/scan`); `None` for actions that only warn.
+pub(crate) fn strict_inputs(uses: &str) -> Option<&'static [&'static str]> {
+    (actions::builtin(uses) == Some(actions::scan::NAME)).then_some(actions::scan::INPUTS)
+}
+
+/// Checks a literal `with:` value of an action [`strict_inputs`] knows.
+pub(crate) fn check_strict_input(uses: &str, name: &str, value: &str) -> Result<(), String> {
+    match actions::builtin(uses) {
+        Some(actions::scan::NAME) => actions::scan::check_input(name, value),
+        _ => Ok(()),
+    }
+}
+
 /// What to run and with what.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -945,10 +959,12 @@ async fn run_leg(
         let ran = match ran {
             Ok(ran) => ran,
             Err(reason) => {
+                // The reason may quote an input rendered from a secret.
+                let masker = exec::Masker::new(state.masks.iter());
                 send(RunEvent::Log {
                     job: id.to_string(),
                     leg: leg_name.clone(),
-                    line: LogLine::Err(format!("error: {reason}")),
+                    line: LogLine::Err(masker.mask(&format!("error: {reason}"))),
                 });
                 Some(StepRun {
                     outcome: Conclusion::Failure,

@@ -1193,6 +1193,9 @@ fn steps(ck: &mut Checker, node: &Node, path: &str) -> Vec<Step> {
                 .with_span(uses.span),
             );
         }
+        if let StepAction::Uses(uses) = &action {
+            strict_with(ck, item, &uses.value, &path);
+        }
         out.push(Step {
             span: item.span,
             id: raw.id,
@@ -1208,6 +1211,51 @@ fn steps(ck: &mut Checker, node: &Node, path: &str) -> Vec<Step> {
         });
     }
     out
+}
+
+/// The `with:` of a built-in action that declares its inputs
+/// (`gantry/scan`): unknown names, and values written without an
+/// expression that the action would refuse.
+fn strict_with(ck: &mut Checker, item: &Node, uses: &str, path: &str) {
+    let Some(known) = crate::run::strict_inputs(uses) else {
+        return;
+    };
+    let Kind::Map(entries) = &item.kind else {
+        return;
+    };
+    let Some(with) = entries.iter().find(|e| e.key == "with") else {
+        return;
+    };
+    let Kind::Map(inputs) = &with.value.kind else {
+        return;
+    };
+    for input in inputs {
+        if !known.contains(&input.key.as_str()) {
+            let mut d = Diagnostic::error(
+                &*item.file,
+                format!(
+                    "unknown input `{}` for `{uses}` in `{path}.with`",
+                    input.key
+                ),
+            )
+            .with_span(input.key_span);
+            d = match did_you_mean(&input.key, known) {
+                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                None => d.with_help(format!("valid inputs are {}", quoted_list(known))),
+            };
+            ck.push(d);
+            continue;
+        }
+        let Some(text) = text_of(&input.value) else {
+            continue;
+        };
+        if has_expr(text) {
+            continue;
+        }
+        if let Err(e) = crate::run::check_strict_input(uses, &input.key, text) {
+            ck.push(error_at(&input.value, e));
+        }
+    }
 }
 
 #[derive(Default)]

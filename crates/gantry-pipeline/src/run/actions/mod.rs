@@ -1,6 +1,7 @@
 //! Built-in actions, run natively: no network, no Node. `uses:` names one
-//! with any version (`@v4`, a SHA); anything else is refused before a run
-//! starts.
+//! with any version (`@v4`, a SHA) or none (`gantry/scan`); anything else
+//! is refused before a run starts. Besides GitHub's own actions there is
+//! Gantry's `gantry/scan` (the security scan as a gate).
 //!
 //! An action is a function of its `with:` inputs and an [`ActionEnv`]; it
 //! returns outputs and, optionally, a [`PostStep`] that the job runs after its
@@ -11,6 +12,7 @@ mod cache;
 mod checkout;
 pub(crate) mod composite;
 mod files;
+pub(crate) mod scan;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -25,6 +27,7 @@ pub const BUILT_IN_ACTIONS: &[&str] = &[
     "actions/cache",
     "actions/upload-artifact",
     "actions/download-artifact",
+    scan::NAME,
 ];
 
 /// What a built-in action may use.
@@ -124,6 +127,7 @@ pub(crate) async fn run(
         Some("actions/cache") => cache::run(with, env).await,
         Some("actions/upload-artifact") => artifact::upload(with, env).await,
         Some("actions/download-artifact") => artifact::download(with, env).await,
+        Some(scan::NAME) => scan::run(with, env).await,
         _ => Err(format!("`{uses}` is not a built-in action")),
     }
 }
