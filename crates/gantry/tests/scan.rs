@@ -370,3 +370,64 @@ fn apply_refuses_a_plan_with_critical_findings_unless_allowed() {
     let (_, listed, _) = s.run(&["state", "list"]);
     assert!(listed.contains("aws_security_group.open"), "{listed}");
 }
+
+#[test]
+fn a_1_gb_file_is_skipped_or_refused_without_reading_it_into_memory() {
+    let t = Tree::new();
+    // Sparse files: 1 GiB each, no disk space used.
+    for name in ["big/data.bin", "big/package-lock.json"] {
+        let p = t.path(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::File::create(&p).unwrap().set_len(1 << 30).unwrap();
+    }
+    t.write("big/ok.txt", "nothing to see\n");
+    let (code, doc2, err) = t.json(&["big", "--secrets", "--misconfig"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(doc2["summary"]["files_scanned"], 3);
+    t.import();
+    let (code, doc, err) = t.json(&["big", "--deps", "--secrets"]);
+    assert_eq!(code, 0, "{err}");
+    let errors = doc["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    // Paths are relative to the scanned root.
+    assert_eq!(errors[0]["path"], "package-lock.json");
+    assert!(
+        errors[0]["message"].as_str().unwrap().contains("limit"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn cloud_posture_of_an_account_reaches_the_report() {
+    let moto = Moto::start();
+    let t = Tree::new();
+    let out = common::gantry()
+        .args(["scan", "--cloud", "--format", "json"])
+        .current_dir(t.dir.path())
+        .env("GANTRY_DATA_DIR", t.path(".gantry"))
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let posture: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "posture")
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    // moto's root user has no MFA and EBS encryption by default is off.
+    assert!(posture.contains(&"GNT-AWSP-002"), "{posture:?}");
+    assert!(posture.contains(&"GNT-AWSP-021"), "{posture:?}");
+    // --cloud alone scans no files.
+    assert_eq!(doc["summary"]["files_scanned"], 0);
+}
