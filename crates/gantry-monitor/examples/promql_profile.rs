@@ -55,7 +55,20 @@ fn main() {
         }
     }
     let end = start + (steps - 1) * step;
-    eprintln!("loaded {} samples in {:.2?}", series * steps, t0.elapsed());
+    let rss_kib = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?.to_string();
+            line.split_whitespace().nth(1)?.parse::<i64>().ok()
+        })
+        .unwrap_or(0);
+    eprintln!(
+        "loaded {} samples in {:.2?}; RSS {rss_kib} KiB = {} bytes per series, of which chunks {}",
+        series * steps,
+        t0.elapsed(),
+        rss_kib * 1024 / series,
+        head.chunk_bytes() as i64 / series,
+    );
     let engine = Engine::new(EngineOptions::default());
     let queries: &[(&str, &str, bool)] = &[
         (

@@ -148,6 +148,23 @@ pub(super) fn depth(e: &Expr) -> usize {
     max
 }
 
+/// Whether `e` holds a subquery anywhere.
+fn has_subquery(e: &Expr) -> bool {
+    match e {
+        Expr::Subquery(_) => true,
+        Expr::Aggregate(a) => has_subquery(&a.expr) || a.param.as_deref().is_some_and(has_subquery),
+        Expr::Unary(u) => has_subquery(&u.expr),
+        Expr::Binary(b) => has_subquery(&b.lhs) || has_subquery(&b.rhs),
+        Expr::Paren(p) => has_subquery(&p.expr),
+        Expr::Call(c) => c.args.args.iter().any(|a| has_subquery(a)),
+        Expr::MatrixSelector(_)
+        | Expr::VectorSelector(_)
+        | Expr::NumberLiteral(_)
+        | Expr::StringLiteral(_)
+        | Expr::Extension(_) => false,
+    }
+}
+
 /// Identity of a selector node in the (immutable, borrowed) tree.
 fn key(vs: &VectorSelector) -> usize {
     vs as *const VectorSelector as usize
@@ -169,9 +186,11 @@ pub(super) struct Evaluator<'a> {
     /// instead of at every step. The source is kept alive beside the
     /// result, so its identity cannot be reused while cached.
     derived: HashMap<(usize, usize), (Labels, Labels)>,
-    /// Derived label sets, one shared copy per distinct set, so equal
-    /// derived sets are also identical and groups can be found by identity.
-    interned: HashSet<Labels>,
+    /// Whether derived label sets are worth remembering: only when
+    /// something is evaluated at more than one time (a range query, a
+    /// subquery); for one instant the bookkeeping would cost more than it
+    /// saves.
+    memoize: bool,
     /// Per selector: whether its series stay distinct without `__name__`
     /// (then a function's output over them needs no duplicate check).
     distinct_without_name: HashMap<usize, bool>,
@@ -206,7 +225,7 @@ impl<'a> Evaluator<'a> {
             memo: HashMap::new(),
             loaded: 0,
             derived: HashMap::new(),
-            interned: HashSet::new(),
+            memoize: start != end || has_subquery(expr),
             distinct_without_name: HashMap::new(),
             cursors: HashMap::new(),
         };
@@ -302,16 +321,11 @@ impl<'a> Evaluator<'a> {
         Ok(())
     }
 
-    fn intern(&mut self, l: Labels) -> Labels {
-        if let Some(existing) = self.interned.get(&l) {
-            return existing.clone();
-        }
-        self.interned.insert(l.clone());
-        l
-    }
-
     /// `l` without `__name__`, derived once per source label set.
     pub(super) fn drop_name(&mut self, l: &Labels) -> Labels {
+        if !self.memoize {
+            return drop_name(l);
+        }
         let key = (0, l.identity());
         if let Some((_, d)) = self.derived.get(&key) {
             return d.clone();
@@ -319,16 +333,18 @@ impl<'a> Evaluator<'a> {
         if l.metric_name().is_none() {
             return l.clone();
         }
-        let d = self.intern(drop_name(l));
+        let d = drop_name(l);
         self.derived.insert(key, (l.clone(), d.clone()));
         d
     }
 
     /// The group an aggregation node puts `l` in, derived once per source
-    /// label set; equal groups are identical (interned).
+    /// label set.
     fn group_of(&mut self, node: usize, l: &Labels, without: bool, grouping: &[String]) -> Labels {
         let key = (node, l.identity());
-        if let Some((_, g)) = self.derived.get(&key) {
+        if self.memoize
+            && let Some((_, g)) = self.derived.get(&key)
+        {
             return g.clone();
         }
         let g = if without {
@@ -339,8 +355,9 @@ impl<'a> Evaluator<'a> {
         } else {
             Labels::new(l.iter().filter(|(k, _)| grouping.iter().any(|g| g == k)))
         };
-        let g = self.intern(g);
-        self.derived.insert(key, (l.clone(), g.clone()));
+        if self.memoize {
+            self.derived.insert(key, (l.clone(), g.clone()));
+        }
         g
     }
 
@@ -649,8 +666,7 @@ impl<'a> Evaluator<'a> {
             members: Vec<Sample>,
         }
         let mut groups: Vec<Group> = Vec::new();
-        // Groups are interned, so identity finds them.
-        let mut index: HashMap<usize, usize> = HashMap::new();
+        let mut index: HashMap<Labels, usize> = HashMap::new();
         let node = a as *const AggregateExpr as usize;
         for mut s in input {
             let g = if op == T_COUNT_VALUES {
@@ -674,14 +690,14 @@ impl<'a> Evaluator<'a> {
                             .filter(|(k, _)| grouping.iter().any(|g| g == k)),
                     )
                 };
-                self.intern(g)
+                g
             } else {
                 self.group_of(node, &s.labels, without, &grouping)
             };
-            match index.get(&g.identity()) {
+            match index.get(&g) {
                 Some(&i) => groups[i].members.push(s),
                 None => {
-                    index.insert(g.identity(), groups.len());
+                    index.insert(g.clone(), groups.len());
                     groups.push(Group {
                         labels: g,
                         members: vec![s],

@@ -102,21 +102,43 @@ impl<'a> BitReader<'a> {
         Some(on)
     }
 
-    fn bits(&mut self, mut n: u8) -> Option<u64> {
+    /// The 8 bytes from the current byte on, big-endian, zero-padded
+    /// past the end.
+    #[inline]
+    fn word(&self) -> u64 {
+        let i = self.pos / 8;
+        match self.bytes.get(i..i + 8) {
+            Some(b) => {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(b);
+                u64::from_be_bytes(a)
+            }
+            None => {
+                let mut a = [0u8; 8];
+                let rest = self.bytes.get(i..).unwrap_or(&[]);
+                a[..rest.len()].copy_from_slice(rest);
+                u64::from_be_bytes(a)
+            }
+        }
+    }
+
+    /// The next `n` (≤ 64) bits as an unsigned number. One unaligned
+    /// 8-byte load serves up to 57 bits; longer reads take two.
+    #[inline]
+    fn bits(&mut self, n: u8) -> Option<u64> {
         if self.pos + n as usize > self.bytes.len() * 8 {
             return None;
         }
-        let mut v = 0u64;
-        while n > 0 {
-            let byte = self.bytes[self.pos / 8];
-            let used = (self.pos % 8) as u8;
-            let avail = 8 - used;
-            let take = n.min(avail);
-            let chunk = (byte >> (avail - take)) & ((1u16 << take) - 1) as u8;
-            v = (v << take) | chunk as u64;
-            self.pos += take as usize;
-            n -= take;
+        if n == 0 {
+            return Some(0);
         }
+        if n > 56 {
+            let hi = self.bits(n - 32)?;
+            let lo = self.bits(32)?;
+            return Some((hi << 32) | lo);
+        }
+        let v = (self.word() << (self.pos % 8)) >> (64 - n);
+        self.pos += n as usize;
         Some(v)
     }
 
