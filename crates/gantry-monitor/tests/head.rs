@@ -42,6 +42,83 @@ fn samples_span_chunks_and_ranges_cut_exactly() {
     );
 }
 
+/// A head that keeps closed chunks on disk answers exactly as one that
+/// keeps them in memory, across buffered and written segment bytes,
+/// truncation (straddling chunks re-encoded) and segment deletion; and the
+/// directory is cleared when a head starts.
+#[test]
+fn chunks_kept_on_disk_read_back_exactly_and_old_segments_go() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("chunks_head");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("stale"), b"from an earlier run").unwrap();
+    let mut disk = Head::with_spill(&dir);
+    assert!(
+        !dir.join("stale").exists(),
+        "the directory is cleared at start"
+    );
+    let mut mem = Head::new();
+    let series: Vec<Labels> = (0..300)
+        .map(|i| l(&[("__name__", "x"), ("i", &i.to_string())]))
+        .collect();
+    let n = SAMPLES_PER_CHUNK as i64 * 12 + 5;
+    for k in 0..n {
+        for (i, s) in series.iter().enumerate() {
+            // Values that compress badly, so segments fill past the buffer.
+            let v = ((k * 7919 + i as i64 * 104_729) % 1_000_003) as f64 / 7.0;
+            disk.append_labels(s, k * 15_000, v).unwrap();
+            mem.append_labels(s, k * 15_000, v).unwrap();
+        }
+    }
+    let same = |disk: &Head, mem: &Head| {
+        for s in &series {
+            let matcher = [m(MatchOp::Equal, "i", s.get("i").unwrap())];
+            let (rd, rm) = (disk.select_refs(&matcher), mem.select_refs(&matcher));
+            assert_eq!(rd.len(), rm.len(), "{s}");
+            let (Some(&rd), Some(&rm)) = (rd.first(), rm.first()) else {
+                continue;
+            };
+            for (lo, hi) in [
+                (i64::MIN, i64::MAX),
+                (1_000_000, 9_000_000),
+                (5_555_000, 5_600_000),
+            ] {
+                assert_eq!(
+                    disk.samples(rd, lo, hi),
+                    mem.samples(rm, lo, hi),
+                    "{s} {lo}..{hi}"
+                );
+            }
+        }
+        assert_eq!(disk.chunk_bytes(), mem.chunk_bytes());
+    };
+    same(&disk, &mem);
+    let files = |dir: &std::path::Path| std::fs::read_dir(dir).unwrap().count();
+    assert!(files(&dir) >= 1);
+    let size: u64 = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(size > 1 << 20, "closed chunks were written: {size} bytes");
+    // Cut in the middle of a chunk: the straddling chunk is re-encoded.
+    let cut = (SAMPLES_PER_CHUNK as i64 * 5 + 17) * 15_000;
+    disk.truncate(cut);
+    mem.truncate(cut);
+    same(&disk, &mem);
+    // Truncating past everything written so far deletes the old segments.
+    let before = files(&dir);
+    disk.truncate(n * 15_000);
+    mem.truncate(n * 15_000);
+    same(&disk, &mem);
+    assert!(
+        files(&dir) < before + 1,
+        "{} files after, {before} before",
+        files(&dir)
+    );
+    disk.truncate(n * 15_000 + 1);
+    assert_eq!(files(&dir), 1, "only the current segment is left");
+}
+
 #[test]
 fn out_of_order_and_duplicates_are_refused_like_prometheus() {
     let mut h = Head::new();

@@ -137,7 +137,7 @@ impl Db {
     /// (samples already in blocks are skipped).
     pub fn open_with(dir: &Path, opts: DbOptions) -> Result<(Db, ReplayStats), DbError> {
         let blocks = open_blocks(&dir.join("blocks"))?;
-        let mut head = Head::new();
+        let mut head = Head::with_spill(&dir.join("chunks_head"));
         if let Some(end) = blocks.iter().map(|b| b.meta().max_time).max() {
             head.truncate(end);
         }

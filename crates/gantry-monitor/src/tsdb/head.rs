@@ -6,8 +6,20 @@
 //! value → sorted series refs) answers label matchers without scanning
 //! every series. Label strings are interned, so a label shared by many
 //! series is stored once.
+//!
+//! A head opened with a directory ([`Head::with_spill`]) writes closed
+//! chunks to append-only segment files there and reads them back with
+//! positioned reads, as Prometheus memory-maps its full head chunks: only
+//! the open chunk of each series stays in memory. The files are a cache,
+//! not a source of truth — the WAL is; they are cleared at start and a
+//! segment is deleted once truncation has dropped every chunk in it.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use thiserror::Error;
@@ -45,7 +57,152 @@ pub enum AppendError {
 struct ClosedChunk {
     min_t: i64,
     max_t: i64,
-    bytes: Box<[u8]>,
+    data: ChunkData,
+}
+
+/// Where a closed chunk's bytes are.
+#[derive(Debug, Clone)]
+enum ChunkData {
+    Mem(Box<[u8]>),
+    /// In spill segment `seg` at `offset`.
+    Disk {
+        seg: u32,
+        offset: u64,
+        len: u32,
+    },
+}
+
+impl ChunkData {
+    fn len(&self) -> usize {
+        match self {
+            ChunkData::Mem(b) => b.len(),
+            ChunkData::Disk { len, .. } => *len as usize,
+        }
+    }
+}
+
+/// Bytes buffered before a spill segment is written to.
+const SPILL_BUFFER: usize = 1 << 20;
+
+/// The segment files closed chunks are written to.
+#[derive(Debug)]
+struct Spill {
+    dir: PathBuf,
+    next_id: u32,
+    segs: Vec<Segment>,
+}
+
+#[derive(Debug)]
+struct Segment {
+    id: u32,
+    path: PathBuf,
+    file: File,
+    /// Bytes in the file; bytes after it are still in `buf`.
+    flushed: u64,
+    buf: Vec<u8>,
+    /// The newest sample of any chunk in the segment.
+    max_t: i64,
+}
+
+impl Spill {
+    fn open_segment(&mut self) -> std::io::Result<()> {
+        let id = self.next_id;
+        let path = self.dir.join(format!("{id:08}"));
+        let file = File::options()
+            .create(true)
+            .truncate(true)
+            .read(true)
+            .write(true)
+            .open(&path)?;
+        self.next_id += 1;
+        self.segs.push(Segment {
+            id,
+            path,
+            file,
+            flushed: 0,
+            buf: Vec::new(),
+            max_t: i64::MIN,
+        });
+        Ok(())
+    }
+
+    /// Stores a chunk; `None` when no segment can take it (the caller
+    /// keeps it in memory).
+    fn write(&mut self, bytes: &[u8], max_t: i64) -> Option<ChunkData> {
+        let len = u32::try_from(bytes.len()).ok()?;
+        let seg = self.segs.last_mut()?;
+        let offset = seg.flushed + seg.buf.len() as u64;
+        seg.buf.extend_from_slice(bytes);
+        seg.max_t = seg.max_t.max(max_t);
+        if seg.buf.len() >= SPILL_BUFFER {
+            seg.flush();
+        }
+        Some(ChunkData::Disk {
+            seg: seg.id,
+            offset,
+            len,
+        })
+    }
+
+    fn read(&self, seg: u32, offset: u64, len: u32) -> std::io::Result<Cow<'_, [u8]>> {
+        let s = self
+            .segs
+            .iter()
+            .find(|s| s.id == seg)
+            .ok_or_else(|| std::io::Error::other(format!("spill segment {seg} is gone")))?;
+        if offset >= s.flushed {
+            let at = (offset - s.flushed) as usize;
+            return s
+                .buf
+                .get(at..at + len as usize)
+                .map(Cow::Borrowed)
+                .ok_or_else(|| std::io::Error::other("chunk beyond the spill buffer"));
+        }
+        let mut out = vec![0u8; len as usize];
+        s.file.read_exact_at(&mut out, offset)?;
+        Ok(Cow::Owned(out))
+    }
+
+    /// Deletes segments whose every chunk ends before `before` (those
+    /// chunks are gone from the head), then starts a new segment so the
+    /// current one can go at the next truncation.
+    fn truncate(&mut self, before: i64) {
+        let current = self.segs.last().map(|s| s.id);
+        self.segs.retain(|s| {
+            let keep = Some(s.id) == current || s.max_t >= before;
+            if !keep {
+                let _ = std::fs::remove_file(&s.path);
+            }
+            keep
+        });
+        if self.segs.last().is_some_and(|s| s.max_t != i64::MIN) {
+            if let Some(s) = self.segs.last_mut() {
+                s.flush();
+            }
+            if let Err(e) = self.open_segment() {
+                tracing::warn!(error = %e, dir = %self.dir.display(), "cannot start a head chunk segment; chunks stay in memory");
+            }
+        }
+    }
+}
+
+impl Segment {
+    fn flush(&mut self) {
+        if self.buf.is_empty() {
+            return;
+        }
+        // On failure the bytes stay buffered (and readable); the next
+        // flush tries again.
+        match self.file.write_all(&self.buf) {
+            Ok(()) => {
+                self.flushed += self.buf.len() as u64;
+                self.buf.clear();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, path = %self.path.display(), "writing head chunks failed; keeping them in memory");
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -71,11 +228,57 @@ pub struct Head {
     postings: HashMap<Arc<str>, BTreeMap<Arc<str>, Vec<SeriesRef>>>,
     symbols: HashSet<Arc<str>>,
     samples: u64,
+    spill: Option<Spill>,
 }
 
 impl Head {
     pub fn new() -> Head {
         Head::default()
+    }
+
+    /// A head that keeps closed chunks in segment files under `dir`
+    /// (cleared first). If the directory cannot be prepared, the head
+    /// keeps everything in memory and says so in the log.
+    pub fn with_spill(dir: &Path) -> Head {
+        let mut head = Head::default();
+        let prepared = std::fs::remove_dir_all(dir)
+            .or_else(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })
+            .and_then(|_| std::fs::create_dir_all(dir));
+        let mut spill = Spill {
+            dir: dir.to_path_buf(),
+            next_id: 0,
+            segs: Vec::new(),
+        };
+        match prepared.and_then(|_| spill.open_segment()) {
+            Ok(()) => head.spill = Some(spill),
+            Err(e) => {
+                tracing::warn!(error = %e, dir = %dir.display(), "cannot keep head chunks on disk; they stay in memory")
+            }
+        }
+        head
+    }
+
+    /// A closed chunk's bytes, from memory or its segment.
+    fn bytes_of<'a>(&'a self, c: &'a ClosedChunk) -> Cow<'a, [u8]> {
+        match &c.data {
+            ChunkData::Mem(b) => Cow::Borrowed(b),
+            ChunkData::Disk { seg, offset, len } => {
+                let read = match &self.spill {
+                    Some(sp) => sp.read(*seg, *offset, *len),
+                    None => Err(std::io::Error::other("no spill directory")),
+                };
+                read.unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "reading a head chunk failed; its samples are left out");
+                    Cow::Borrowed(&[])
+                })
+            }
+        }
     }
 
     pub fn series_count(&self) -> usize {
@@ -177,6 +380,7 @@ impl Head {
     /// timestamp, same value bits) is accepted and ignored, as Prometheus
     /// does for repeated scrapes of an explicit timestamp.
     pub fn append(&mut self, r: SeriesRef, t: i64, v: f64) -> Result<(), AppendError> {
+        let spill = &mut self.spill;
         let s = self
             .series
             .get_mut(r as usize)
@@ -209,11 +413,17 @@ impl Head {
         }
         if s.open.len() >= SAMPLES_PER_CHUNK {
             let full = std::mem::take(&mut s.open);
+            // A full chunk has samples, so it has a last timestamp.
+            let max_t = full.last_timestamp().unwrap_or(s.open_min_t);
+            let bytes = full.to_bytes();
+            let data = spill
+                .as_mut()
+                .and_then(|sp| sp.write(&bytes, max_t))
+                .unwrap_or_else(|| ChunkData::Mem(bytes.into_boxed_slice()));
             s.closed.push(ClosedChunk {
                 min_t: s.open_min_t,
-                // A full chunk has samples, so it has a last timestamp.
-                max_t: full.last_timestamp().unwrap_or(s.open_min_t),
-                bytes: full.to_bytes().into_boxed_slice(),
+                max_t,
+                data,
             });
         }
         if s.open.is_empty() {
@@ -308,7 +518,7 @@ impl Head {
             .filter(|c| c.max_t >= mint && c.min_t <= maxt)
         {
             // Closed chunks are bytes this head encoded itself.
-            if let Ok(it) = chunk::iter_bytes(&c.bytes) {
+            if let Ok(it) = chunk::iter_bytes(&self.bytes_of(c)) {
                 out.extend(it.filter(|(t, _)| *t >= mint && *t <= maxt));
             }
         }
@@ -338,7 +548,7 @@ impl Head {
         self.series
             .iter()
             .flatten()
-            .map(|s| s.closed.iter().map(|c| c.bytes.len()).sum::<usize>() + s.open.encoded_len())
+            .map(|s| s.closed.iter().map(|c| c.data.len()).sum::<usize>() + s.open.encoded_len())
             .sum()
     }
 
@@ -350,23 +560,37 @@ impl Head {
     pub fn truncate(&mut self, before: i64) -> Vec<SeriesRef> {
         self.min_valid = self.min_valid.max(before);
         let mut removed = Vec::new();
-        for (i, slot) in self.series.iter_mut().enumerate() {
-            let Some(s) = slot else { continue };
+        for i in 0..self.series.len() {
+            let Some(s) = self.series[i].as_mut() else {
+                continue;
+            };
             s.closed.retain(|c| c.max_t >= before);
             // A chunk that straddles the cut is re-encoded without the
-            // samples now in a block.
-            for c in s.closed.iter_mut().filter(|c| c.min_t < before) {
+            // samples now in a block (kept in memory: it is small and goes
+            // at the next truncation).
+            let straddling: Vec<usize> = (0..s.closed.len())
+                .filter(|&j| s.closed[j].min_t < before)
+                .collect();
+            for j in straddling {
+                let Some(c) = self.series[i].as_ref().and_then(|s| s.closed.get(j)) else {
+                    continue;
+                };
                 let mut kept = XorChunk::new();
-                if let Ok(it) = chunk::iter_bytes(&c.bytes) {
+                if let Ok(it) = chunk::iter_bytes(&self.bytes_of(c)) {
                     for (t, v) in it.filter(|(t, _)| *t >= before) {
                         // Decoded in order from a valid chunk.
                         let _ = kept.append(t, v);
                     }
                 }
-                c.min_t = kept.iter().next().map_or(c.max_t, |(t, _)| t);
-                c.bytes = kept.to_bytes().into_boxed_slice();
+                if let Some(c) = self.series[i].as_mut().and_then(|s| s.closed.get_mut(j)) {
+                    c.min_t = kept.iter().next().map_or(c.max_t, |(t, _)| t);
+                    c.data = ChunkData::Mem(kept.to_bytes().into_boxed_slice());
+                }
             }
-            s.closed.retain(|c| c.bytes.len() > 2);
+            let Some(s) = self.series[i].as_mut() else {
+                continue;
+            };
+            s.closed.retain(|c| c.data.len() > 2);
             if !s.open.is_empty() && s.open_min_t < before {
                 let mut kept = XorChunk::new();
                 for (t, v) in s.open.iter().filter(|(t, _)| *t >= before) {
@@ -378,6 +602,9 @@ impl Head {
             if s.closed.is_empty() && s.open.is_empty() {
                 removed.push(i as SeriesRef);
             }
+        }
+        if let Some(sp) = &mut self.spill {
+            sp.truncate(before);
         }
         for &r in &removed {
             // Collected above from live slots.
