@@ -148,6 +148,19 @@ pub(super) fn depth(e: &Expr) -> usize {
     max
 }
 
+/// The labels an aggregation groups `l` by: those named (`by`), or all
+/// but those named and `__name__` (`without`).
+fn group_labels(l: &Labels, without: bool, grouping: &[String]) -> Labels {
+    if without {
+        Labels::new(
+            l.iter()
+                .filter(|(k, _)| *k != METRIC_NAME && !grouping.iter().any(|g| g == k)),
+        )
+    } else {
+        Labels::new(l.iter().filter(|(k, _)| grouping.iter().any(|g| g == k)))
+    }
+}
+
 /// Whether `e` holds a subquery anywhere.
 fn has_subquery(e: &Expr) -> bool {
     match e {
@@ -347,14 +360,7 @@ impl<'a> Evaluator<'a> {
         {
             return g.clone();
         }
-        let g = if without {
-            Labels::new(
-                l.iter()
-                    .filter(|(k, _)| *k != METRIC_NAME && !grouping.iter().any(|g| g == k)),
-            )
-        } else {
-            Labels::new(l.iter().filter(|(k, _)| grouping.iter().any(|g| g == k)))
-        };
+        let g = group_labels(l, without, grouping);
         if self.memoize {
             self.derived.insert(key, (l.clone(), g.clone()));
         }
@@ -677,20 +683,7 @@ impl<'a> Evaluator<'a> {
                         .map(|(k, v)| (k.to_string(), v.to_string()))
                         .chain(std::iter::once((value_label.clone(), go_float(s.v)))),
                 );
-                let g = if without {
-                    Labels::new(
-                        s.labels
-                            .iter()
-                            .filter(|(k, _)| *k != METRIC_NAME && !grouping.iter().any(|g| g == k)),
-                    )
-                } else {
-                    Labels::new(
-                        s.labels
-                            .iter()
-                            .filter(|(k, _)| grouping.iter().any(|g| g == k)),
-                    )
-                };
-                g
+                group_labels(&s.labels, without, &grouping)
             } else {
                 self.group_of(node, &s.labels, without, &grouping)
             };
