@@ -257,7 +257,14 @@ fn run(
     stacks: Vec<crate::drift::Scheduled>,
     open: impl std::future::Future<Output = anyhow::Result<Arc<dyn Store>>>,
 ) -> CmdResult {
-    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    // Runtime threads get a stack PromQL evaluation fits in, so queries
+    // run on them in place (untouched stack pages cost nothing).
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(gantry_monitor::promql::QUERY_STACK)
+        .on_thread_start(gantry_monitor::promql::mark_query_stack_thread)
+        .build()
+        .context("starting the async runtime")?;
     rt.block_on(async move {
         create_data_dir(&opts.data_dir)?;
         let store = open.await?;

@@ -181,11 +181,27 @@ impl Engine {
 /// tree; [`MAX_DEPTH`] and [`MAX_OPERATORS`] are sized for this stack, so
 /// the limits hold whatever thread (a test harness's, a blocking pool's)
 /// asks. Untouched stack pages cost nothing.
-const QUERY_STACK: usize = 64 << 20;
+pub const QUERY_STACK: usize = 64 << 20;
+
+thread_local! {
+    /// Set on threads started with a [`QUERY_STACK`]-sized stack.
+    static ON_QUERY_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Declares that the calling thread was started with a stack of at least
+/// [`QUERY_STACK`] bytes, so queries on it run in place instead of on a
+/// thread of their own (a server's runtime threads: spawning a thread per
+/// query costs more than evaluating a small one).
+pub fn mark_query_stack_thread() {
+    ON_QUERY_STACK.with(|c| c.set(true));
+}
 
 fn on_query_stack<T: Send>(
     f: impl FnOnce() -> Result<T, QueryError> + Send,
 ) -> Result<T, QueryError> {
+    if ON_QUERY_STACK.with(|c| c.get()) {
+        return f();
+    }
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .name("promql".into())
