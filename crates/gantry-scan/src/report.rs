@@ -47,6 +47,15 @@ impl Report {
         out
     }
 
+    /// [`Report::counts`] keyed by severity name, as the JSON report and
+    /// the scan event show them.
+    pub fn counts_by_name(&self) -> BTreeMap<&'static str, usize> {
+        self.counts()
+            .into_iter()
+            .map(|(s, n)| (s.as_str(), n))
+            .collect()
+    }
+
     /// Whether any finding is at or above `threshold`.
     pub fn reaches(&self, threshold: Severity) -> bool {
         self.findings.iter().any(|f| f.severity >= threshold)

@@ -28,17 +28,48 @@ pub fn db_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("scan").join("osv")
 }
 
-fn bar(total: u64, what: &str) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
+/// A progress bar on stderr, drawn only on a terminal and only once the
+/// total reaches `min_total`; created at the first update, from any thread.
+struct LazyBar {
+    what: &'static str,
+    min_total: usize,
+    bar: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+}
+
+impl LazyBar {
+    fn new(what: &'static str, min_total: usize) -> LazyBar {
+        LazyBar {
+            what,
+            min_total,
+            bar: std::sync::Mutex::new(None),
+        }
     }
-    let pb = indicatif::ProgressBar::new(total);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
-        "{what} [{{bar:30}}] {{pos}}/{{len}} ({{eta}})"
-    )) {
-        pb.set_style(style.progress_chars("=> "));
+
+    fn set(&self, done: usize, total: usize) {
+        if total < self.min_total || !std::io::stderr().is_terminal() {
+            return;
+        }
+        if let Ok(mut slot) = self.bar.lock() {
+            let b = slot.get_or_insert_with(|| {
+                let pb = indicatif::ProgressBar::new(total as u64);
+                if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+                    "{} [{{bar:30}}] {{pos}}/{{len}} ({{eta}})",
+                    self.what
+                )) {
+                    pb.set_style(style.progress_chars("=> "));
+                }
+                pb
+            });
+            b.set_length(total as u64);
+            b.set_position(done as u64);
+        }
     }
-    pb
+
+    fn finish(&self) {
+        if let Ok(Some(b)) = self.bar.lock().map(|mut s| s.take()) {
+            b.finish_and_clear();
+        }
+    }
 }
 
 pub fn run(args: ScanArgs) -> CmdResult {
@@ -80,17 +111,9 @@ pub fn run(args: ScanArgs) -> CmdResult {
         Some(b) => Some(gantry_scan::suppress::load_baseline(b).map_err(|e| usage(e.to_string()))?),
         None => None,
     };
-    let pb = std::sync::Mutex::new(None::<indicatif::ProgressBar>);
-    let progress = |done: usize, total: usize| {
-        // A bar only for trees big enough to wait for.
-        if total < 2_000 {
-            return;
-        }
-        if let Ok(mut slot) = pb.lock() {
-            let b = slot.get_or_insert_with(|| bar(total as u64, "scanning files"));
-            b.set_position(done as u64);
-        }
-    };
+    // A bar only for trees big enough to wait for.
+    let bar = LazyBar::new("scanning files", 2_000);
+    let progress = |done: usize, total: usize| bar.set(done, total);
     let mut report = if deps || secrets || misconfig {
         let opts = ScanOptions {
             deps,
@@ -104,9 +127,7 @@ pub fn run(args: ScanArgs) -> CmdResult {
             ..ScanOptions::default()
         };
         let r = gantry_scan::scan_tree(&path, opts);
-        if let Ok(Some(b)) = pb.lock().map(|mut s| s.take()) {
-            b.finish_and_clear();
-        }
+        bar.finish();
         match r {
             Ok(r) => r,
             Err(e @ gantry_scan::ScanError::Database(_)) => return Err(usage(e.to_string())),
@@ -210,11 +231,7 @@ fn record(data_dir: &Path, report: &Report) {
     let Ok(rt) = tokio::runtime::Runtime::new() else {
         return;
     };
-    let counts: serde_json::Map<String, serde_json::Value> = report
-        .counts()
-        .into_iter()
-        .map(|(s, n)| (s.as_str().to_string(), json!(n)))
-        .collect();
+    let counts = report.counts_by_name();
     let findings: Vec<serde_json::Value> = report
         .findings
         .iter()
@@ -261,18 +278,10 @@ fn run_db(cmd: ScanDbCmd, data_dir: &Path) -> CmdResult {
     let dir = db_dir(data_dir);
     match cmd {
         ScanDbCmd::Import { files } => {
-            let pb = std::sync::Mutex::new(None::<indicatif::ProgressBar>);
-            let progress = |done: usize, total: usize| {
-                if let Ok(mut slot) = pb.lock() {
-                    let b = slot.get_or_insert_with(|| bar(total as u64, "importing records"));
-                    b.set_length(total as u64);
-                    b.set_position(done as u64);
-                }
-            };
+            let bar = LazyBar::new("importing records", 0);
+            let progress = |done: usize, total: usize| bar.set(done, total);
             let r = gantry_scan::Database::import(&dir, &files, Some(&progress));
-            if let Ok(Some(b)) = pb.lock().map(|mut s| s.take()) {
-                b.finish_and_clear();
-            }
+            bar.finish();
             let r = r.map_err(|e| usage(e.to_string()))?;
             print_import(&r);
             Ok(())
@@ -292,23 +301,15 @@ fn run_db(cmd: ScanDbCmd, data_dir: &Path) -> CmdResult {
             }
             let rt = tokio::runtime::Runtime::new()
                 .map_err(|e| Failure::Failed(anyhow!("starting the async runtime: {e}")))?;
-            let pb = std::sync::Mutex::new(None::<indicatif::ProgressBar>);
-            let progress = |done: usize, total: usize| {
-                if let Ok(mut slot) = pb.lock() {
-                    let b = slot.get_or_insert_with(|| bar(total as u64, "importing records"));
-                    b.set_length(total as u64);
-                    b.set_position(done as u64);
-                }
-            };
+            let bar = LazyBar::new("importing records", 0);
+            let progress = |done: usize, total: usize| bar.set(done, total);
             let r = rt.block_on(gantry_scan::Database::update(
                 &dir,
                 &base_url,
                 &ecos,
                 Some(&progress),
             ));
-            if let Ok(Some(b)) = pb.lock().map(|mut s| s.take()) {
-                b.finish_and_clear();
-            }
+            bar.finish();
             let r = r.map_err(|e| Failure::Failed(anyhow!("{e}")))?;
             print_import(&r);
             Ok(())

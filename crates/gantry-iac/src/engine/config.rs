@@ -45,7 +45,7 @@ pub fn load_tree(dir: &Path) -> Result<ModuleNode, Diagnostics> {
 
 /// `prefix` + `source`, without `.` steps and with `x/..` folded:
 /// `modules/` + `./net` → `modules/net/`.
-fn join_display(prefix: &str, source: &str) -> String {
+pub fn join_display(prefix: &str, source: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
     for c in prefix.split('/').chain(source.split('/')) {
         match c {

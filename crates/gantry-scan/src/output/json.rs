@@ -1,7 +1,7 @@
 //! Gantry's JSON report. The shape is documented in docs/scan-json.md and
 //! versioned by `schema_version`; fields are only ever added.
 
-use serde_json::{Value, json as j};
+use serde_json::json as j;
 
 use super::Tool;
 use crate::report::Report;
@@ -10,11 +10,7 @@ use crate::report::Report;
 pub const JSON_SCHEMA_VERSION: u32 = 1;
 
 pub fn json(report: &Report, tool: &Tool) -> String {
-    let counts: serde_json::Map<String, Value> = report
-        .counts()
-        .into_iter()
-        .map(|(s, n)| (s.as_str().to_string(), j!(n)))
-        .collect();
+    let counts = report.counts_by_name();
     let doc = j!({
         "schema_version": JSON_SCHEMA_VERSION,
         "tool": {"name": tool.name, "version": tool.version},

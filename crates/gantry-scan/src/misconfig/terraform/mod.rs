@@ -12,6 +12,7 @@ mod checks;
 mod eval;
 mod policy;
 
+use gantry_iac::engine::config::join_display;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -302,26 +303,6 @@ fn diag_error(d: &gantry_config::Diagnostic) -> FileError {
             path: d.file.clone(),
             message: d.message.clone(),
         },
-    }
-}
-
-/// `prefix` + `source` with `.` and `x/..` folded: `infra/` + `./net` →
-/// `infra/net/`.
-fn join_display(prefix: &str, source: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in prefix.split('/').chain(source.split('/')) {
-        match c {
-            "" | "." => {}
-            ".." if parts.last().is_some_and(|p| *p != "..") => {
-                parts.pop();
-            }
-            other => parts.push(other),
-        }
-    }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("{}/", parts.join("/"))
     }
 }
 
