@@ -38,6 +38,8 @@ pub struct ScanOptions<'a> {
     pub threads: usize,
     /// Called as files are scanned: (done, total).
     pub progress: Option<&'a (dyn Fn(usize, usize) + Sync)>,
+    /// Called as a history scan goes through commits: (done, total).
+    pub history_progress: Option<&'a (dyn Fn(usize, usize) + Sync)>,
     /// Today, for ignore-file expiry.
     pub today: chrono::NaiveDate,
 }
@@ -56,6 +58,7 @@ impl Default for ScanOptions<'_> {
                 .map(|n| n.get())
                 .unwrap_or(2),
             progress: None,
+            history_progress: None,
             today: chrono::Utc::now().date_naive(),
         }
     }
@@ -250,7 +253,12 @@ pub fn scan_tree(root: &Path, opts: ScanOptions) -> Result<Report, ScanError> {
     if opts.git_history
         && let Some(s) = &scanner
     {
-        let found = secrets::scan_git_history(&scan_root, s, &mut |_| {})
+        let mut report_progress = |p: secrets::HistoryProgress| {
+            if let Some(f) = opts.history_progress {
+                f(p.commits_done as usize, p.commits_total as usize);
+            }
+        };
+        let found = secrets::scan_git_history(&scan_root, s, &mut report_progress)
             .map_err(|e| ScanError::History(e.to_string()))?;
         c.findings.extend(found);
     }

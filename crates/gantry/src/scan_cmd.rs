@@ -114,6 +114,8 @@ pub fn run(args: ScanArgs) -> CmdResult {
     // A bar only for trees big enough to wait for.
     let bar = LazyBar::new("scanning files", 2_000);
     let progress = |done: usize, total: usize| bar.set(done, total);
+    let history_bar = LazyBar::new("scanning commits", 50);
+    let history_progress = |done: usize, total: usize| history_bar.set(done, total);
     let mut report = if deps || secrets || misconfig {
         let opts = ScanOptions {
             deps,
@@ -124,10 +126,12 @@ pub fn run(args: ScanArgs) -> CmdResult {
             secret_rules,
             baseline: baseline.clone(),
             progress: Some(&progress),
+            history_progress: Some(&history_progress),
             ..ScanOptions::default()
         };
         let r = gantry_scan::scan_tree(&path, opts);
         bar.finish();
+        history_bar.finish();
         match r {
             Ok(r) => r,
             Err(e @ gantry_scan::ScanError::Database(_)) => return Err(usage(e.to_string())),
