@@ -132,11 +132,9 @@ pub fn run(args: ScanArgs) -> CmdResult {
         let r = gantry_scan::scan_tree(&path, opts);
         bar.finish();
         history_bar.finish();
-        match r {
-            Ok(r) => r,
-            Err(e @ gantry_scan::ScanError::Database(_)) => return Err(usage(e.to_string())),
-            Err(e) => return Err(usage(e.to_string())),
-        }
+        // A missing database, a bad ignore file, not a git repository:
+        // all things the user must fix before a scan can run.
+        r.map_err(|e| usage(e.to_string()))?
     } else {
         Report {
             root: path.display().to_string(),
