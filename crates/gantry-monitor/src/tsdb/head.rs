@@ -31,6 +31,10 @@ use crate::labels::{Labels, Matcher};
 /// of 1-minute samples, or 30 minutes at 15 s).
 pub const SAMPLES_PER_CHUNK: usize = 120;
 
+/// Up to this many candidates from equality matchers, the other matchers
+/// are checked on each candidate's labels.
+const DIRECT_MATCH_LIMIT: usize = 4096;
+
 /// A series' index in the head.
 pub type SeriesRef = u32;
 
@@ -462,9 +466,46 @@ impl Head {
 
     /// Series whose labels satisfy every matcher, sorted by labels.
     pub fn select_refs(&self, matchers: &[Matcher]) -> Vec<SeriesRef> {
-        let mut set: Option<Vec<SeriesRef>> = None;
-        let mut exclude: Vec<SeriesRef> = Vec::new();
+        // Equality matchers first, the shortest postings first: the
+        // candidates only shrink, and longer lists are probed, not copied.
+        let mut lists: Vec<&[SeriesRef]> = Vec::new();
+        let mut rest: Vec<&Matcher> = Vec::new();
         for m in matchers {
+            if m.op == crate::labels::MatchOp::Equal && !m.matches("") {
+                lists.push(
+                    self.postings
+                        .get(m.name.as_str())
+                        .and_then(|values| values.get(m.value.as_str()))
+                        .map_or(&[][..], Vec::as_slice),
+                );
+            } else {
+                rest.push(m);
+            }
+        }
+        lists.sort_by_key(|l| l.len());
+        let mut set: Option<Vec<SeriesRef>> = None;
+        for list in lists {
+            set = Some(match set {
+                None => list.to_vec(),
+                Some(s) => s
+                    .into_iter()
+                    .filter(|r| list.binary_search(r).is_ok())
+                    .collect(),
+            });
+        }
+        // Few candidates: check the other matchers on their labels
+        // instead of gathering every matching value's postings.
+        if let Some(s) = &mut set
+            && s.len() <= DIRECT_MATCH_LIMIT
+        {
+            s.retain(|r| {
+                self.labels(*r)
+                    .is_some_and(|l| rest.iter().all(|m| m.matches_labels(l)))
+            });
+            rest.clear();
+        }
+        let mut exclude: Vec<SeriesRef> = Vec::new();
+        for m in rest {
             let values = self.postings.get(m.name.as_str());
             if m.matches("") {
                 // Matches series without the label too: remove those whose
