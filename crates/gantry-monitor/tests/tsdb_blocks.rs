@@ -161,3 +161,50 @@ fn a_damaged_block_index_is_reported_by_name() {
         "{err}"
     );
 }
+
+/// A block range holding many chunks: the head's whole chunks are copied
+/// into the block as they are, the chunks straddling its edges are cut at
+/// them, and every sample reads back once, from blocks and head alike.
+#[test]
+fn whole_head_chunks_are_copied_into_blocks_and_edges_cut_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = DbOptions {
+        block_range: 100_000,
+        max_block_range: 900_000,
+        retention: None,
+        retention_bytes: None,
+    };
+    let (mut db, _) = Db::open_with(tmp.path(), opts).unwrap();
+    // 100 ms apart: 1,000 samples per range, about 8 chunks of 120.
+    fill(&mut db, 0, 400_000);
+    let done = db.maintain().unwrap();
+    let cut: Vec<(i64, i64, u64, u64)> = done
+        .cut
+        .iter()
+        .map(|m| {
+            (
+                m.min_time,
+                m.max_time,
+                m.stats.num_samples,
+                m.stats.num_series,
+            )
+        })
+        .collect();
+    assert_eq!(
+        cut,
+        vec![
+            (0, 100_000, 5 * 1_000, 5),
+            (100_000, 200_000, 5 * 1_000, 5),
+            (200_000, 300_000, 5 * 1_000, 5)
+        ]
+    );
+    assert!(
+        done.cut[1].stats.num_chunks >= 5 * 9,
+        "{:?}",
+        done.cut[1].stats
+    );
+    assert_eq!(all(&db), expected(0, 400_000));
+    drop(db);
+    let (db, _) = Db::open_with(tmp.path(), opts).unwrap();
+    assert_eq!(all(&db), expected(0, 400_000));
+}

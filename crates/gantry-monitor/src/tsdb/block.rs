@@ -174,13 +174,27 @@ fn sync_dir(dir: &Path) -> Result<(), BlockError> {
 
 /// Writes a block of `series` (each with samples sorted by time, all in
 /// `min_time..max_time`) under `blocks_dir` and opens it.
+/// Part of one series' data for a block, in time order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Part {
+    /// Sorted, deduplicated samples, encoded into chunks when written.
+    Samples(Vec<(i64, f64)>),
+    /// A chunk already encoded (its bytes as [`XorChunk::to_bytes`] writes
+    /// them) with its first and last timestamps, copied as it is.
+    Chunk {
+        min_t: i64,
+        max_t: i64,
+        bytes: Vec<u8>,
+    },
+}
+
 /// Writes a block of `series`, each a label set and a source its samples
 /// are read from (`samples_of`, sorted and deduplicated) when its turn
 /// comes: one series' samples are in memory at a time, not the block's.
 pub fn write<T>(
     blocks_dir: &Path,
     mut series: Vec<(Labels, T)>,
-    mut samples_of: impl FnMut(&T) -> Result<Vec<(i64, f64)>, BlockError>,
+    mut samples_of: impl FnMut(&T) -> Result<Vec<Part>, BlockError>,
     min_time: i64,
     max_time: i64,
     compaction: Compaction,
@@ -197,40 +211,62 @@ pub fn write<T>(
     let mut entries: Vec<(Labels, Vec<ChunkRef>)> = Vec::new();
     series.sort_by(|a, b| a.0.cmp(&b.0));
     for (labels, source) in series {
-        let samples = samples_of(&source)?;
-        if samples.is_empty() {
-            continue;
-        }
-        let s = Series { labels, samples };
+        let parts = samples_of(&source)?;
         let mut refs = Vec::new();
-        for part in s.samples.chunks(SAMPLES_PER_CHUNK) {
-            let mut c = XorChunk::new();
-            for &(t, v) in part {
-                // Samples come sorted and deduplicated from the head or blocks.
-                if c.append(t, v).is_err() {
-                    continue;
-                }
-            }
-            let bytes = c.to_bytes();
+        let mut n_samples = 0u64;
+        let mut put = |bytes: &[u8], min_t: i64, max_t: i64| -> Result<(), BlockError> {
             chunks
                 .write_all(&(bytes.len() as u32).to_le_bytes())
-                .and_then(|_| chunks.write_all(&bytes))
+                .and_then(|_| chunks.write_all(bytes))
                 .map_err(io(&chunks_path))?;
             refs.push(ChunkRef {
-                min_t: part[0].0,
-                max_t: part[part.len() - 1].0,
+                min_t,
+                max_t,
                 offset,
             });
             offset += 4 + bytes.len() as u64;
             stats.num_chunks += 1;
+            Ok(())
+        };
+        for part in parts {
+            match part {
+                // Encoded already (a whole head chunk): copied as it is.
+                Part::Chunk {
+                    min_t,
+                    max_t,
+                    bytes,
+                } => {
+                    n_samples += bytes
+                        .get(..2)
+                        .map_or(0, |c| u16::from_be_bytes([c[0], c[1]]) as u64);
+                    put(&bytes, min_t, max_t)?;
+                }
+                Part::Samples(samples) => {
+                    for run in samples.chunks(SAMPLES_PER_CHUNK) {
+                        let mut c = XorChunk::new();
+                        for &(t, v) in run {
+                            // Samples come sorted and deduplicated from the
+                            // head or blocks.
+                            if c.append(t, v).is_err() {
+                                continue;
+                            }
+                        }
+                        put(&c.to_bytes(), run[0].0, run[run.len() - 1].0)?;
+                    }
+                    n_samples += samples.len() as u64;
+                }
+            }
         }
-        stats.num_samples += s.samples.len() as u64;
+        if refs.is_empty() {
+            continue;
+        }
+        stats.num_samples += n_samples;
         stats.num_series += 1;
-        for (k, v) in s.labels.pairs() {
+        for (k, v) in labels.pairs() {
             symbols.entry(k.clone()).or_insert(0);
             symbols.entry(v.clone()).or_insert(0);
         }
-        entries.push((s.labels, refs));
+        entries.push((labels, refs));
     }
     let file = chunks
         .into_inner()

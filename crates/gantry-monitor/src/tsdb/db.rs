@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::block::{self, Block, BlockError, BlockMeta, Compaction};
+use super::block::{self, Block, BlockError, BlockMeta, Compaction, Part};
 use super::head::{self, Head, SeriesRef};
 use super::wal::{Record, RefSample, ReplayStats, Wal, WalError};
 use super::{Queryable, Series};
@@ -297,7 +297,7 @@ impl Db {
         let block = block::write(
             &self.dir.join("blocks"),
             series,
-            |r| Ok(head.samples(*r, min, end - 1)),
+            |r| Ok(head.block_parts(*r, min, end - 1)),
             start,
             end,
             Compaction {
@@ -377,7 +377,7 @@ impl Db {
                 }
                 samples.sort_by_key(|s| s.0);
                 samples.dedup_by_key(|s| s.0);
-                Ok(samples)
+                Ok(vec![Part::Samples(samples)])
             },
             start,
             end,

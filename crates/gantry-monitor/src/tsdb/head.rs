@@ -24,6 +24,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
+use super::block::Part;
 use super::chunk::{self, XorChunk};
 use crate::labels::{Labels, Matcher};
 
@@ -544,6 +545,44 @@ impl Head {
         let mut out = difference(&base, &exclude);
         // Every ref in the postings or the base set is a live series.
         out.sort_by(|a, b| self.labels(*a).cmp(&self.labels(*b)));
+        out
+    }
+
+    /// A series' data in `mint..=maxt` for a block: chunks lying wholly
+    /// inside the range as they are stored, the samples in range of a
+    /// chunk that straddles an edge decoded. Copying chunks spares
+    /// decoding and re-encoding most of a block.
+    pub fn block_parts(&self, r: SeriesRef, mint: i64, maxt: i64) -> Vec<Part> {
+        let Some(s) = self.get(r) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let in_range = |(t, _): &(i64, f64)| *t >= mint && *t <= maxt;
+        for c in s
+            .closed
+            .iter()
+            .filter(|c| c.max_t >= mint && c.min_t <= maxt)
+        {
+            let bytes = self.bytes_of(c);
+            if c.min_t >= mint && c.max_t <= maxt && bytes.len() > 2 {
+                out.push(Part::Chunk {
+                    min_t: c.min_t,
+                    max_t: c.max_t,
+                    bytes: bytes.into_owned(),
+                });
+            } else if let Ok(it) = chunk::iter_bytes(&bytes) {
+                let samples: Vec<(i64, f64)> = it.filter(in_range).collect();
+                if !samples.is_empty() {
+                    out.push(Part::Samples(samples));
+                }
+            }
+        }
+        if !s.open.is_empty() && s.open_min_t <= maxt {
+            let samples: Vec<(i64, f64)> = s.open.iter().filter(in_range).collect();
+            if !samples.is_empty() {
+                out.push(Part::Samples(samples));
+            }
+        }
         out
     }
 
