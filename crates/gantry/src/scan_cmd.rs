@@ -224,12 +224,9 @@ fn cloud(
 }
 
 /// Appends a `scan.completed` event (counts and the findings, secrets
-/// redacted) when the data dir holds a store.
+/// redacted) to the event log, when there is one (the data dir's store,
+/// or PostgreSQL with GANTRY_DATABASE_URL).
 fn record(data_dir: &Path, report: &Report) {
-    let db = data_dir.join("gantry.db");
-    if !db.is_file() {
-        return;
-    }
     let Ok(rt) = tokio::runtime::Runtime::new() else {
         return;
     };
@@ -262,16 +259,15 @@ fn record(data_dir: &Path, report: &Report) {
         "findings_truncated": report.findings.len() > 500,
     });
     rt.block_on(async {
-        let Ok(store) = gantry_store::SqliteStore::open(&db).await else {
-            return;
-        };
-        let Ok(kind) = EventKind::new("scan.completed") else {
+        let (Some(store), Ok(kind)) = (
+            crate::tf_cmd::open_data_store(data_dir).await,
+            EventKind::new("scan.completed"),
+        ) else {
             return;
         };
         let event = NewEvent::new(kind, format!("scan/{}", report.root), "gantry:scan", data);
-        use gantry_store::EventLog;
         if let Err(e) = store.append(vec![event]).await {
-            tracing::warn!(error = %e, "could not record the scan in the event log");
+            eprintln!("warning: could not record the scan in the event log: {e}");
         }
     });
 }

@@ -245,6 +245,25 @@ fn inputs(a: &Args, dir: &Path, cfg: &Config) -> Result<Inputs, String> {
 
 /// The event log of the data dir, when there is one.
 pub async fn open_store(dir: &Path) -> Option<Arc<dyn Store>> {
+    // GANTRY_DATA_DIR, else the nearest `.gantry/gantry.db` here or above
+    // (the demo's infra lives inside the server's data dir).
+    let data_dir = match std::env::var("GANTRY_DATA_DIR") {
+        Ok(d) => PathBuf::from(d),
+        Err(_) => {
+            let start = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+            start
+                .ancestors()
+                .map(|a| a.join(".gantry"))
+                .find(|d| d.join("gantry.db").is_file())
+                .unwrap_or_else(|| dir.join(".gantry"))
+        }
+    };
+    open_data_store(&data_dir).await
+}
+
+/// The event log: PostgreSQL when GANTRY_DATABASE_URL names one, else the
+/// SQLite store in `data_dir` if it exists (never created here).
+pub async fn open_data_store(data_dir: &Path) -> Option<Arc<dyn Store>> {
     if let Ok(url) = std::env::var("GANTRY_DATABASE_URL")
         && url.starts_with("postgres")
     {
@@ -253,19 +272,8 @@ pub async fn open_store(dir: &Path) -> Option<Arc<dyn Store>> {
             .ok()
             .map(|s| Arc::new(s) as Arc<dyn Store>);
     }
-    // GANTRY_DATA_DIR, else the nearest `.gantry/gantry.db` here or above
-    // (the demo's infra lives inside the server's data dir).
-    let db = match std::env::var("GANTRY_DATA_DIR") {
-        Ok(d) => PathBuf::from(d).join("gantry.db"),
-        Err(_) => {
-            let start = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-            start
-                .ancestors()
-                .map(|a| a.join(".gantry").join("gantry.db"))
-                .find(|p| p.is_file())?
-        }
-    };
-    if !db.exists() {
+    let db = data_dir.join("gantry.db");
+    if !db.is_file() {
         return None;
     }
     gantry_store::SqliteStore::open(&db)
