@@ -118,37 +118,310 @@ pub fn encode_request(samples: &[LabeledSample]) -> Vec<u8> {
 
 /// Decodes a receiver's request body into samples.
 pub fn decode_request(body: &[u8]) -> Result<Vec<LabeledSample>, DecodeError> {
+    let raw = decompress(body)?;
+    let req = decode_view(&raw)?;
+    let mut out = Vec::with_capacity(req.sample_count());
+    for (pairs, samples) in req.series() {
+        let labels = Labels::new(pairs.iter().copied());
+        out.extend(samples.iter().map(|&(t, v)| (labels.clone(), t, v)));
+    }
+    Ok(out)
+}
+
+/// Decompresses a receiver's request body (snappy block format), refusing
+/// bodies that would decompress to more than [`MAX_DECODED`] bytes.
+pub fn decompress(body: &[u8]) -> Result<Vec<u8>, DecodeError> {
     let len = snap::raw::decompress_len(body).map_err(|e| DecodeError::Snappy(e.to_string()))?;
     if len > MAX_DECODED {
         return Err(DecodeError::TooLarge { limit: MAX_DECODED });
     }
-    let raw = snap::raw::Decoder::new()
+    snap::raw::Decoder::new()
         .decompress_vec(body)
-        .map_err(|e| DecodeError::Snappy(e.to_string()))?;
-    let req =
-        WriteRequest::decode(raw.as_slice()).map_err(|e| DecodeError::Protobuf(e.to_string()))?;
-    let mut out = Vec::new();
-    for (index, ts) in req.timeseries.into_iter().enumerate() {
-        if ts.labels.is_empty() {
+        .map_err(|e| DecodeError::Snappy(e.to_string()))
+}
+
+/// A decoded `WriteRequest` whose strings borrow the decompressed body:
+/// every series' labels sorted by name, without duplicates or empty
+/// values (as [`Labels::new`] would leave them), and its samples.
+#[derive(Debug, Default)]
+pub struct WriteView<'a> {
+    labels: Vec<(&'a str, &'a str)>,
+    samples: Vec<(i64, f64)>,
+    /// Per series, where its labels and its samples end.
+    ends: Vec<(usize, usize)>,
+}
+
+impl<'a> WriteView<'a> {
+    /// Each series' label pairs and samples, in request order.
+    pub fn series(&self) -> impl Iterator<Item = (&[(&'a str, &'a str)], &[(i64, f64)])> {
+        let mut from = (0, 0);
+        self.ends.iter().map(move |&(l, s)| {
+            let out = (&self.labels[from.0..l], &self.samples[from.1..s]);
+            from = (l, s);
+            out
+        })
+    }
+
+    pub fn series_count(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn sample_count(&self) -> usize {
+        self.samples.len()
+    }
+}
+
+/// Decodes a decompressed `prometheus.WriteRequest` without copying its
+/// strings. Metadata, exemplars, native histograms and unknown fields are
+/// skipped. The whole message is decoded before series are checked, so a
+/// wire error wins over a bad series; of bad series the first is named:
+/// one without labels, with an invalid label name or without `__name__`.
+pub fn decode_view(raw: &[u8]) -> Result<WriteView<'_>, DecodeError> {
+    let mut out = WriteView::default();
+    let mut r = Pb::new(raw);
+    while let Some((field, wire)) = r.key()? {
+        match field {
+            1 => {
+                r.expect(wire, LEN)?;
+                decode_series(r.message()?, &mut out)?;
+                out.ends.push((out.labels.len(), out.samples.len()));
+            }
+            // Metadata.
+            3 => r.expect(wire, LEN).and_then(|_| r.skip(field, wire))?,
+            _ => r.skip(field, wire)?,
+        }
+    }
+    tidy_labels(&mut out)?;
+    Ok(out)
+}
+
+fn decode_series<'a>(mut r: Pb<'a>, out: &mut WriteView<'a>) -> Result<(), DecodeError> {
+    while let Some((field, wire)) = r.key()? {
+        match field {
+            1 => {
+                r.expect(wire, LEN)?;
+                let mut l = r.message()?;
+                let (mut name, mut value) = ("", "");
+                while let Some((field, wire)) = l.key()? {
+                    match field {
+                        1 => name = l.expect(wire, LEN).and_then(|_| l.str())?,
+                        2 => value = l.expect(wire, LEN).and_then(|_| l.str())?,
+                        _ => l.skip(field, wire)?,
+                    }
+                }
+                out.labels.push((name, value));
+            }
+            2 => {
+                r.expect(wire, LEN)?;
+                let mut s = r.message()?;
+                let (mut t, mut v) = (0i64, 0f64);
+                while let Some((field, wire)) = s.key()? {
+                    match field {
+                        1 => v = f64::from_bits(s.expect(wire, FIXED64).and_then(|_| s.fixed64())?),
+                        2 => t = s.expect(wire, VARINT).and_then(|_| s.varint())? as i64,
+                        _ => s.skip(field, wire)?,
+                    }
+                }
+                out.samples.push((t, v));
+            }
+            // Exemplars, native histograms and anything newer.
+            _ => r.skip(field, wire)?,
+        }
+    }
+    Ok(())
+}
+
+/// Checks every series' labels and puts them in [`Labels`] order: sorted
+/// by name, the last of equal names kept, empty values dropped. Requests
+/// from Prometheus are already in that order and are left as they are.
+fn tidy_labels(out: &mut WriteView<'_>) -> Result<(), DecodeError> {
+    let mut from = 0;
+    let mut all_tidy = true;
+    for (index, &(to, _)) in out.ends.iter().enumerate() {
+        let pairs = &out.labels[from..to];
+        from = to;
+        if pairs.is_empty() {
             return Err(DecodeError::NoLabels { index });
         }
-        if let Some(bad) = ts.labels.iter().find(|l| !valid_label_name(&l.name)) {
+        if let Some(bad) = pairs.iter().find(|(k, _)| !valid_label_name(k)) {
             return Err(DecodeError::BadLabel {
                 index,
-                name: bad.name.clone(),
+                name: bad.0.to_string(),
             });
         }
-        let labels = Labels::new(ts.labels.into_iter().map(|l| (l.name, l.value)));
-        if labels.metric_name().is_none() {
+        let named = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .any(|&(k, v)| k == crate::labels::METRIC_NAME && !v.is_empty())
+        };
+        let tidy =
+            pairs.windows(2).all(|w| w[0].0 < w[1].0) && pairs.iter().all(|p| !p.1.is_empty());
+        all_tidy &= tidy;
+        if tidy && !named(pairs) {
             return Err(DecodeError::NoName { index });
         }
-        out.extend(
-            ts.samples
-                .into_iter()
-                .map(|s| (labels.clone(), s.timestamp, s.value)),
-        );
+        if !tidy && !named(&tidied(pairs)) {
+            return Err(DecodeError::NoName { index });
+        }
     }
-    Ok(out)
+    if all_tidy {
+        return Ok(());
+    }
+    let mut labels = Vec::with_capacity(out.labels.len());
+    let mut from = 0;
+    for end in &mut out.ends {
+        labels.extend(tidied(&out.labels[from..end.0]));
+        from = end.0;
+        end.0 = labels.len();
+    }
+    out.labels = labels;
+    Ok(())
+}
+
+/// Label pairs as [`Labels::new`] would keep them.
+fn tidied<'a>(pairs: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut sorted = pairs.to_vec();
+    // Stable, so of equal names the last stays last and is kept.
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    let mut out: Vec<(&str, &str)> = Vec::with_capacity(sorted.len());
+    for p in sorted {
+        match out.last_mut() {
+            Some(last) if last.0 == p.0 => *last = p,
+            _ => out.push(p),
+        }
+    }
+    out.retain(|p| !p.1.is_empty());
+    out
+}
+
+const VARINT: u8 = 0;
+const FIXED64: u8 = 1;
+const LEN: u8 = 2;
+const START_GROUP: u8 = 3;
+const END_GROUP: u8 = 4;
+const FIXED32: u8 = 5;
+/// Nested groups skipped before a request is refused.
+const MAX_GROUP_DEPTH: usize = 100;
+
+/// A protobuf wire-format reader over one message's bytes.
+struct Pb<'a> {
+    b: &'a [u8],
+    at: usize,
+    /// Where `b` starts in the whole request, for error positions.
+    base: usize,
+}
+
+impl<'a> Pb<'a> {
+    fn new(b: &'a [u8]) -> Pb<'a> {
+        Pb { b, at: 0, base: 0 }
+    }
+
+    fn fail(&self, what: &str) -> DecodeError {
+        DecodeError::Protobuf(format!("{what} at byte {}", self.base + self.at))
+    }
+
+    /// A length-delimited field read as a nested message.
+    fn message(&mut self) -> Result<Pb<'a>, DecodeError> {
+        let b = self.bytes()?;
+        Ok(Pb {
+            b,
+            at: 0,
+            base: self.base + self.at - b.len(),
+        })
+    }
+
+    /// The next field number and wire type, `None` at the end.
+    fn key(&mut self) -> Result<Option<(u64, u8)>, DecodeError> {
+        if self.at == self.b.len() {
+            return Ok(None);
+        }
+        let k = self.varint()?;
+        let field = k >> 3;
+        if field == 0 || k > u64::from(u32::MAX) {
+            return Err(self.fail(&format!("invalid field key {k}")));
+        }
+        Ok(Some((field, (k & 7) as u8)))
+    }
+
+    /// Refuses a known field sent with another wire type.
+    fn expect(&self, wire: u8, want: u8) -> Result<(), DecodeError> {
+        if wire == want {
+            Ok(())
+        } else {
+            Err(self.fail(&format!("wire type {wire} where {want} belongs")))
+        }
+    }
+
+    fn varint(&mut self) -> Result<u64, DecodeError> {
+        let mut v = 0u64;
+        for i in 0..10 {
+            let Some(&byte) = self.b.get(self.at) else {
+                return Err(self.fail("truncated varint"));
+            };
+            self.at += 1;
+            if i == 9 && byte > 1 {
+                break;
+            }
+            v |= ((byte & 0x7f) as u64) << (7 * i);
+            if byte < 0x80 {
+                return Ok(v);
+            }
+        }
+        Err(self.fail("varint overflows 64 bits"))
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        match self.b.get(self.at..self.at.saturating_add(n)) {
+            Some(s) => {
+                self.at += n;
+                Ok(s)
+            }
+            None => Err(self.fail("truncated field")),
+        }
+    }
+
+    fn fixed64(&mut self) -> Result<u64, DecodeError> {
+        let s = self.take(8)?;
+        Ok(u64::from_le_bytes([
+            s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7],
+        ]))
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], DecodeError> {
+        let n = self.varint()?;
+        self.take(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    fn str(&mut self) -> Result<&'a str, DecodeError> {
+        let at = self.base + self.at;
+        std::str::from_utf8(self.bytes()?)
+            .map_err(|_| DecodeError::Protobuf(format!("invalid UTF-8 in a string at byte {at}")))
+    }
+
+    /// Skips the value of a field this decoder does not use.
+    fn skip(&mut self, field: u64, wire: u8) -> Result<(), DecodeError> {
+        self.skip_nested(field, wire, 0)
+    }
+
+    fn skip_nested(&mut self, field: u64, wire: u8, depth: usize) -> Result<(), DecodeError> {
+        match wire {
+            VARINT => self.varint().map(drop),
+            FIXED64 => self.take(8).map(drop),
+            LEN => self.bytes().map(drop),
+            FIXED32 => self.take(4).map(drop),
+            START_GROUP if depth < MAX_GROUP_DEPTH => loop {
+                match self.key()? {
+                    None => return Err(self.fail("unterminated group")),
+                    Some((f, END_GROUP)) if f == field => return Ok(()),
+                    Some((_, END_GROUP)) => return Err(self.fail("mismatched end of group")),
+                    Some((f, w)) => self.skip_nested(f, w, depth + 1)?,
+                }
+            },
+            START_GROUP => Err(self.fail("groups nested too deeply")),
+            END_GROUP => Err(self.fail("end of a group that was not started")),
+            _ => Err(self.fail(&format!("invalid wire type {wire}"))),
+        }
+    }
 }
 
 fn valid_label_name(s: &str) -> bool {

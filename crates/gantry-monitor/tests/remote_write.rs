@@ -63,6 +63,158 @@ fn hostile_bodies_are_refused_with_reasons() {
     ));
 }
 
+/// The receiver's decoder as prost and [`Labels::new`] define it: the
+/// reference the hand-written wire decoder must agree with.
+fn reference_decode(raw: &[u8]) -> Result<Vec<LabeledSample>, DecodeError> {
+    use prost::Message;
+    let req =
+        remote::WriteRequest::decode(raw).map_err(|e| DecodeError::Protobuf(e.to_string()))?;
+    let mut out = Vec::new();
+    for (index, ts) in req.timeseries.into_iter().enumerate() {
+        if ts.labels.is_empty() {
+            return Err(DecodeError::NoLabels { index });
+        }
+        if let Some(bad) = ts.labels.iter().find(|l| {
+            let mut c = l.name.chars();
+            !(c.next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && c.all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        }) {
+            return Err(DecodeError::BadLabel {
+                index,
+                name: bad.name.clone(),
+            });
+        }
+        let labels = Labels::new(ts.labels.into_iter().map(|l| (l.name, l.value)));
+        if labels.metric_name().is_none() {
+            return Err(DecodeError::NoName { index });
+        }
+        out.extend(
+            ts.samples
+                .iter()
+                .map(|s| (labels.clone(), s.timestamp, s.value)),
+        );
+    }
+    Ok(out)
+}
+
+fn same_outcome(
+    a: &Result<Vec<LabeledSample>, DecodeError>,
+    b: &Result<Vec<LabeledSample>, DecodeError>,
+) -> bool {
+    match (a, b) {
+        (Ok(a), Ok(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|(x, y)| x.0 == y.0 && x.1 == y.1 && x.2.to_bits() == y.2.to_bits())
+        }
+        // Both refuse; the protobuf messages' wording differs.
+        (Err(DecodeError::Protobuf(_)), Err(DecodeError::Protobuf(_))) => true,
+        (Err(a), Err(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn decode_raw(raw: &[u8]) -> Result<Vec<LabeledSample>, DecodeError> {
+    decode_request(&snap::raw::Encoder::new().compress_vec(raw).unwrap())
+}
+
+proptest::proptest! {
+    #[test]
+    fn wire_decoder_agrees_with_prost(
+        series in proptest::collection::vec(
+            (
+                proptest::collection::vec(
+                    (
+                        proptest::prop_oneof![
+                            proptest::strategy::Just("__name__".to_string()),
+                            "[a-c]{1,2}",
+                            proptest::strategy::Just("0bad".to_string()),
+                        ],
+                        proptest::prop_oneof![proptest::strategy::Just(String::new()), "[a-zé]{0,3}"],
+                    ),
+                    0..5,
+                ),
+                proptest::collection::vec((proptest::num::i64::ANY, proptest::num::f64::ANY), 0..4),
+            ),
+            0..6,
+        ),
+        extra in proptest::collection::vec(proptest::num::u8::ANY, 0..3),
+    ) {
+        use prost::Message;
+        let req = remote::WriteRequest {
+            timeseries: series
+                .into_iter()
+                .map(|(labels, samples)| remote::TimeSeries {
+                    labels: labels
+                        .into_iter()
+                        .map(|(name, value)| remote::Label { name, value })
+                        .collect(),
+                    samples: samples
+                        .into_iter()
+                        .map(|(timestamp, value)| remote::Sample { value, timestamp })
+                        .collect(),
+                })
+                .collect(),
+            metadata: Vec::new(),
+        };
+        let mut raw = req.encode_to_vec();
+        let got = decode_raw(&raw);
+        let want = reference_decode(&raw);
+        proptest::prop_assert!(same_outcome(&got, &want), "{got:?} vs {want:?}");
+        // Trailing bytes, usually a broken field: both refuse or both accept.
+        raw.extend(extra);
+        let got = decode_raw(&raw);
+        let want = reference_decode(&raw);
+        proptest::prop_assert!(same_outcome(&got, &want), "{got:?} vs {want:?}");
+    }
+
+    #[test]
+    fn wire_decoder_never_panics(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+        let _ = decode_raw(&raw);
+    }
+}
+
+#[test]
+fn wire_decoder_skips_fields_it_does_not_use() {
+    fn field(tag: u64, wire: u64, payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![(tag << 3 | wire) as u8];
+        if wire == 2 {
+            out.push(payload.len() as u8);
+        }
+        out.extend_from_slice(payload);
+        out
+    }
+    let label = |k: &str, v: &str| {
+        let mut l = field(1, 2, k.as_bytes());
+        l.extend(field(2, 2, v.as_bytes()));
+        field(1, 2, &l)
+    };
+    let mut sample = field(1, 1, &2.5f64.to_le_bytes());
+    sample.extend(field(2, 0, &[0x90, 0x4e])); // 10000
+    sample.extend(field(9, 5, &[1, 2, 3, 4])); // an unknown fixed32
+    let mut ts = label("job", "x");
+    ts.extend(label("__name__", "up"));
+    ts.extend(field(2, 2, &sample));
+    ts.extend(field(3, 2, &[0x0a, 0x00])); // an exemplar
+    ts.extend(field(4, 2, &[])); // a native histogram
+    let mut raw = field(3, 2, &[0x08, 0x01]); // metadata first
+    raw.extend(field(1, 2, &ts));
+    raw.extend(field(7, 0, &[0x05])); // an unknown varint
+    let got = decode_raw(&raw).unwrap();
+    assert_eq!(
+        got,
+        vec![(Labels::new([("__name__", "up"), ("job", "x")]), 10_000, 2.5)]
+    );
+    // A truncated sample is refused with where it broke.
+    let cut = &raw[..raw.len() - 8];
+    match decode_raw(cut) {
+        Err(DecodeError::Protobuf(m)) => assert!(m.contains("at byte"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
+
 /// Reads one HTTP/1.1 request with a Content-Length body.
 fn read_request(conn: &mut TcpStream) -> Option<(String, Vec<u8>)> {
     let mut reader = BufReader::new(conn.try_clone().ok()?);

@@ -104,6 +104,45 @@ fn reopen_replays_everything_committed() {
 }
 
 #[test]
+fn series_appended_as_label_pairs_join_existing_ones_and_replay() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let (mut db, _) = Db::open(tmp.path()).unwrap();
+        db.append(&[(series(1), 1000, 1.0)]).unwrap();
+        db.commit().unwrap();
+        let one: &[(&str, &str)] = &[("__name__", "load"), ("instance", "host-1")];
+        let two: &[(&str, &str)] = &[("__name__", "load"), ("instance", "host-2")];
+        let out = db
+            .append_series([
+                (one, &[(2000, 2.0), (3000, 3.0)][..]),
+                (two, &[(2000, 20.0)][..]),
+                // Refused: older than host-1's newest sample.
+                (one, &[(1500, 9.0)][..]),
+            ])
+            .unwrap();
+        assert_eq!(
+            (out.appended, out.new_series, out.rejected_count),
+            (3, 1, 1)
+        );
+        assert_eq!(db.head().series_count(), 2);
+        db.commit().unwrap();
+    }
+    let (db, stats) = Db::open(tmp.path()).unwrap();
+    // Series(host-1), samples, series(host-2), samples.
+    assert_eq!(stats.records, 4);
+    assert_eq!(
+        all(&db),
+        vec![
+            (
+                r#"load{instance="host-1"}"#.to_string(),
+                vec![(1000, 1.0), (2000, 2.0), (3000, 3.0)]
+            ),
+            (r#"load{instance="host-2"}"#.to_string(), vec![(2000, 20.0)]),
+        ]
+    );
+}
+
+#[test]
 fn torn_and_corrupt_tails_are_cut_and_earlier_records_kept() {
     let tmp = tempfile::tempdir().unwrap();
     let seg;

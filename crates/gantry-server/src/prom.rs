@@ -108,6 +108,35 @@ impl SampleSink for DbSink {
     }
 }
 
+impl DbSink {
+    /// Stores a received remote-write request durably, then offers it to
+    /// the remote-write queues.
+    fn append_view(&self, req: &remote::WriteView<'_>) -> Result<(), String> {
+        {
+            let mut db = self
+                .db
+                .write()
+                .map_err(|_| "the store lock is poisoned".to_string())?;
+            let out = db.append_series(req.series()).map_err(|e| e.to_string())?;
+            db.commit().map_err(|e| e.to_string())?;
+            if out.rejected_count > 0 {
+                tracing::debug!(rejected = out.rejected_count, first = ?out.rejected.first(), "samples refused by the store");
+            }
+        }
+        if !self.queues.is_empty() {
+            let mut batch = Vec::with_capacity(req.sample_count());
+            for (pairs, samples) in req.series() {
+                let labels = gantry_monitor::labels::Labels::new(pairs.iter().copied());
+                batch.extend(samples.iter().map(|&(t, v)| (labels.clone(), t, v)));
+            }
+            for q in &self.queues {
+                q.offer(&batch);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Opens the store and starts scraping, remote write and maintenance.
 /// The tasks end when `shutdown` turns true.
 pub fn start(
@@ -891,9 +920,13 @@ pub(crate) async fn write(
     body: Bytes,
 ) -> Result<Response, PromError> {
     let m = monitoring(&state)?;
-    let samples = remote::decode_request(&body).map_err(|e| PromError::bad_data(e.to_string()))?;
     let sink = m.sink.clone();
-    blocking(move || sink.append(samples).map_err(PromError::internal)).await?;
+    blocking(move || {
+        let raw = remote::decompress(&body).map_err(|e| PromError::bad_data(e.to_string()))?;
+        let req = remote::decode_view(&raw).map_err(|e| PromError::bad_data(e.to_string()))?;
+        sink.append_view(&req).map_err(PromError::internal)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -93,6 +93,8 @@ pub struct Db {
     /// WAL id of each head series, by head ref.
     wal_ids: Vec<u64>,
     next_id: u64,
+    /// The samples record being built, kept for its capacity.
+    logged: Vec<RefSample>,
 }
 
 fn set_id(ids: &mut Vec<u64>, r: SeriesRef, id: u64) {
@@ -185,6 +187,7 @@ impl Db {
             blocks,
             wal_ids,
             next_id: max_id.map_or(0, |m| m + 1),
+            logged: Vec::new(),
         };
         Ok((db, stats))
     }
@@ -205,32 +208,84 @@ impl Db {
     /// synced), then applied to the head. Refused samples are reported,
     /// not fatal. Call [`Db::commit`] to make the batch durable.
     pub fn append(&mut self, batch: &[LabeledSample]) -> Result<AppendOutcome, DbError> {
-        let mut out = AppendOutcome::default();
         let mut new_series = Vec::new();
         let mut refs = Vec::with_capacity(batch.len());
+        // Samples of one series usually arrive together and share one label
+        // set (a clone): those skip the hash lookup.
+        let mut prev: Option<(usize, SeriesRef)> = None;
         for (labels, _, _) in batch {
-            let (r, created) = self.head.get_or_create(labels)?;
-            if created {
-                let id = self.next_id;
-                self.next_id += 1;
-                set_id(&mut self.wal_ids, r, id);
-                new_series.push((id, labels.clone()));
+            if let Some((id, r)) = prev
+                && id == labels.identity()
+            {
+                refs.push(r);
+                continue;
             }
+            let found = self.head.get_or_create(labels)?;
+            let r = self.note_series(found, &mut new_series);
+            prev = Some((labels.identity(), r));
             refs.push(r);
         }
-        out.new_series = new_series.len();
+        let samples = refs.iter().zip(batch).map(|(&r, (_, t, v))| (r, *t, *v));
+        self.append_refs(new_series, samples)
+    }
+
+    /// [`Db::append`] for series given as label pairs in [`Labels`] order
+    /// (sorted by name, no duplicate names, no empty values), each with its
+    /// samples, as a remote-write request arrives: series already in the
+    /// head are found without building their label sets.
+    pub fn append_series<'a, 'b: 'a>(
+        &mut self,
+        series: impl IntoIterator<Item = (&'a [(&'b str, &'b str)], &'a [(i64, f64)])>,
+    ) -> Result<AppendOutcome, DbError> {
+        let mut new_series = Vec::new();
+        let mut found = Vec::new();
+        for (pairs, samples) in series {
+            let got = self.head.get_or_create_pairs(pairs)?;
+            found.push((self.note_series(got, &mut new_series), samples));
+        }
+        let samples = found
+            .iter()
+            .flat_map(|&(r, samples)| samples.iter().map(move |&(t, v)| (r, t, v)));
+        self.append_refs(new_series, samples)
+    }
+
+    /// Gives a series the head just created its WAL id, to be logged.
+    fn note_series(
+        &mut self,
+        (r, created): (SeriesRef, bool),
+        new_series: &mut Vec<(u64, Labels)>,
+    ) -> SeriesRef {
+        if created && let Some(labels) = self.head.labels(r) {
+            let id = self.next_id;
+            self.next_id += 1;
+            set_id(&mut self.wal_ids, r, id);
+            new_series.push((id, labels.clone()));
+        }
+        r
+    }
+
+    fn append_refs(
+        &mut self,
+        new_series: Vec<(u64, Labels)>,
+        samples: impl Iterator<Item = (SeriesRef, i64, f64)>,
+    ) -> Result<AppendOutcome, DbError> {
+        let mut out = AppendOutcome {
+            new_series: new_series.len(),
+            ..AppendOutcome::default()
+        };
         if !new_series.is_empty() {
             self.wal.log(&Record::Series(new_series))?;
         }
-        let mut logged = Vec::with_capacity(batch.len());
-        for (&r, (_, t, v)) in refs.iter().zip(batch) {
-            match self.head.append(r, *t, *v) {
+        let mut logged = std::mem::take(&mut self.logged);
+        logged.clear();
+        for (r, t, v) in samples {
+            match self.head.append(r, t, v) {
                 Ok(()) => {
                     out.appended += 1;
                     logged.push(RefSample {
                         id: self.wal_ids[r as usize],
-                        t: *t,
-                        v: *v,
+                        t,
+                        v,
                     });
                 }
                 Err(e) => {
@@ -242,7 +297,12 @@ impl Db {
             }
         }
         if !logged.is_empty() {
-            self.wal.log(&Record::Samples(logged))?;
+            let rec = Record::Samples(logged);
+            let done = self.wal.log(&rec);
+            if let Record::Samples(buf) = rec {
+                self.logged = buf;
+            }
+            done?;
         }
         // Series created for samples that were all refused stay empty until
         // the next truncation removes them.

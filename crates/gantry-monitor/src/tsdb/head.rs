@@ -332,13 +332,34 @@ impl Head {
     /// The series for `labels`, created when new (`true` in the result).
     pub fn get_or_create(&mut self, labels: &Labels) -> Result<(SeriesRef, bool), AppendError> {
         let hash = labels.stable_hash();
-        if let Some(refs) = self.by_hash.get(&hash)
-            && let Some(&r) = refs
-                .iter()
-                .find(|&&r| self.get(r).is_some_and(|s| s.labels == *labels))
-        {
+        if let Some(r) = self.find(hash, |l| l == labels) {
             return Ok((r, false));
         }
+        self.create(hash, labels)
+    }
+
+    /// [`Head::get_or_create`] for label pairs already in [`Labels`] order
+    /// (sorted by name, no duplicate names, no empty values): an existing
+    /// series is found without building a label set.
+    pub fn get_or_create_pairs(
+        &mut self,
+        pairs: &[(&str, &str)],
+    ) -> Result<(SeriesRef, bool), AppendError> {
+        let hash = Labels::stable_hash_of(pairs.iter().copied());
+        if let Some(r) = self.find(hash, |l| l.iter().eq(pairs.iter().copied())) {
+            return Ok((r, false));
+        }
+        self.create(hash, &Labels::new(pairs.iter().copied()))
+    }
+
+    fn find(&self, hash: u64, same: impl Fn(&Labels) -> bool) -> Option<SeriesRef> {
+        let refs = self.by_hash.get(&hash)?;
+        refs.iter()
+            .copied()
+            .find(|&r| self.get(r).is_some_and(|s| same(&s.labels)))
+    }
+
+    fn create(&mut self, hash: u64, labels: &Labels) -> Result<(SeriesRef, bool), AppendError> {
         let r = match self.free.pop() {
             Some(r) => r,
             None => SeriesRef::try_from(self.series.len())

@@ -544,9 +544,11 @@ fn decode(ty: u8, payload: &[u8]) -> Option<Record> {
 }
 
 /// CRC-32C (Castagnoli), the checksum Prometheus's WAL uses too.
+/// Slicing by 8: eight table lookups per 8 bytes, independent of each
+/// other, instead of a lookup chained through every byte.
 pub fn crc32c(data: &[u8]) -> u32 {
-    const TABLE: [u32; 256] = {
-        let mut t = [0u32; 256];
+    const TABLES: [[u32; 256]; 8] = {
+        let mut t = [[0u32; 256]; 8];
         let mut i = 0;
         while i < 256 {
             let mut c = i as u32;
@@ -559,14 +561,38 @@ pub fn crc32c(data: &[u8]) -> u32 {
                 };
                 k += 1;
             }
-            t[i] = c;
+            t[0][i] = c;
             i += 1;
+        }
+        let mut s = 1;
+        while s < 8 {
+            let mut i = 0;
+            while i < 256 {
+                let prev = t[s - 1][i];
+                t[s][i] = (prev >> 8) ^ t[0][(prev & 0xff) as usize];
+                i += 1;
+            }
+            s += 1;
         }
         t
     };
+    let t = &TABLES;
     let mut crc = !0u32;
-    for &b in data {
-        crc = TABLE[((crc ^ b as u32) & 0xff) as usize] ^ (crc >> 8);
+    let mut words = data.chunks_exact(8);
+    for w in &mut words {
+        let lo = u32::from_le_bytes([w[0], w[1], w[2], w[3]]) ^ crc;
+        let hi = u32::from_le_bytes([w[4], w[5], w[6], w[7]]);
+        crc = t[7][(lo & 0xff) as usize]
+            ^ t[6][((lo >> 8) & 0xff) as usize]
+            ^ t[5][((lo >> 16) & 0xff) as usize]
+            ^ t[4][(lo >> 24) as usize]
+            ^ t[3][(hi & 0xff) as usize]
+            ^ t[2][((hi >> 8) & 0xff) as usize]
+            ^ t[1][((hi >> 16) & 0xff) as usize]
+            ^ t[0][(hi >> 24) as usize];
+    }
+    for &b in words.remainder() {
+        crc = t[0][((crc ^ b as u32) & 0xff) as usize] ^ (crc >> 8);
     }
     !crc
 }
@@ -579,6 +605,34 @@ mod tests {
     fn crc32c_check_value() {
         // The standard check value of CRC-32C over "123456789".
         assert_eq!(crc32c(b"123456789"), 0xe306_9283);
+    }
+
+    #[test]
+    fn crc32c_slicing_agrees_with_bitwise_at_every_length_and_offset() {
+        fn bitwise(data: &[u8]) -> u32 {
+            let mut crc = !0u32;
+            for &b in data {
+                crc ^= b as u32;
+                for _ in 0..8 {
+                    crc = if crc & 1 != 0 {
+                        0x82f6_3b78 ^ (crc >> 1)
+                    } else {
+                        crc >> 1
+                    };
+                }
+            }
+            !crc
+        }
+        let data: Vec<u8> = (0..200u32).map(|i| (i * 131 + 7) as u8).collect();
+        for start in 0..9 {
+            for end in start..data.len() {
+                assert_eq!(
+                    crc32c(&data[start..end]),
+                    bitwise(&data[start..end]),
+                    "bytes {start}..{end}"
+                );
+            }
+        }
     }
 
     #[test]
