@@ -77,13 +77,8 @@ impl Labels {
     /// A stable 64-bit hash of the pairs (FNV-1a over names and values with
     /// separators), the same in every process, for sharding and lookups.
     pub fn stable_hash(&self) -> u64 {
-        Labels::stable_hash_of(self.iter())
-    }
-
-    /// [`Labels::stable_hash`] of pairs already in label order.
-    pub fn stable_hash_of<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> u64 {
         let mut h = Fnv(0xcbf2_9ce4_8422_2325);
-        for (k, v) in pairs {
+        for (k, v) in self.iter() {
             h.write(k.as_bytes());
             h.write_u8(0xff);
             h.write(v.as_bytes());

@@ -177,7 +177,12 @@ impl<'a> WriteView<'a> {
 /// wire error wins over a bad series; of bad series the first is named:
 /// one without labels, with an invalid label name or without `__name__`.
 pub fn decode_view(raw: &[u8]) -> Result<WriteView<'_>, DecodeError> {
-    let mut out = WriteView::default();
+    // A sample takes about 20 bytes on the wire, a label at least 8.
+    let mut out = WriteView {
+        labels: Vec::with_capacity(raw.len() / 64),
+        samples: Vec::with_capacity(raw.len() / 24),
+        ends: Vec::with_capacity(raw.len() / 256),
+    };
     let mut r = Pb::new(raw);
     while let Some((field, wire)) = r.key()? {
         match field {
@@ -331,6 +336,7 @@ impl<'a> Pb<'a> {
     }
 
     /// The next field number and wire type, `None` at the end.
+    #[inline]
     fn key(&mut self) -> Result<Option<(u64, u8)>, DecodeError> {
         if self.at == self.b.len() {
             return Ok(None);
@@ -344,6 +350,7 @@ impl<'a> Pb<'a> {
     }
 
     /// Refuses a known field sent with another wire type.
+    #[inline]
     fn expect(&self, wire: u8, want: u8) -> Result<(), DecodeError> {
         if wire == want {
             Ok(())
@@ -352,7 +359,15 @@ impl<'a> Pb<'a> {
         }
     }
 
+    #[inline]
     fn varint(&mut self) -> Result<u64, DecodeError> {
+        // Keys and short lengths: one byte.
+        if let Some(&byte) = self.b.get(self.at)
+            && byte < 0x80
+        {
+            self.at += 1;
+            return Ok(byte as u64);
+        }
         let mut v = 0u64;
         for i in 0..10 {
             let Some(&byte) = self.b.get(self.at) else {
@@ -370,6 +385,7 @@ impl<'a> Pb<'a> {
         Err(self.fail("varint overflows 64 bits"))
     }
 
+    #[inline]
     fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         match self.b.get(self.at..self.at.saturating_add(n)) {
             Some(s) => {
@@ -380,6 +396,7 @@ impl<'a> Pb<'a> {
         }
     }
 
+    #[inline]
     fn fixed64(&mut self) -> Result<u64, DecodeError> {
         let s = self.take(8)?;
         Ok(u64::from_le_bytes([
@@ -387,6 +404,7 @@ impl<'a> Pb<'a> {
         ]))
     }
 
+    #[inline]
     fn bytes(&mut self) -> Result<&'a [u8], DecodeError> {
         let n = self.varint()?;
         self.take(usize::try_from(n).unwrap_or(usize::MAX))
@@ -425,11 +443,11 @@ impl<'a> Pb<'a> {
 }
 
 fn valid_label_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
+    let mut bytes = s.bytes();
+    bytes
         .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+        && bytes.all(|c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
 /// One `remote_write` endpoint. Its `Debug` output hides credentials.
