@@ -140,6 +140,9 @@ pub fn decompress(body: &[u8]) -> Result<Vec<u8>, DecodeError> {
         .map_err(|e| DecodeError::Snappy(e.to_string()))
 }
 
+/// A label name and value borrowed from a request body.
+pub type LabelPair<'a> = (&'a str, &'a str);
+
 /// A decoded `WriteRequest` whose strings borrow the decompressed body:
 /// every series' labels sorted by name, without duplicates or empty
 /// values (as [`Labels::new`] would leave them), and its samples.
@@ -153,7 +156,7 @@ pub struct WriteView<'a> {
 
 impl<'a> WriteView<'a> {
     /// Each series' label pairs and samples, in request order.
-    pub fn series(&self) -> impl Iterator<Item = (&[(&'a str, &'a str)], &[(i64, f64)])> {
+    pub fn series(&self) -> impl Iterator<Item = (&[LabelPair<'a>], &[(i64, f64)])> {
         let mut from = (0, 0);
         self.ends.iter().map(move |&(l, s)| {
             let out = (&self.labels[from.0..l], &self.samples[from.1..s]);
