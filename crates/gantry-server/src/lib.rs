@@ -51,6 +51,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub metrics: Arc<Metrics>,
     touch: Arc<auth::TouchThrottle>,
+    tokens: Arc<auth::TokenCache>,
     /// Becomes `true` when shutdown begins; long-lived responses end then.
     shutdown: tokio::sync::watch::Receiver<bool>,
     site_name: Option<Arc<str>>,
@@ -366,6 +367,7 @@ pub async fn serve(
         store: store.clone(),
         metrics: Arc::new(Metrics::new()),
         touch: Arc::default(),
+        tokens: Arc::default(),
         shutdown: shutdown_rx.clone(),
         site_name: opts.site_name.clone().map(Arc::from),
         site_description: opts.site_description.clone().map(Arc::from),

@@ -89,6 +89,7 @@ pub async fn revoke(
     if !state.store.revoke_token(id).await? {
         return Err(ApiError::not_found(format!("no active token with id {id}")));
     }
+    state.tokens.clear();
     audit(
         &state,
         "access.token.revoked",
