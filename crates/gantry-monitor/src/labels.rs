@@ -122,6 +122,66 @@ impl Hasher for Fnv {
     }
 }
 
+/// A fast, unkeyed hasher for maps that live inside one process: the
+/// head's series lookup and a query's working maps. It reads 8 bytes at a
+/// time where SipHash (the standard maps' default) costs several times
+/// more per key. Keys still compare equal before a hit counts, so a
+/// collision costs time, never a wrong answer.
+#[derive(Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+/// A `HashMap` hashing with [`FastHasher`].
+pub type FastMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
+
+impl FastHasher {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+
+    #[inline]
+    fn mix(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(Self::K);
+    }
+}
+
+impl Hasher for FastHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        // A multiply leaves low bits depending on low bits only, and maps
+        // index buckets by the low bits: fold the high half in.
+        let h = self.0;
+        (h ^ (h >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (h >> 32)
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            self.mix(u64::from_le_bytes(b));
+        }
+        let rest = words.remainder();
+        let mut b = [0u8; 8];
+        b[..rest.len()].copy_from_slice(rest);
+        // The length keeps ("ab", "c") apart from ("a", "bc").
+        self.mix(u64::from_le_bytes(b) ^ ((bytes.len() as u64) << 56));
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.mix(i as u64);
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.mix(i);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.mix(i as u64);
+    }
+}
+
 /// How a matcher compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatchOp {

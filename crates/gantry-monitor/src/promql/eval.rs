@@ -23,7 +23,7 @@ use promql_parser::parser::{
 };
 
 use super::{EngineOptions, QueryError, Sample, Value, is_stale_nan};
-use crate::labels::{Labels, METRIC_NAME, MatchOp, Matcher};
+use crate::labels::{FastMap, Labels, METRIC_NAME, MatchOp, Matcher};
 use crate::tsdb::{Queryable, Series};
 
 /// An intermediate value.
@@ -198,7 +198,7 @@ pub(super) struct Evaluator<'a> {
     /// their label sets across steps, so a range query derives each once
     /// instead of at every step. The source is kept alive beside the
     /// result, so its identity cannot be reused while cached.
-    derived: HashMap<(usize, usize), (Labels, Labels)>,
+    derived: FastMap<(usize, usize), (Labels, Labels)>,
     /// Whether derived label sets are worth remembering: only when
     /// something is evaluated at more than one time (a range query, a
     /// subquery); for one instant the bookkeeping would cost more than it
@@ -220,6 +220,9 @@ struct Cursor {
     to: i64,
     /// `(lo, hi)` per series: the window is `samples[lo..hi]`.
     at: Vec<(usize, usize)>,
+    /// Per series: whether any of its selected samples is a staleness
+    /// marker (windows of the others need no filtering).
+    stale: Vec<bool>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -237,7 +240,7 @@ impl<'a> Evaluator<'a> {
             data: HashMap::new(),
             memo: HashMap::new(),
             loaded: 0,
-            derived: HashMap::new(),
+            derived: FastMap::default(),
             memoize: start != end || has_subquery(expr),
             distinct_without_name: HashMap::new(),
             cursors: HashMap::new(),
@@ -404,10 +407,14 @@ impl<'a> Evaluator<'a> {
         if !forward {
             cursor.at.clear();
             cursor.at.resize(data.len(), (0, 0));
+            cursor.stale = data
+                .iter()
+                .map(|s| s.samples.iter().any(|(_, v)| is_stale_nan(*v)))
+                .collect();
         }
         cursor.from = from;
         cursor.to = ref_t;
-        for (s, (lo, hi)) in data.iter().zip(cursor.at.iter_mut()) {
+        for ((s, (lo, hi)), &stale) in data.iter().zip(cursor.at.iter_mut()).zip(&cursor.stale) {
             let samples = &s.samples;
             if forward {
                 while *lo < samples.len() && samples[*lo].0 < from {
@@ -422,7 +429,7 @@ impl<'a> Evaluator<'a> {
                 *hi = samples.partition_point(|(t, _)| *t <= ref_t).max(*lo);
             }
             let window = &samples[*lo..*hi];
-            let pts: &[(i64, f64)] = if window.iter().any(|(_, v)| is_stale_nan(*v)) {
+            let pts: &[(i64, f64)] = if stale && window.iter().any(|(_, v)| is_stale_nan(*v)) {
                 buf.clear();
                 buf.extend(window.iter().copied().filter(|(_, v)| !is_stale_nan(*v)));
                 &buf
@@ -672,7 +679,7 @@ impl<'a> Evaluator<'a> {
             members: Vec<Sample>,
         }
         let mut groups: Vec<Group> = Vec::new();
-        let mut index: HashMap<Labels, usize> = HashMap::new();
+        let mut index: FastMap<Labels, usize> = FastMap::default();
         let node = a as *const AggregateExpr as usize;
         for mut s in input {
             let g = if op == T_COUNT_VALUES {
@@ -1045,7 +1052,8 @@ fn vector_binop(
         VectorMatchCardinality::OneToOne | VectorMatchCardinality::ManyToMany
     );
     let (lhs, rhs) = if one_to_many { (rhs, lhs) } else { (lhs, rhs) };
-    let mut right: HashMap<Labels, &Sample> = HashMap::with_capacity(rhs.len());
+    let mut right: FastMap<Labels, &Sample> =
+        FastMap::with_capacity_and_hasher(rhs.len(), Default::default());
     for rs in &rhs {
         let sig = signature(&rs.labels, on, names);
         if let Some(dup) = right.get(&sig) {
@@ -1190,7 +1198,7 @@ pub(super) fn range(
     let mut ev = Evaluator::new(opts, q, expr, start, end)?;
     // Series in order of first appearance, found by hash; sorted once at
     // the end (a sorted map would compare label strings at every step).
-    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut index: FastMap<Labels, usize> = FastMap::default();
     let mut out: Vec<Series> = Vec::new();
     let mut push = |labels: Labels, t: i64, v: f64| match index.get(&labels) {
         Some(&i) => out[i].samples.push((t, v)),

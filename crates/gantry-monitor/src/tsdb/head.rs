@@ -26,7 +26,7 @@ use thiserror::Error;
 
 use super::block::Part;
 use super::chunk::{self, XorChunk};
-use crate::labels::{Labels, Matcher};
+use crate::labels::{FastHasher, FastMap, Labels, Matcher};
 
 /// Samples per chunk before it is closed (Prometheus uses 120: two hours
 /// of 1-minute samples, or 30 minutes at 15 s).
@@ -229,7 +229,7 @@ pub struct Head {
     /// Samples before this are in blocks; appends before it are refused.
     min_valid: i64,
     max_t: Option<i64>,
-    by_hash: HashMap<u64, Vec<SeriesRef>>,
+    by_hash: FastMap<u64, Vec<SeriesRef>>,
     postings: HashMap<Arc<str>, BTreeMap<Arc<str>, Vec<SeriesRef>>>,
     symbols: HashSet<Arc<str>>,
     samples: u64,
@@ -743,29 +743,17 @@ impl Head {
     }
 }
 
-/// The key of `Head::by_hash`: label pairs in order, read 8 bytes at a
-/// time. Only this process uses it (equal sets are then compared), so it
-/// trades [`Labels::stable_hash`]'s stability for speed.
+/// The key of `Head::by_hash`: label pairs in order. Only this process
+/// uses it (equal sets are then compared), so it trades
+/// [`Labels::stable_hash`]'s stability for speed.
 fn series_hash<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mut h = 0u64;
-    let mut mix = |w: u64| h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+    use std::hash::Hasher;
+    let mut h = FastHasher::default();
     for (k, v) in pairs {
-        for s in [k, v] {
-            let mut words = s.as_bytes().chunks_exact(8);
-            for w in &mut words {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(w);
-                mix(u64::from_le_bytes(b));
-            }
-            let rest = words.remainder();
-            let mut b = [0u8; 8];
-            b[..rest.len()].copy_from_slice(rest);
-            // The length keeps ("ab", "c") apart from ("a", "bc").
-            mix(u64::from_le_bytes(b) ^ ((s.len() as u64) << 56));
-        }
+        h.write(k.as_bytes());
+        h.write(v.as_bytes());
     }
-    h
+    h.finish()
 }
 
 fn intersect(a: &[SeriesRef], b: &[SeriesRef]) -> Vec<SeriesRef> {
