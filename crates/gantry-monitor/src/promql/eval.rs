@@ -199,6 +199,10 @@ pub(super) struct Evaluator<'a> {
     /// instead of at every step. The source is kept alive beside the
     /// result, so its identity cannot be reused while cached.
     derived: FastMap<(usize, usize), (Labels, Labels)>,
+    /// Per aggregation node, one shared label set per distinct group, so
+    /// that with `memoize` the series of one group share their group's
+    /// labels and steps find groups by identity instead of by content.
+    groups: FastMap<(usize, Labels), Labels>,
     /// Whether derived label sets are worth remembering: only when
     /// something is evaluated at more than one time (a range query, a
     /// subquery); for one instant the bookkeeping would cost more than it
@@ -241,6 +245,7 @@ impl<'a> Evaluator<'a> {
             memo: HashMap::new(),
             loaded: 0,
             derived: FastMap::default(),
+            groups: FastMap::default(),
             memoize: start != end || has_subquery(expr),
             distinct_without_name: HashMap::new(),
             cursors: HashMap::new(),
@@ -363,8 +368,9 @@ impl<'a> Evaluator<'a> {
         {
             return g.clone();
         }
-        let g = group_labels(l, without, grouping);
+        let mut g = group_labels(l, without, grouping);
         if self.memoize {
+            g = self.groups.entry((node, g.clone())).or_insert(g).clone();
             self.derived.insert(key, (l.clone(), g.clone()));
         }
         g
@@ -680,6 +686,9 @@ impl<'a> Evaluator<'a> {
         }
         let mut groups: Vec<Group> = Vec::new();
         let mut index: FastMap<Labels, usize> = FastMap::default();
+        // Memoized groups are shared label sets: found by identity.
+        let shared = self.memoize && op != T_COUNT_VALUES;
+        let mut by_identity: FastMap<usize, usize> = FastMap::default();
         let node = a as *const AggregateExpr as usize;
         for mut s in input {
             let g = if op == T_COUNT_VALUES {
@@ -694,10 +703,19 @@ impl<'a> Evaluator<'a> {
             } else {
                 self.group_of(node, &s.labels, without, &grouping)
             };
-            match index.get(&g) {
+            let found = if shared {
+                by_identity.get(&g.identity())
+            } else {
+                index.get(&g)
+            };
+            match found {
                 Some(&i) => groups[i].members.push(s),
                 None => {
-                    index.insert(g.clone(), groups.len());
+                    if shared {
+                        by_identity.insert(g.identity(), groups.len());
+                    } else {
+                        index.insert(g.clone(), groups.len());
+                    }
                     groups.push(Group {
                         labels: g,
                         members: vec![s],

@@ -620,10 +620,12 @@ impl Head {
         {
             // Closed chunks are bytes this head encoded itself.
             if let Ok(it) = chunk::iter_bytes(&self.bytes_of(c)) {
+                out.reserve(it.size_hint().1.unwrap_or(0));
                 out.extend(it.filter(|(t, _)| *t >= mint && *t <= maxt));
             }
         }
         if !s.open.is_empty() && s.open_min_t <= maxt {
+            out.reserve(s.open.len());
             out.extend(s.open.iter().filter(|(t, _)| *t >= mint && *t <= maxt));
         }
         out
