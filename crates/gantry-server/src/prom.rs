@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
 use axum::body::Bytes;
@@ -28,7 +28,7 @@ use gantry_monitor::remote::{self, Endpoint, QueueHandle};
 use gantry_monitor::rules::eval::{Alert, AlertState, Group, RuleKind};
 use gantry_monitor::scrape::manager::{SampleSink, ScrapeManager, TargetsView};
 use gantry_monitor::scrape::{ScrapeConfig, TargetGroup};
-use gantry_monitor::tsdb::db::{Db, DbOptions};
+use gantry_monitor::tsdb::db::{AppendOutcome, Db, DbError, DbOptions};
 use gantry_store::Store;
 use serde_json::{Value as Json, json};
 use tokio::sync::watch;
@@ -83,24 +83,23 @@ pub struct Monitoring {
 
 /// Writes scraped and received samples to the store, durably, then offers
 /// them to the remote-write queues.
+///
+/// Durability is a group commit: a writer appends and flushes under the
+/// store's lock, then fsyncs outside it. A writer that finds its bytes
+/// already covered by another's fsync returns at once; otherwise one fsync
+/// covers every writer that appended meanwhile. Queries and other writers
+/// never wait for an fsync.
 pub struct DbSink {
     db: Arc<RwLock<Db>>,
     queues: Vec<QueueHandle>,
+    /// WAL bytes known durable. Held while syncing, so writers queue here
+    /// and share the next fsync.
+    synced: Mutex<u64>,
 }
 
 impl SampleSink for DbSink {
     fn append(&self, batch: Vec<LabeledSample>) -> Result<(), String> {
-        {
-            let mut db = self
-                .db
-                .write()
-                .map_err(|_| "the store lock is poisoned".to_string())?;
-            let out = db.append(&batch).map_err(|e| e.to_string())?;
-            db.commit().map_err(|e| e.to_string())?;
-            if out.rejected_count > 0 {
-                tracing::debug!(rejected = out.rejected_count, first = ?out.rejected.first(), "samples refused by the store");
-            }
-        }
+        self.durably(|db| db.append(&batch))?;
         for q in &self.queues {
             q.offer(&batch);
         }
@@ -109,20 +108,50 @@ impl SampleSink for DbSink {
 }
 
 impl DbSink {
-    /// Stores a received remote-write request durably, then offers it to
-    /// the remote-write queues.
-    fn append_view(&self, req: &remote::WriteView<'_>) -> Result<(), String> {
-        {
+    fn new(db: Arc<RwLock<Db>>, queues: Vec<QueueHandle>) -> DbSink {
+        DbSink {
+            db,
+            queues,
+            synced: Mutex::new(0),
+        }
+    }
+
+    /// Runs `append` on the store, then returns once what it wrote is
+    /// durable.
+    fn durably(
+        &self,
+        append: impl FnOnce(&mut Db) -> Result<AppendOutcome, DbError>,
+    ) -> Result<(), String> {
+        let mine = {
             let mut db = self
                 .db
                 .write()
                 .map_err(|_| "the store lock is poisoned".to_string())?;
-            let out = db.append_series(req.series()).map_err(|e| e.to_string())?;
-            db.commit().map_err(|e| e.to_string())?;
+            let out = append(&mut db).map_err(|e| e.to_string())?;
             if out.rejected_count > 0 {
                 tracing::debug!(rejected = out.rejected_count, first = ?out.rejected.first(), "samples refused by the store");
             }
+            db.flush().map_err(|e| e.to_string())?
+        };
+        let mut synced = self.synced.lock().unwrap_or_else(|p| p.into_inner());
+        if *synced >= mine.upto {
+            return Ok(());
         }
+        // Everything flushed so far, this writer's bytes included.
+        let latest = self
+            .db
+            .read()
+            .map_err(|_| "the store lock is poisoned".to_string())?
+            .sync_point();
+        latest.sync().map_err(|e| e.to_string())?;
+        *synced = latest.upto;
+        Ok(())
+    }
+
+    /// Stores a received remote-write request durably, then offers it to
+    /// the remote-write queues.
+    fn append_view(&self, req: &remote::WriteView<'_>) -> Result<(), String> {
+        self.durably(|db| db.append_series(req.series()))?;
         if !self.queues.is_empty() {
             let mut batch = Vec::with_capacity(req.sample_count());
             for (pairs, samples) in req.series() {
@@ -166,10 +195,7 @@ pub fn start(
         queues.push(q);
         tasks.push(task);
     }
-    let sink = Arc::new(DbSink {
-        db: db.clone(),
-        queues,
-    });
+    let sink = Arc::new(DbSink::new(db.clone(), queues));
     let mut configs = opts.scrape_configs.clone();
     if opts.self_scrape && !configs.iter().any(|c| c.job_name == "gantry") {
         let host = if listen.ip().is_unspecified() {
@@ -1071,6 +1097,40 @@ pub(crate) async fn rules(State(state): State<AppState>, uri: Uri) -> Result<Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn concurrent_writers_share_fsyncs_and_all_become_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = Db::open(dir.path()).unwrap();
+        let sink = Arc::new(DbSink::new(Arc::new(RwLock::new(db)), Vec::new()));
+        let writers: Vec<_> = (0..8)
+            .map(|w| {
+                let sink = sink.clone();
+                std::thread::spawn(move || {
+                    let labels = gantry_monitor::labels::Labels::new([
+                        ("__name__", "x".to_string()),
+                        ("w", w.to_string()),
+                    ]);
+                    for i in 0..50 {
+                        sink.append(vec![(labels.clone(), i, i as f64)]).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        // Every flushed byte is known durable: the last fsync covered all.
+        let end = sink.db.read().unwrap().sync_point().upto;
+        assert!(end > 0);
+        assert_eq!(*sink.synced.lock().unwrap(), end);
+        drop(sink);
+        let (db, _) = Db::open(dir.path()).unwrap();
+        let m = Matcher::new(gantry_monitor::labels::MatchOp::Equal, "__name__", "x").unwrap();
+        let all = db.try_select(&[m], 0, 100).unwrap();
+        assert_eq!(all.len(), 8);
+        assert!(all.iter().all(|s| s.samples.len() == 50));
+    }
 
     #[test]
     fn forms_and_times() {

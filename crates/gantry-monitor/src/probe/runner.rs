@@ -229,7 +229,7 @@ async fn monitor_loop(
         };
         let ts = now_ms();
         let mut error = result.error.clone();
-        if let Err(e) = sink.append(samples(&m, &result, ts)) {
+        if let Err(e) = crate::scrape::manager::store(&sink, samples(&m, &result, ts)).await {
             error.get_or_insert(format!("storing probe results: {e}"));
         }
         let changed = tracker.record(result.success);

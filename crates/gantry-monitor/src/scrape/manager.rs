@@ -22,6 +22,15 @@ pub trait SampleSink: Send + Sync {
     fn append(&self, batch: Vec<LabeledSample>) -> Result<(), String>;
 }
 
+/// Stores a batch from an async task: on the blocking pool, because a
+/// sink fsyncs.
+pub async fn store(sink: &Arc<dyn SampleSink>, batch: Vec<LabeledSample>) -> Result<(), String> {
+    let sink = sink.clone();
+    tokio::task::spawn_blocking(move || sink.append(batch))
+        .await
+        .unwrap_or_else(|e| Err(format!("the storing task failed: {e}")))
+}
+
 /// How often file-based discovery checks its files for changes.
 pub const FILE_SD_POLL: Duration = Duration::from_secs(5);
 
@@ -292,7 +301,7 @@ async fn target_loop(
         let now = now_ms();
         let outcome = scrape(&client, &cfg, &target, now).await;
         let batch = state.finish(&target, &outcome, now);
-        let stored = sink.append(batch);
+        let stored = store(&sink, batch).await;
         if !outcome.metadata.is_empty()
             && let Ok(mut m) = shared.metadata.write()
         {
@@ -320,7 +329,7 @@ async fn target_loop(
             h.insert(key.clone(), status.clone());
         }
     }
-    let _ = sink.append(state.stop(&target, now_ms()));
+    let _ = store(&sink, state.stop(&target, now_ms())).await;
     if let Ok(mut h) = health.write() {
         h.remove(&key);
     }

@@ -16,7 +16,7 @@ use thiserror::Error;
 
 use super::block::{self, Block, BlockError, BlockMeta, Compaction, Part};
 use super::head::{self, Head, SeriesRef};
-use super::wal::{Record, RefSample, ReplayStats, Wal, WalError};
+use super::wal::{Record, RefSample, ReplayStats, SyncPoint, Wal, WalError};
 use super::{Queryable, Series};
 use crate::LabeledSample;
 use crate::labels::{Labels, Matcher};
@@ -313,6 +313,19 @@ impl Db {
     pub fn commit(&mut self) -> Result<(), DbError> {
         self.wal.sync()?;
         Ok(())
+    }
+
+    /// Hands everything appended so far to the operating system and says
+    /// where it ends: [`SyncPoint::sync`] then makes it durable without
+    /// holding the store, and one sync covers every append before it (a
+    /// group commit; see `gantry-server`'s `DbSink`).
+    pub fn flush(&mut self) -> Result<SyncPoint, DbError> {
+        Ok(self.wal.flush()?)
+    }
+
+    /// Where flushed appends end now.
+    pub fn sync_point(&self) -> SyncPoint {
+        self.wal.sync_point()
     }
 
     /// Writes a WAL checkpoint of every series and of samples at or after

@@ -20,6 +20,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use thiserror::Error;
 
@@ -86,8 +87,31 @@ pub struct Wal {
     dir: PathBuf,
     segment: u64,
     file: BufWriter<File>,
+    /// The segment's file again (a duplicated descriptor), for syncing it
+    /// without holding the log.
+    sync_file: Arc<File>,
     size: u64,
+    /// Bytes logged since the log was opened, across segments.
+    written: u64,
     scratch: Vec<u8>,
+}
+
+/// What a [`Wal::flush`] handed to the operating system: everything logged
+/// up to `upto` bytes is durable once [`SyncPoint::sync`] returns (earlier
+/// segments were synced when they were closed).
+#[derive(Debug, Clone)]
+pub struct SyncPoint {
+    pub upto: u64,
+    file: Arc<File>,
+    path: PathBuf,
+}
+
+impl SyncPoint {
+    /// fsyncs the segment the point is in. Needs no access to the log, so
+    /// others can keep logging meanwhile.
+    pub fn sync(&self) -> Result<(), WalError> {
+        self.file.sync_data().map_err(io_err(&self.path))
+    }
 }
 
 fn segment_name(n: u64) -> String {
@@ -213,12 +237,15 @@ impl Wal {
             .append(true)
             .open(&path)
             .map_err(io_err(&path))?;
+        let sync_file = Arc::new(file.try_clone().map_err(io_err(&path))?);
         sync_dir(dir)?;
         Ok(Wal {
             dir: dir.to_path_buf(),
             segment: n,
             file: BufWriter::with_capacity(1 << 16, file),
+            sync_file,
             size: 0,
+            written: 0,
             scratch: Vec::new(),
         })
     }
@@ -243,7 +270,25 @@ impl Wal {
         self.file.write_all(&header).map_err(io_err(&path))?;
         self.file.write_all(&self.scratch).map_err(io_err(&path))?;
         self.size += (HEADER + self.scratch.len()) as u64;
+        self.written += (HEADER + self.scratch.len()) as u64;
         Ok(())
+    }
+
+    /// Hands buffered records to the operating system (not yet durable)
+    /// and says where they end.
+    pub fn flush(&mut self) -> Result<SyncPoint, WalError> {
+        let path = self.dir.join(segment_name(self.segment));
+        self.file.flush().map_err(io_err(&path))?;
+        Ok(self.sync_point())
+    }
+
+    /// Where flushed records end now.
+    pub fn sync_point(&self) -> SyncPoint {
+        SyncPoint {
+            upto: self.written - self.file.buffer().len() as u64,
+            file: self.sync_file.clone(),
+            path: self.dir.join(segment_name(self.segment)),
+        }
     }
 
     /// Writes buffered records and fsyncs the segment.
@@ -256,8 +301,9 @@ impl Wal {
     /// Closes the current segment (synced) and starts the next.
     pub fn cut(&mut self) -> Result<(), WalError> {
         self.sync()?;
-        let next = Wal::create_segment(&self.dir, self.segment + 1)?;
-        *self = next;
+        let written = self.written;
+        *self = Wal::create_segment(&self.dir, self.segment + 1)?;
+        self.written = written;
         Ok(())
     }
 
