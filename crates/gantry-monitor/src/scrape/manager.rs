@@ -329,8 +329,10 @@ async fn target_loop(
             h.insert(key.clone(), status.clone());
         }
     }
-    let _ = store(&sink, state.stop(&target, now_ms())).await;
+    // Out of the targets view first: once its staleness markers are
+    // stored, the target is gone.
     if let Ok(mut h) = health.write() {
         h.remove(&key);
     }
+    let _ = store(&sink, state.stop(&target, now_ms())).await;
 }
