@@ -119,13 +119,7 @@ pub fn encode_request(samples: &[LabeledSample]) -> Vec<u8> {
 /// Decodes a receiver's request body into samples.
 pub fn decode_request(body: &[u8]) -> Result<Vec<LabeledSample>, DecodeError> {
     let raw = decompress(body)?;
-    let req = decode_view(&raw)?;
-    let mut out = Vec::with_capacity(req.sample_count());
-    for (pairs, samples) in req.series() {
-        let labels = Labels::new(pairs.iter().copied());
-        out.extend(samples.iter().map(|&(t, v)| (labels.clone(), t, v)));
-    }
-    Ok(out)
+    Ok(decode_view(&raw)?.to_samples())
 }
 
 /// Decompresses a receiver's request body (snappy block format), refusing
@@ -171,6 +165,16 @@ impl<'a> WriteView<'a> {
 
     pub fn sample_count(&self) -> usize {
         self.samples.len()
+    }
+
+    /// Every sample with its series' label set (one shared set per series).
+    pub fn to_samples(&self) -> Vec<LabeledSample> {
+        let mut out = Vec::with_capacity(self.sample_count());
+        for (pairs, samples) in self.series() {
+            let labels = Labels::new(pairs.iter().copied());
+            out.extend(samples.iter().map(|&(t, v)| (labels.clone(), t, v)));
+        }
+        out
     }
 }
 

@@ -153,11 +153,7 @@ impl DbSink {
     fn append_view(&self, req: &remote::WriteView<'_>) -> Result<(), String> {
         self.durably(|db| db.append_series(req.series()))?;
         if !self.queues.is_empty() {
-            let mut batch = Vec::with_capacity(req.sample_count());
-            for (pairs, samples) in req.series() {
-                let labels = gantry_monitor::labels::Labels::new(pairs.iter().copied());
-                batch.extend(samples.iter().map(|&(t, v)| (labels.clone(), t, v)));
-            }
+            let batch = req.to_samples();
             for q in &self.queues {
                 q.offer(&batch);
             }
