@@ -47,17 +47,7 @@ async fn acknowledged_events_survive_kill_9() {
         }));
     }
     // Let them run until a good number of appends are in, then pull the plug.
-    for _ in 0..200 {
-        tokio::time::sleep(Duration::from_millis(25)).await;
-        if acked.lock().unwrap().len() >= 2000 {
-            break;
-        }
-    }
-    server.kill9();
-    for w in writers {
-        let _ = w.await;
-    }
-    let acked = acked.lock().unwrap().clone();
+    let acked = kill_when(server, writers, &acked, |a| a.len() >= 2000).await;
     assert!(
         acked.len() > 100,
         "too few appends before the kill: {}",
@@ -174,17 +164,7 @@ async fn acknowledged_remote_writes_survive_kill_9() {
             }
         }));
     }
-    for _ in 0..200 {
-        tokio::time::sleep(Duration::from_millis(25)).await;
-        if acked.lock().unwrap().iter().all(|&i| i >= 100) {
-            break;
-        }
-    }
-    server.kill9();
-    for w in writers {
-        let _ = w.await;
-    }
-    let acked = acked.lock().unwrap().clone();
+    let acked = kill_when(server, writers, &acked, |a| a.iter().all(|&i| i >= 100)).await;
     assert!(
         acked.iter().all(|&i| i >= 10),
         "too few writes before the kill: {acked:?}"
@@ -219,4 +199,26 @@ async fn acknowledged_remote_writes_survive_kill_9() {
         );
     }
     server.terminate();
+}
+
+/// Waits (at most 5 s) until `enough` holds for what the writers recorded,
+/// then kills the server with SIGKILL and returns the record once every
+/// writer has stopped.
+async fn kill_when<T: Clone>(
+    server: Server,
+    writers: Vec<tokio::task::JoinHandle<()>>,
+    acked: &Mutex<T>,
+    enough: impl Fn(&T) -> bool,
+) -> T {
+    for _ in 0..200 {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        if enough(&acked.lock().unwrap()) {
+            break;
+        }
+    }
+    server.kill9();
+    for w in writers {
+        let _ = w.await;
+    }
+    acked.lock().unwrap().clone()
 }
