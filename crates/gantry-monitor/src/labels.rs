@@ -78,7 +78,7 @@ impl Labels {
     /// separators), the same in every process, for sharding and lookups.
     pub fn stable_hash(&self) -> u64 {
         let mut h = Fnv(0xcbf2_9ce4_8422_2325);
-        for (k, v) in self.iter() {
+        for (k, v) in self.0.iter() {
             h.write(k.as_bytes());
             h.write_u8(0xff);
             h.write(v.as_bytes());

@@ -133,31 +133,53 @@ fn credential<'a>(method: &Method, headers: &'a HeaderMap) -> Option<&'a str> {
 /// With PostgreSQL a token revoked through one replica must stop working on
 /// the others at once, so each request reads the store.
 #[derive(Default)]
-pub struct TokenCache(Mutex<HashMap<[u8; 32], (ApiToken, Instant)>>);
+pub struct TokenCache(Mutex<CachedTokens>);
+
+#[derive(Default)]
+struct CachedTokens {
+    by_hash: HashMap<[u8; 32], (ApiToken, Instant)>,
+    /// Bumped by every clear: a store read that began before a revocation
+    /// must not put its answer in the cache after it.
+    generation: u64,
+}
 
 pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(5);
 /// Entries kept before the cache starts over.
 const TOKEN_CACHE_MAX: usize = 4096;
 
 impl TokenCache {
-    fn get(&self, hash: &[u8; 32]) -> Option<ApiToken> {
-        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(hash)
-            .filter(|(_, at)| at.elapsed() < TOKEN_CACHE_TTL)
-            .map(|(t, _)| t.clone())
+    fn lock(&self) -> std::sync::MutexGuard<'_, CachedTokens> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn put(&self, hash: [u8; 32], token: ApiToken) {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= TOKEN_CACHE_MAX {
-            map.clear();
+    /// The cached token, or the generation to pass to [`TokenCache::put`].
+    fn get(&self, hash: &[u8; 32]) -> Result<ApiToken, u64> {
+        let c = self.lock();
+        c.by_hash
+            .get(hash)
+            .filter(|(_, at)| at.elapsed() < TOKEN_CACHE_TTL)
+            .map(|(t, _)| t.clone())
+            .ok_or(c.generation)
+    }
+
+    /// Caches what the store said, unless the cache was cleared since
+    /// `generation` was read.
+    fn put(&self, hash: [u8; 32], token: ApiToken, generation: u64) {
+        let mut c = self.lock();
+        if c.generation != generation {
+            return;
         }
-        map.insert(hash, (token, Instant::now()));
+        if c.by_hash.len() >= TOKEN_CACHE_MAX {
+            c.by_hash.clear();
+        }
+        c.by_hash.insert(hash, (token, Instant::now()));
     }
 
     /// Forgets every entry: after a revocation, every token is read again.
     pub fn clear(&self) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        let mut c = self.lock();
+        c.by_hash.clear();
+        c.generation += 1;
     }
 }
 
@@ -166,15 +188,16 @@ impl TokenCache {
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     let hash = hash_token(token);
     let cache = (state.store.backend() == "sqlite").then_some(&state.tokens);
-    let t = match cache.and_then(|c| c.get(&hash)) {
-        Some(t) => t,
-        None => {
+    let cached = cache.map(|c| c.get(&hash));
+    let t = match cached {
+        Some(Ok(t)) => t,
+        _ => {
             let record = state.store.token_by_hash(&hash).await?;
             let Some(t) = record.filter(ApiToken::is_active) else {
                 return Err(ApiError::unauthorized("invalid or revoked token"));
             };
-            if let Some(c) = cache {
-                c.put(hash, t.clone());
+            if let (Some(c), Some(Err(generation))) = (cache, cached) {
+                c.put(hash, t.clone(), generation);
             }
             t
         }
@@ -225,6 +248,34 @@ pub async fn authorize(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token_cache_expires_and_never_keeps_a_read_older_than_a_clear() {
+        let cache = TokenCache::default();
+        let token = ApiToken {
+            id: Id::new(),
+            name: "t".into(),
+            role: Role::Viewer,
+            user_id: None,
+            created_at: Timestamp::now(),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        let generation = cache.get(&[1; 32]).unwrap_err();
+        cache.put([1; 32], token.clone(), generation);
+        assert_eq!(cache.get(&[1; 32]), Ok(token.clone()));
+        // A read that began before a revocation's clear is not cached.
+        let before = cache.get(&[2; 32]).unwrap_err();
+        cache.clear();
+        assert!(cache.get(&[1; 32]).is_err());
+        cache.put([2; 32], token.clone(), before);
+        assert!(cache.get(&[2; 32]).is_err());
+        // Entries older than the interval are read again.
+        let generation = cache.get(&[3; 32]).unwrap_err();
+        cache.put([3; 32], token, generation);
+        cache.lock().by_hash.get_mut(&[3; 32]).unwrap().1 -= TOKEN_CACHE_TTL;
+        assert!(cache.get(&[3; 32]).is_err());
+    }
 
     #[test]
     fn tokens_are_256_bit_hex_with_prefix() {

@@ -345,6 +345,10 @@ impl Head {
         &mut self,
         pairs: &[(&str, &str)],
     ) -> Result<(SeriesRef, bool), AppendError> {
+        debug_assert!(
+            pairs.windows(2).all(|w| w[0].0 < w[1].0) && pairs.iter().all(|p| !p.1.is_empty()),
+            "label pairs not in Labels order: {pairs:?}"
+        );
         let hash = series_hash(pairs.iter().copied());
         if let Some(r) = self.find(hash, |l| l.iter().eq(pairs.iter().copied())) {
             return Ok((r, false));
