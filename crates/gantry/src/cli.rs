@@ -241,6 +241,9 @@ pub struct ScanArgs {
     /// The posture of the AWS account the standard credential chain reaches (read-only).
     #[arg(long)]
     pub cloud: bool,
+    /// With --cloud: a region for the regional checks (EC2, KMS, CloudTrail), repeatable; `all` for every region enabled for the account. Default: the configured region.
+    #[arg(long = "region", value_name = "REGION", requires = "cloud")]
+    pub regions: Vec<String>,
     /// Secret rules in gitleaks' TOML format instead of the built-in ones (`[extend] useDefault = true` adds to them).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -142,7 +142,7 @@ pub fn run(args: ScanArgs) -> CmdResult {
         }
     };
     if args.cloud {
-        cloud(&mut report, baseline.as_ref())?;
+        cloud(&mut report, &args.regions, baseline.as_ref())?;
     }
     let scanned_nothing = report.files_scanned > 0 && {
         let failed: std::collections::HashSet<&str> =
@@ -191,13 +191,19 @@ pub fn run(args: ScanArgs) -> CmdResult {
 
 fn cloud(
     report: &mut Report,
+    regions: &[String],
     baseline: Option<&std::collections::HashSet<String>>,
 ) -> Result<(), Failure> {
     let rt = tokio::runtime::Runtime::new()
         .map_err(|e| Failure::Failed(anyhow!("starting the async runtime: {e}")))?;
     let posture = rt
         .block_on(async {
-            let opts = gantry_scan::PostureOptions::from_standard_chain(None, None).await?;
+            let mut opts = gantry_scan::PostureOptions::from_standard_chain(None, None).await?;
+            opts.regions = if regions.iter().any(|r| r == "all") {
+                gantry_scan::posture::enabled_regions(&opts).await?
+            } else {
+                regions.to_vec()
+            };
             gantry_scan::scan_account(&opts).await
         })
         .map_err(|e| usage(format!("cloud posture: {e}")))?;

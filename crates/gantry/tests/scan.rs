@@ -397,12 +397,11 @@ fn a_1_gb_file_is_skipped_or_refused_without_reading_it_into_memory() {
     );
 }
 
-#[test]
-fn cloud_posture_of_an_account_reaches_the_report() {
-    let moto = Moto::start();
-    let t = Tree::new();
-    let out = common::gantry()
-        .args(["scan", "--cloud", "--format", "json"])
+/// `gantry scan` with AWS's environment pointed at moto.
+fn scan_cloud(t: &Tree, moto: &Moto, args: &[&str]) -> std::process::Output {
+    common::gantry()
+        .arg("scan")
+        .args(args)
         .current_dir(t.dir.path())
         .env("GANTRY_DATA_DIR", t.path(".gantry"))
         .env("AWS_ENDPOINT_URL", &moto.url)
@@ -413,7 +412,69 @@ fn cloud_posture_of_an_account_reaches_the_report() {
         .env_remove("AWS_PROFILE")
         .stdin(Stdio::null())
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn cloud_regions_choose_where_regional_checks_run() {
+    let moto = Moto::start();
+    let t = Tree::new();
+    // EBS encryption by default is off in every moto region: one finding
+    // per region scanned.
+    let ebs = |args: &[&str]| -> Vec<String> {
+        let out = scan_cloud(&t, &moto, args);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule_id"] == "GNT-AWSP-021")
+            .map(|f| f.to_string())
+            .collect()
+    };
+    let home = ebs(&["--cloud", "--format", "json"]);
+    assert_eq!(home.len(), 1, "{home:?}");
+    assert!(home[0].contains("us-east-1"), "{home:?}");
+    let two = ebs(&[
+        "--cloud",
+        "--region",
+        "eu-west-1",
+        "--region",
+        "us-west-2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(two.len(), 2, "{two:?}");
+    assert!(two.iter().any(|f| f.contains("eu-west-1")), "{two:?}");
+    assert!(two.iter().any(|f| f.contains("us-west-2")), "{two:?}");
+    assert!(!two.iter().any(|f| f.contains("us-east-1")), "{two:?}");
+    let all = ebs(&["--cloud", "--region", "all", "--format", "json"]);
+    assert!(all.len() > 2, "{all:?}");
+    // A malformed region is refused before any call; --region needs --cloud.
+    let out = scan_cloud(&t, &moto, &["--cloud", "--region", "EU West!"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("invalid region \"EU West!\""),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = scan_cloud(&t, &moto, &["--region", "eu-west-1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--cloud"));
+}
+
+#[test]
+fn cloud_posture_of_an_account_reaches_the_report() {
+    let moto = Moto::start();
+    let t = Tree::new();
+    let out = scan_cloud(&t, &moto, &["--cloud", "--format", "json"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
