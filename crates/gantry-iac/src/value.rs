@@ -188,6 +188,24 @@ impl ConvertError {
 }
 
 impl Value {
+    /// The (key, value) pairs a `for` expression or `for_each` walks: list
+    /// and tuple elements by index, set elements by themselves, map and
+    /// object attributes by name. Any other value is handed back.
+    pub fn keyed_items(self) -> Result<Vec<(Value, Value)>, Value> {
+        Ok(match self {
+            Value::List(xs) | Value::Tuple(xs) => xs
+                .into_iter()
+                .enumerate()
+                .map(|(i, x)| (Value::Number(i as f64), x))
+                .collect(),
+            Value::Set(xs) => xs.into_iter().map(|x| (x.clone(), x)).collect(),
+            Value::Map(m) | Value::Object(m) => {
+                m.into_iter().map(|(k, x)| (Value::String(k), x)).collect()
+            }
+            other => return Err(other),
+        })
+    }
+
     /// A set from any elements: deduplicated and sorted.
     pub fn set_from(mut items: Vec<Value>) -> Value {
         items.sort_by(Value::cmp_total);

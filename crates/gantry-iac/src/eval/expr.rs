@@ -814,33 +814,22 @@ impl<'a> Ctx<'a> {
         span: Option<Range<usize>>,
         what: &str,
     ) -> Result<Option<Vec<(Value, Value)>>, Error> {
-        Ok(Some(match coll {
-            Value::Null => {
-                return Err(self.err(
-                    span,
-                    format!("iteration over null value; a null value cannot be used as the collection in {what}"),
-                ));
-            }
-            Value::Unknown(_) => return Ok(None),
-            Value::List(xs) | Value::Tuple(xs) => xs
-                .into_iter()
-                .enumerate()
-                .map(|(i, x)| (Value::Number(i as f64), x))
-                .collect(),
-            Value::Set(xs) => xs.into_iter().map(|x| (x.clone(), x)).collect(),
-            Value::Map(m) | Value::Object(m) => {
-                m.into_iter().map(|(k, x)| (Value::String(k), x)).collect()
-            }
-            other => {
-                return Err(self.err(
+        match coll {
+            Value::Null => Err(self.err(
+                span,
+                format!("iteration over null value; a null value cannot be used as the collection in {what}"),
+            )),
+            Value::Unknown(_) => Ok(None),
+            other => other.keyed_items().map(Some).map_err(|other| {
+                self.err(
                     span,
                     format!(
                         "iteration over non-iterable value; a value of type {} cannot be used as the collection in {what}",
                         other.kind_name()
                     ),
-                ));
-            }
-        }))
+                )
+            }),
+        }
     }
 
     fn eval_for(&self, f: &ForExpr, env: &Env) -> R {

@@ -122,15 +122,7 @@ pub fn scan_git_history(
         .take()
         .ok_or_else(|| HistoryError::Io("git produced no output pipe".into()))?;
 
-    let mut parser = Parser {
-        scanner,
-        seen_blobs: HashSet::new(),
-        findings: Vec::new(),
-        commit: None,
-        file: None,
-        done: 0,
-        total,
-    };
+    let mut parser = Parser::new(scanner, total);
     let mut reader = BufReader::with_capacity(1 << 16, stdout);
     let mut line = Vec::with_capacity(256);
     loop {
@@ -183,7 +175,19 @@ struct Parser<'a> {
     total: u64,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    fn new(scanner: &'a Scanner, total: u64) -> Parser<'a> {
+        Parser {
+            scanner,
+            seen_blobs: HashSet::new(),
+            findings: Vec::new(),
+            commit: None,
+            file: None,
+            done: 0,
+            total,
+        }
+    }
+
     fn line(&mut self, line: &[u8], progress: &mut dyn FnMut(HistoryProgress)) {
         // Inside a hunk, every line is hunk content until the counts run out.
         if let Some(f) = &mut self.file
@@ -373,15 +377,7 @@ mod tests {
 
     fn parser_over(lines: &[Vec<u8>]) -> usize {
         let scanner = Scanner::new(crate::secrets::Rules::builtin());
-        let mut p = Parser {
-            scanner: &scanner,
-            seen_blobs: HashSet::new(),
-            findings: Vec::new(),
-            commit: None,
-            file: None,
-            done: 0,
-            total: 0,
-        };
+        let mut p = Parser::new(&scanner, 0);
         let mut calls = 0;
         for l in lines {
             p.line(l, &mut |_| calls += 1);
@@ -412,15 +408,7 @@ mod tests {
         .map(String::into_bytes)
         .collect();
         let scanner = Scanner::new(crate::secrets::Rules::builtin());
-        let mut p = Parser {
-            scanner: &scanner,
-            seen_blobs: HashSet::new(),
-            findings: Vec::new(),
-            commit: None,
-            file: None,
-            done: 0,
-            total: 0,
-        };
+        let mut p = Parser::new(&scanner, 0);
         for l in &lines {
             p.line(l, &mut |_| {});
         }

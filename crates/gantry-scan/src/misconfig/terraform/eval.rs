@@ -715,16 +715,7 @@ fn dynamic_items(
     let coll = eval_expr(ev, fe, src, names, errs).unmark_deep().0;
     let items: Vec<(Value, Value)> = match coll {
         Value::Unknown(_) => return None,
-        Value::List(xs) | Value::Tuple(xs) => xs
-            .into_iter()
-            .enumerate()
-            .map(|(i, x)| (Value::Number(i as f64), x))
-            .collect(),
-        Value::Set(xs) => xs.into_iter().map(|x| (x.clone(), x)).collect(),
-        Value::Map(m) | Value::Object(m) => {
-            m.into_iter().map(|(k, x)| (Value::String(k), x)).collect()
-        }
-        _ => Vec::new(),
+        other => other.keyed_items().unwrap_or_default(),
     };
     let mut out = Vec::new();
     for (k, v) in items.into_iter().take(MAX_INSTANCES) {
